@@ -1,0 +1,46 @@
+"""What the supervisor hands a new actor process (local pipe, never a socket)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RingAttachment:
+    """One ring an actor uses: its segment and, for readers, the reader slot."""
+
+    segment: str
+    slot: int = 0
+
+
+@dataclass(frozen=True)
+class Launch:
+    """Everything an actor process needs to join the run.
+
+    Attributes:
+        name: actor name.
+        target: ``module:Class``.
+        options: the actor's ``[actors.options]`` table.
+        incarnation: 1 for the first start, +1 per restart.
+        supervisor_pid: the process whose death ends this actor.
+        endpoint: the supervisor's actor ROUTER endpoint.
+        writes / reads: ring name → attachment.
+        transport: transport block segment name.
+        heartbeat_interval: seconds between heartbeats.
+        cpu_affinity: CPUs to pin to (empty = any).
+        restored_state: the last control state of the previous incarnation.
+    """
+
+    name: str
+    target: str
+    options: dict[str, Any]
+    incarnation: int
+    supervisor_pid: int
+    endpoint: str
+    transport: str
+    writes: dict[str, RingAttachment] = field(default_factory=dict)
+    reads: dict[str, RingAttachment] = field(default_factory=dict)
+    heartbeat_interval: float = 0.2
+    cpu_affinity: tuple[int, ...] = ()
+    restored_state: dict[str, Any] | None = None

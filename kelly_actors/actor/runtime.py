@@ -1,0 +1,243 @@
+"""The loop every actor process runs.
+
+One ``zmq.Poller`` waits on everything at once: the DEALER to the
+supervisor, the doorbells of the actor's input rings, and a self-pipe that
+signal handlers write to. Between waits it runs the actor's step, sends
+heartbeats with telemetry, and checks that the supervisor is still alive:
+an actor whose supervisor died exits by itself (no orphans).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import importlib
+import os
+import signal
+import sys
+import time
+import traceback
+from typing import Any
+
+import psutil
+import zmq
+
+from kelly_actors.actor.base import Actor, CallError
+from kelly_actors.actor.context import ActorContext
+from kelly_actors.actor.launch import Launch
+from kelly_actors.bus import messages
+from kelly_actors.config.typed import ConfigError, from_mapping
+
+PARENT_CHECK_INTERVAL = 0.25
+EXIT_CRASH = 1
+EXIT_CONFIG = 78
+_PR_SET_PDEATHSIG = 1
+
+
+def load_actor_class(target: str) -> type[Actor]:
+    """Import ``module:Class`` and check it is an actor."""
+    module_name, _, class_name = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigError(f"cannot import actor module {module_name!r}: {exc}") from None
+    cls = getattr(module, class_name, None)
+    if not (isinstance(cls, type) and issubclass(cls, Actor)):
+        raise ConfigError(f"{target!r} is not an Actor subclass")
+    return cls
+
+
+def _die_with_parent() -> None:
+    """Ask Linux for SIGTERM when the parent goes; the pid check below covers the rest."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class _Telemetry:
+    """Loop figures between two heartbeats."""
+
+    def __init__(self) -> None:
+        self.process = psutil.Process()
+        self.process.cpu_percent(None)
+        self.steps = 0
+        self.step_max = 0.0
+        self.step_total = 0.0
+        self.deadline_misses = 0
+
+    def record(self, seconds: float, deadline: float) -> None:
+        self.steps += 1
+        self.step_total += seconds
+        self.step_max = max(self.step_max, seconds)
+        if seconds > deadline:
+            self.deadline_misses += 1
+
+    def snapshot(self, extra: dict[str, Any]) -> dict[str, Any]:
+        mean = self.step_total / self.steps if self.steps else 0.0
+        snap = {
+            "cpu_percent": self.process.cpu_percent(None),
+            "rss_bytes": self.process.memory_info().rss,
+            "steps": self.steps,
+            "loop_mean_ms": mean * 1e3,
+            "loop_max_ms": self.step_max * 1e3,
+            "deadline_misses": self.deadline_misses,
+            **extra,
+        }
+        self.steps, self.step_total, self.step_max = 0, 0.0, 0.0
+        return snap
+
+
+class _Loop:
+    def __init__(self, launch: Launch) -> None:
+        self.launch = launch
+        self.zctx = zmq.Context()
+        self.socket = self.zctx.socket(zmq.DEALER)
+        self.socket.setsockopt(zmq.LINGER, 0)
+        self.socket.setsockopt(zmq.MAXMSGSIZE, messages.SOCKET_MAX_MESSAGE_BYTES)
+        self.socket.setsockopt(zmq.IDENTITY, f"{launch.name}:{launch.incarnation}".encode())
+        self.socket.connect(launch.endpoint)
+        self.ctx = ActorContext(launch, self.socket)
+        self.stopping = False
+        self.wake_r, self.wake_w = os.pipe()
+        os.set_blocking(self.wake_r, False)
+        os.set_blocking(self.wake_w, False)
+
+    def install_signals(self) -> None:
+        signal.set_wakeup_fd(self.wake_w)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self._on_signal)
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        self.stopping = True
+
+    def run(self, actor: Actor) -> None:
+        launch = self.launch
+        poller = zmq.Poller()
+        poller.register(self.socket, zmq.POLLIN)
+        poller.register(self.wake_r, zmq.POLLIN)
+        readers = actor.wait_on()
+        for reader in readers:
+            poller.register(reader.fileno(), zmq.POLLIN)
+        telemetry = _Telemetry()
+        next_beat = next_parent_check = time.monotonic()
+        while not self.stopping:
+            now = time.monotonic()
+            due = min(next_beat, next_parent_check)
+            wakeup = actor.next_wakeup()
+            if wakeup is not None:
+                due = min(due, wakeup)
+            ready_now = any([r.arm() for r in readers])
+            timeout_ms = 0 if ready_now else max(0, int((due - now) * 1000 + 0.999))
+            events = dict(poller.poll(timeout_ms))
+            for reader in readers:
+                reader.disarm()
+            if self.wake_r in events:
+                _drain(self.wake_r)
+            if self.socket in events:
+                self._serve_calls(actor)
+            if self.stopping:
+                break
+            start = time.monotonic()
+            actor.step()
+            end = time.monotonic()
+            telemetry.record(end - start, actor.deadline)
+            if end >= next_beat:
+                snap = telemetry.snapshot(actor.telemetry())
+                self.ctx._send("heartbeat", telemetry=snap)
+                next_beat = end + launch.heartbeat_interval
+            if end >= next_parent_check:
+                if not _alive(launch.supervisor_pid):
+                    break
+                next_parent_check = end + PARENT_CHECK_INTERVAL
+
+    def _serve_calls(self, actor: Actor) -> None:
+        while True:
+            try:
+                frames = self.socket.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            try:
+                msg = messages.decode(frames)
+            except messages.ProtocolError:
+                continue  # only the supervisor talks to us; nothing to answer
+            if msg.type != "call":
+                continue
+            try:
+                result = actor.on_call(msg["method"], msg.get("args") or {})
+                reply = messages.ok_reply(msg["id"], result)
+            except CallError as exc:
+                reply = messages.error_reply(msg["id"], {"code": exc.code, "message": str(exc)})
+            except Exception as exc:  # a bad command must not kill the actor
+                err = {"code": "error", "message": f"{type(exc).__name__}: {exc}"}
+                reply = messages.error_reply(msg["id"], err)
+            self.socket.send_multipart(messages.encode(reply), flags=zmq.NOBLOCK)
+
+    def close(self, linger_ms: int = 0) -> None:
+        self.ctx.close()
+        self.socket.close(linger=linger_ms)
+        self.zctx.term()
+        os.close(self.wake_r)
+        os.close(self.wake_w)
+
+
+def _drain(fd: int) -> None:
+    try:
+        while os.read(fd, 512):
+            pass
+    except BlockingIOError:
+        pass
+
+
+def main(launch: Launch) -> None:
+    """Process entry point (run by the supervisor's forkserver)."""
+    _die_with_parent()
+    if not _alive(launch.supervisor_pid):
+        sys.exit(0)
+    if launch.cpu_affinity:
+        psutil.Process().cpu_affinity(list(launch.cpu_affinity))
+    loop = _Loop(launch)
+    loop.install_signals()
+    code = 0
+    actor: Actor | None = None
+    try:
+        cls = load_actor_class(launch.target)
+        config = from_mapping(cls.Config, launch.options, f"actors.{launch.name}.options")
+        actor = cls(loop.ctx, config)
+        actor.on_start()
+        # Collected once here, then frozen: steps should not pay for full GC passes.
+        gc.collect()
+        gc.freeze()
+        loop.ctx._send("ready", pid=os.getpid())
+        loop.run(actor)
+        actor.on_stop()
+    except ConfigError as exc:
+        _report_crash(loop, exc)
+        code = EXIT_CONFIG
+    except Exception as exc:
+        _report_crash(loop, exc)
+        code = EXIT_CRASH
+    finally:
+        # A crash report deserves a moment on the wire; a clean stop does not wait.
+        loop.close(linger_ms=500 if code else 0)
+    sys.exit(code)
+
+
+def _report_crash(loop: _Loop, exc: BaseException) -> None:
+    text = "".join(traceback.format_exception(exc))
+    sys.stderr.write(f"actor {loop.launch.name} crashed:\n{text}")
+    try:
+        loop.ctx.emit("crash", error=f"{type(exc).__name__}: {exc}", traceback=text[-4000:])
+    except zmq.ZMQError:
+        pass

@@ -1,0 +1,1 @@
+"""Typed, frozen configuration loaded from TOML."""

@@ -1,0 +1,203 @@
+"""The performance config: supervisor settings, rings and child specs.
+
+A TOML file with a ``[supervisor]`` table, ``[[rings]]`` and ``[[actors]]``
+arrays (see ``kelly_actors/config/default.toml``). Each actor's
+``[actors.options]`` table is checked later against that actor's own
+``Config`` dataclass.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from kelly_actors.bus.ring import RingError, RingSpec
+from kelly_actors.config.typed import ConfigError, from_mapping
+
+RESTART_TYPES = ("permanent", "transient", "temporary")
+STRATEGIES = ("one_for_one", "rest_for_one", "one_for_all")
+
+
+@dataclass(frozen=True)
+class SupervisorSettings:
+    """How the supervisor restarts and reports.
+
+    Attributes:
+        strategy: ``one_for_one`` | ``rest_for_one`` | ``one_for_all``.
+        max_restarts: restarts allowed within ``max_seconds``; one more escalates.
+        max_seconds: the restart-intensity window (s).
+        backoff_initial: delay before the 2nd quick restart in a row (s);
+            the first restart after a stable run is immediate.
+        backoff_max: upper bound of the exponential backoff (s).
+        stable_after: an actor ready this long (s) resets its backoff.
+        status_hz: status snapshots published per second.
+    """
+
+    strategy: str = "one_for_one"
+    max_restarts: int = 10
+    max_seconds: float = 60.0
+    backoff_initial: float = 0.1
+    backoff_max: float = 5.0
+    stable_after: float = 2.0
+    status_hz: float = 4.0
+
+    def __post_init__(self) -> None:
+        if self.strategy not in STRATEGIES:
+            raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)}")
+        if self.max_restarts < 0 or self.max_seconds <= 0:
+            raise ValueError("max_restarts must be ≥ 0 and max_seconds > 0")
+        if not 0 <= self.backoff_initial <= self.backoff_max:
+            raise ValueError("need 0 ≤ backoff_initial ≤ backoff_max")
+        if not 0.5 <= self.status_hz <= 50:
+            raise ValueError("status_hz must be within 0.5–50")
+
+
+@dataclass(frozen=True)
+class RingDecl:
+    """A ring the supervisor creates: its spec plus who writes and reads it."""
+
+    name: str
+    shape: tuple[int, ...]
+    writer: str
+    readers: tuple[str, ...]
+    dtype: str = "float32"
+    capacity: int = 64
+    policy: str = "overwrite"
+
+    def spec(self) -> RingSpec:
+        return RingSpec(
+            name=self.name,
+            shape=self.shape,
+            dtype=self.dtype,
+            capacity=self.capacity,
+            readers=len(self.readers),
+            policy=self.policy,
+        )
+
+
+@dataclass(frozen=True)
+class ChildSpec:
+    """One actor the supervisor runs.
+
+    Attributes:
+        name: unique actor name.
+        target: ``module:Class`` of an :class:`~kelly_actors.actor.Actor` subclass.
+        restart: ``permanent`` (always), ``transient`` (after a crash only),
+            ``temporary`` (never).
+        shutdown_timeout: seconds between SIGTERM and SIGKILL.
+        depends_on: actors that must be ready before this one starts.
+        cpu_affinity: CPU numbers to pin the process to (empty = any).
+        heartbeat_interval: seconds between the actor's heartbeats.
+        heartbeat_timeout: seconds without a heartbeat before it counts as hung.
+        start_timeout: seconds from spawn to ready before it counts as failed.
+        options: the actor's own settings (its ``Config`` dataclass).
+    """
+
+    name: str
+    target: str
+    restart: str = "permanent"
+    shutdown_timeout: float = 3.0
+    depends_on: tuple[str, ...] = ()
+    cpu_affinity: tuple[int, ...] = ()
+    heartbeat_interval: float = 0.2
+    heartbeat_timeout: float = 2.0
+    start_timeout: float = 15.0
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.restart not in RESTART_TYPES:
+            raise ValueError(f"restart must be one of {', '.join(RESTART_TYPES)}")
+        if ":" not in self.target:
+            raise ValueError(f"target {self.target!r} must be 'module:Class'")
+        if self.shutdown_timeout <= 0 or self.start_timeout <= 0:
+            raise ValueError("timeouts must be positive")
+        if not 0 < self.heartbeat_interval < self.heartbeat_timeout:
+            raise ValueError("need 0 < heartbeat_interval < heartbeat_timeout")
+
+
+@dataclass(frozen=True)
+class PerformanceConfig:
+    """A whole performance graph."""
+
+    supervisor: SupervisorSettings = field(default_factory=SupervisorSettings)
+    rings: tuple[RingDecl, ...] = ()
+    actors: tuple[ChildSpec, ...] = ()
+
+    def actor(self, name: str) -> ChildSpec:
+        for spec in self.actors:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+    def start_order(self) -> list[str]:
+        """Actor names so that every actor comes after what it depends on."""
+        order: list[str] = []
+        visiting: set[str] = set()
+        by_name = {a.name: a for a in self.actors}
+
+        def visit(name: str) -> None:
+            if name in order:
+                return
+            if name in visiting:
+                raise ConfigError(f"actors: dependency cycle through {name!r}")
+            visiting.add(name)
+            for dep in by_name[name].depends_on:
+                visit(dep)
+            visiting.discard(name)
+            order.append(name)
+
+        for spec in self.actors:
+            visit(spec.name)
+        return order
+
+
+def _check_graph(config: PerformanceConfig) -> None:
+    names = [a.name for a in config.actors]
+    if not names:
+        raise ConfigError("actors: a performance needs at least one actor")
+    if len(set(names)) != len(names):
+        raise ConfigError("actors: names must be unique")
+    for spec in config.actors:
+        for dep in spec.depends_on:
+            if dep not in names:
+                raise ConfigError(f"actors.{spec.name}.depends_on: no actor named {dep!r}")
+    ring_names = [r.name for r in config.rings]
+    if len(set(ring_names)) != len(ring_names):
+        raise ConfigError("rings: names must be unique")
+    for ring in config.rings:
+        for who in (ring.writer, *ring.readers):
+            if who not in names:
+                raise ConfigError(f"rings.{ring.name}: no actor named {who!r}")
+        try:
+            ring.spec()
+        except RingError as exc:
+            raise ConfigError(f"rings.{ring.name}: {exc}") from None
+    config.start_order()
+
+
+def parse(data: dict[str, Any], where: str = "config") -> PerformanceConfig:
+    """Validate a parsed TOML document."""
+    config = from_mapping(PerformanceConfig, data, where)
+    _check_graph(config)
+    return config
+
+
+def load(path: str | Path | None = None) -> PerformanceConfig:
+    """Load ``path``, or the built-in default performance when None."""
+    if path is None:
+        text = resources.files("kelly_actors.config").joinpath("default.toml").read_text()
+        where = "default.toml"
+    else:
+        try:
+            text = Path(path).read_text()
+        except OSError as exc:
+            raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None
+        where = str(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{where}: not valid TOML: {exc}") from None
+    return parse(data, where)

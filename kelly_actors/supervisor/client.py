@@ -1,0 +1,69 @@
+"""A control client: how ``kelly status`` and ``kelly ctl`` talk to a performance."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import zmq
+
+from kelly_actors.bus import messages
+from kelly_actors.supervisor.rundir import RunDir, RunInfo
+
+
+class NotRunning(RuntimeError):
+    """No live performance in the run directory."""
+
+
+class Refused(RuntimeError):
+    """The supervisor (or an actor) refused the command."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class NoAnswer(RuntimeError):
+    """The supervisor did not answer in time."""
+
+
+class ControlClient:
+    """A DEALER connected to a running supervisor's control ROUTER."""
+
+    def __init__(self, run_dir: RunDir, timeout: float = 5.0) -> None:
+        info = run_dir.running()
+        if info is None:
+            raise NotRunning(f"no performance is running in {run_dir.path}")
+        self.info: RunInfo = info
+        self.timeout = timeout
+        self._ctx = zmq.Context()
+        self._sock = self._ctx.socket(zmq.DEALER)
+        self._sock.setsockopt(zmq.LINGER, 0)
+        self._sock.setsockopt(zmq.MAXMSGSIZE, messages.SOCKET_MAX_MESSAGE_BYTES)
+        self._sock.connect(info.control)
+
+    def request(self, cmd: str, **args: Any) -> dict[str, Any]:
+        """Send ``cmd`` and return its result; raise Refused or NoAnswer."""
+        request_id = uuid.uuid4().hex
+        msg = messages.make("request", id=request_id, cmd=cmd, args=args)
+        self._sock.send_multipart(messages.encode(msg))
+        deadline_ms = int(self.timeout * 1000)
+        while self._sock.poll(deadline_ms):
+            reply = messages.decode(self._sock.recv_multipart())
+            if reply.type != "reply" or reply["id"] not in (request_id, ""):
+                continue
+            if reply["ok"]:
+                return reply.get("result") or {}
+            error = reply.get("error") or {}
+            raise Refused(error.get("code", "error"), error.get("message", "refused"))
+        raise NoAnswer(f"the performance (pid {self.info.pid}) did not answer within {self.timeout:g} s")
+
+    def close(self) -> None:
+        self._sock.close(linger=0)
+        self._ctx.term()
+
+    def __enter__(self) -> ControlClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

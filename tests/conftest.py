@@ -1,0 +1,49 @@
+"""Shared fixtures: short run directories, a /dev/shm leak check, JACK gating."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
+
+from kelly_actors.bus.namespace import runtime_dir  # noqa: E402
+
+REQUIRE_JACK = os.environ.get("KELLY_REQUIRE_JACK") == "1"
+
+
+def _kelly_objects() -> set[str]:
+    return {p.name for p in runtime_dir().glob("kelly-*")}
+
+
+@pytest.fixture(autouse=True)
+def no_shm_leak() -> Iterator[None]:
+    """Every test leaves /dev/shm as it found it (processes get a moment to exit)."""
+    before = _kelly_objects()
+    yield
+    deadline = time.monotonic() + 5.0
+    while (leaked := _kelly_objects() - before) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not leaked, f"shared-memory objects leaked: {sorted(leaked)}"
+
+
+@pytest.fixture
+def run_dir() -> Iterator[Path]:
+    """A short directory (ipc socket paths must stay under 108 bytes)."""
+    path = Path(tempfile.mkdtemp(prefix="kt-", dir="/tmp"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip on a laptop without the service; fail where the test command requires it."""
+    if REQUIRE_JACK:
+        pytest.fail(f"{reason} (KELLY_REQUIRE_JACK=1 forbids skipping)")
+    pytest.skip(reason)

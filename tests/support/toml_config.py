@@ -1,0 +1,33 @@
+"""Write small performance configs for tests without a TOML writer dependency."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def _value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(_value(x) for x in v) + "]"
+    return json.dumps(v)
+
+
+def performance_toml(actors: list[dict[str, Any]], rings: list[dict[str, Any]] = (), **supervisor: Any) -> str:
+    """TOML text for a ``[supervisor]`` table, ``[[rings]]`` and ``[[actors]]`` (with options)."""
+    lines = ["[supervisor]", *(f"{k} = {_value(v)}" for k, v in supervisor.items()), ""]
+    for ring in rings:
+        lines += ["[[rings]]", *(f"{k} = {_value(v)}" for k, v in ring.items()), ""]
+    for actor in actors:
+        options = actor.get("options", {})
+        lines += ["[[actors]]", *(f"{k} = {_value(v)}" for k, v in actor.items() if k != "options")]
+        if options:
+            lines += ["[actors.options]", *(f"{k} = {_value(v)}" for k, v in options.items())]
+        lines.append("")
+    return "\n".join(lines)
+
+
+IDLE = "kelly_actors.demo.idle:IdleActor"
+CRASHABLE = "support_actors:CrashableActor"
+STUBBORN = "support_actors:StubbornActor"
