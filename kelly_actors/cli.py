@@ -52,8 +52,12 @@ def _client_call(args: argparse.Namespace, cmd: str, **cmd_args: Any) -> tuple[i
 
 def _format_status(snap: dict[str, Any]) -> str:
     run = snap["run"]
-    lines = [f"performance {run['tag']} (pid {run['pid']}), up {run['uptime_s']:.1f} s, {run['config']}"]
-    lines.append(f"{'ACTOR':<12}{'STATE':<11}{'PID':>8}{'RESTARTS':>10}{'CPU%':>7}{'RSS MB':>8}  LAST EXIT")
+    lines = [
+        f"performance {run['tag']} (pid {run['pid']}), up {run['uptime_s']:.1f} s, {run['config']}"
+    ]
+    lines.append(
+        f"{'ACTOR':<12}{'STATE':<11}{'PID':>8}{'RESTARTS':>10}{'CPU%':>7}{'RSS MB':>8}  LAST EXIT"
+    )
     for a in snap["actors"]:
         rss = a["rss_bytes"] / 2**20
         lines.append(
@@ -92,7 +96,9 @@ def _ctl(args: argparse.Namespace) -> int:
         if not isinstance(call_args, dict):
             print("kelly ctl call: ARGS must be a JSON object", file=sys.stderr)
             return EXIT_REFUSED
-        code, result = _client_call(args, "call", actor=args.actor, method=args.method, args=call_args)
+        code, result = _client_call(
+            args, "call", actor=args.actor, method=args.method, args=call_args
+        )
     else:
         code, result = _client_call(args, "ping")
     if code == EXIT_OK:

@@ -14,7 +14,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
 
-from kelly_actors.bus.namespace import runtime_dir  # noqa: E402
+from kelly_actors.bus.namespace import runtime_dir
 
 REQUIRE_JACK = os.environ.get("KELLY_REQUIRE_JACK") == "1"
 

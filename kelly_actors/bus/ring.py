@@ -5,9 +5,11 @@ Layout of a ring segment (all integers int64, native byte order)::
     [0, 256)      header: magic, layout version, capacity, slot stride,
                   payload bytes, reader count, overflow policy, ndim, shape[4],
                   dtype string (16 bytes at byte 96)
-    [256, 512)    writer line: write_index, overruns, peak_used, waiting, pid
+    [256, 320)    writer line: write_index, overruns, peak_used, pid
+    [320, 384)    writer doorbell flag: waiting (for free space)
     [512, 1536)   reader lines, 128 bytes each (8 at most): read_index,
-                  underruns, overruns, waiting, pid, torn
+                  underruns, overruns, peak_used, pid, torn
+    [1536, 2048)  reader doorbell flags, one 64-byte line each: waiting
     [2048, …)     ``capacity`` slots of ``stride`` bytes:
                   seq, index, sample_time, spare, then the payload
 
@@ -54,9 +56,15 @@ _H_MAGIC, _H_VERSION, _H_CAP, _H_STRIDE, _H_PAYLOAD, _H_READERS, _H_POLICY, _H_N
 _H_SHAPE = 8
 _DTYPE_BYTE = 96
 _W = 32
-_W_INDEX, _W_OVERRUNS, _W_PEAK, _W_WAITING, _W_PID = (_W + k for k in range(5))
+_W_INDEX, _W_OVERRUNS, _W_PEAK, _W_PID = (_W + k for k in range(4))
+# Readers check this flag after every read; it must not share the line the
+# writer dirties on every publish.
+_W_WAITING = _W + 8
 _R0, _R_STRIDE = 64, 16
-_R_INDEX, _R_UNDERRUNS, _R_OVERRUNS, _R_WAITING, _R_PID, _R_TORN = range(6)
+_R_INDEX, _R_UNDERRUNS, _R_OVERRUNS, _R_PEAK, _R_PID, _R_TORN = range(6)
+# The waiting flag sits on a line of its own: the writer reads it on every
+# publish and must not miss in cache each time the reader advances its index.
+_R_WAIT0, _R_WAIT_STRIDE = 192, 8
 
 
 class RingError(ValueError):
@@ -187,11 +195,15 @@ class Ring:
         )
         under = sum(q[self._reader_word(k, _R_UNDERRUNS)] for k in range(self.spec.readers))
         torn = sum(q[self._reader_word(k, _R_TORN)] for k in range(self.spec.readers))
+        peak = max(
+            [q[_W_PEAK], used]
+            + [q[self._reader_word(k, _R_PEAK)] for k in range(self.spec.readers)]
+        )
         return RingStats(
             name=self.spec.name,
             capacity=self._cap,
             used=used,
-            peak_used=max(q[_W_PEAK], used),
+            peak_used=min(peak, self._cap),
             overruns=over,
             underruns=under,
             readers=self.spec.readers,
@@ -240,12 +252,14 @@ class RingWriter(Ring):
             self._reader_word(k, _R_INDEX) for k in range(spec.readers)
         )
         self._reader_waiting_words = tuple(
-            self._reader_word(k, _R_WAITING) for k in range(spec.readers)
+            _R_WAIT0 + _R_WAIT_STRIDE * k for k in range(spec.readers)
         )
-        self._bells = [
-            Doorbell(_doorbell_path(segment.name, f"r{k}")) for k in range(spec.readers)
-        ]
+        self._bells = [Doorbell(_doorbell_path(segment.name, f"r{k}")) for k in range(spec.readers)]
         self._space_bell = Doorbell(_doorbell_path(segment.name, "w"))
+        # The slowest reader's index as last read: re-read only when the ring
+        # looks full, so a publish does not touch the readers' cache lines.
+        self._slowest = self._slowest_reader()
+        self._slots_base = _HEADER_BYTES // 8
 
     @classmethod
     def attach(cls, segment_name: str, name: str | None = None) -> RingWriter:
@@ -254,11 +268,15 @@ class RingWriter(Ring):
 
     def _slowest_reader(self) -> int:
         q = self._q
-        return min(q[w] for w in self._reader_index_words)
+        return min([q[w] for w in self._reader_index_words])
 
     def free(self) -> int:
         """Slots that can be written now without overwriting unread data."""
-        return self._cap - (self._index - self._slowest_reader())
+        free = self._cap - (self._index - self._slowest)
+        if free <= 0:
+            self._slowest = self._slowest_reader()
+            free = self._cap - (self._index - self._slowest)
+        return free
 
     def claim(self) -> np.ndarray | None:
         """Open the next slot for writing in place; None (counted) if full under ``drop``.
@@ -268,21 +286,23 @@ class RingWriter(Ring):
         """
         q = self._q
         i = self._index
-        used = i - self._slowest_reader()
-        if self._drop and used >= self._cap:
-            q[_W_OVERRUNS] += 1
-            return None
-        if used + 1 > q[_W_PEAK]:
-            q[_W_PEAK] = min(used + 1, self._cap)
-        base = _HEADER_BYTES // 8 + (i % self._cap) * self._stride_q
-        q[base] = 2 * i + 1
-        return self._payload[i % self._cap]
+        if i - self._slowest >= self._cap:
+            self._slowest = self._slowest_reader()
+            used = i - self._slowest
+            if used >= self._cap:
+                if self._drop:
+                    q[_W_OVERRUNS] += 1
+                    return None
+                q[_W_PEAK] = self._cap
+        slot = i % self._cap
+        q[self._slots_base + slot * self._stride_q] = 2 * i + 1
+        return self._payload[slot]
 
     def publish(self, sample_time: int = 0) -> None:
         """Seal the claimed slot and make it visible; ring waiting readers."""
         q = self._q
         i = self._index
-        base = _HEADER_BYTES // 8 + (i % self._cap) * self._stride_q
+        base = self._slots_base + (i % self._cap) * self._stride_q
         q[base + 1] = i
         q[base + 2] = sample_time
         q[base] = 2 * i + 2
@@ -343,10 +363,15 @@ class RingReader(Ring):
         self._w_index = self._reader_word(slot, _R_INDEX)
         self._w_under = self._reader_word(slot, _R_UNDERRUNS)
         self._w_over = self._reader_word(slot, _R_OVERRUNS)
-        self._w_wait = self._reader_word(slot, _R_WAITING)
+        self._w_peak = self._reader_word(slot, _R_PEAK)
         self._w_torn = self._reader_word(slot, _R_TORN)
+        self._w_wait = _R_WAIT0 + _R_WAIT_STRIDE * slot
         self._q[self._reader_word(slot, _R_PID)] = os.getpid()
         self._index = self._q[self._w_index]
+        # The write index as last read: re-read only once we have caught up with it.
+        self._known_written = self._q[_W_INDEX]
+        self._peak = self._q[self._w_peak]
+        self._slots_base = _HEADER_BYTES // 8
         self._bell = Doorbell(_doorbell_path(segment.name, f"r{slot}"))
         self._space_bell = Doorbell(_doorbell_path(segment.name, "w"))
         self.last_index = -1
@@ -358,12 +383,21 @@ class RingReader(Ring):
         return cls(seg, read_spec(seg, name or segment_name), slot)
 
     def available(self) -> int:
-        """Frames published and not yet read by this reader (may exceed capacity if lapped)."""
-        return self._q[_W_INDEX] - self._index
+        """At least this many frames are published and unread; 0 means none.
+
+        It may exceed the capacity when lapped. Answers from the write index last seen while that still shows unread
+        frames, so a reader draining a batch does not re-read the writer's
+        cache line for every frame; a 0 is always checked against the ring.
+        """
+        known = self._known_written - self._index
+        if known > 0:
+            return known
+        self._known_written = self._q[_W_INDEX]
+        return self._known_written - self._index
 
     def seek_latest(self) -> None:
         """Skip everything unread (e.g. stale input after a restart)."""
-        self._index = self._q[_W_INDEX]
+        self._index = self._known_written = self._q[_W_INDEX]
         self._q[self._w_index] = self._index
 
     def read_into(self, out: np.ndarray) -> bool:
@@ -374,23 +408,32 @@ class RingReader(Ring):
         skipped and counted as overruns; a torn slot is never returned.
         """
         q = self._q
+        cap = self._cap
         while True:
-            w = q[_W_INDEX]
             i = self._index
+            w = self._known_written
             if i >= w:
-                q[self._w_under] += 1
-                return False
-            if w - i > self._cap:
+                w = self._known_written = q[_W_INDEX]
+                if i >= w:
+                    q[self._w_under] += 1
+                    return False
+            used = w - i
+            if used > cap:
                 # Lapped: the oldest frame still intact is w - capacity + 1
                 # (the writer may already be rewriting w - capacity's slot).
-                skip = w - self._cap + 1 - i
+                w = self._known_written = q[_W_INDEX]
+                skip = w - cap + 1 - i
                 q[self._w_over] += skip
-                i += skip
-                self._index = i
-            base = _HEADER_BYTES // 8 + (i % self._cap) * self._stride_q
+                i = self._index = i + skip
+                used = w - i
+            if used > self._peak:
+                self._peak = used
+                q[self._w_peak] = used
+            slot = i % cap
+            base = self._slots_base + slot * self._stride_q
             seq = q[base]
             if seq == 2 * i + 2:
-                out[...] = self._payload[i % self._cap]
+                out[...] = self._payload[slot]
                 sample_time = q[base + 2]
                 if q[base] == seq:
                     self._index = i + 1
@@ -405,6 +448,7 @@ class RingReader(Ring):
             # The writer lapped us on this very slot: frame i is gone.
             q[self._w_over] += 1
             self._index = i + 1
+            self._known_written = q[_W_INDEX]
 
     def arm(self) -> bool:
         """Prepare to sleep on :meth:`fileno`; True if data is already there."""

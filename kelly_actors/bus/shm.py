@@ -11,11 +11,10 @@ standard library uses underneath.
 
 from __future__ import annotations
 
+import _posixshmem
 import mmap
 import os
 from pathlib import Path
-
-import _posixshmem
 
 SHM_DIR = Path("/dev/shm")
 

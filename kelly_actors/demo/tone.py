@@ -77,7 +77,11 @@ class ToneActor(Actor):
             return {"frequency": self.frequency, "sample": self.sample}
         if method == "set_frequency":
             freq = args.get("frequency")
-            if isinstance(freq, bool) or not isinstance(freq, int | float) or not 20 <= freq <= 20000:
+            if (
+                isinstance(freq, bool)
+                or not isinstance(freq, int | float)
+                or not 20 <= freq <= 20000
+            ):
                 raise CallError("frequency must be a number within 20–20000 Hz")
             self.frequency = float(freq)
             self.ctx.publish_state({"frequency": self.frequency})

@@ -56,7 +56,9 @@ class ControlClient:
                 return reply.get("result") or {}
             error = reply.get("error") or {}
             raise Refused(error.get("code", "error"), error.get("message", "refused"))
-        raise NoAnswer(f"the performance (pid {self.info.pid}) did not answer within {self.timeout:g} s")
+        raise NoAnswer(
+            f"the performance (pid {self.info.pid}) did not answer within {self.timeout:g} s"
+        )
 
     def close(self) -> None:
         self._sock.close(linger=0)

@@ -28,7 +28,7 @@ from kelly_actors.bus.namespace import RunNamespace, sweep_dead_runs
 from kelly_actors.bus.ring import Ring
 from kelly_actors.bus.transport import Transport
 from kelly_actors.config.performance import PerformanceConfig
-from kelly_actors.config.typed import ConfigError, from_mapping
+from kelly_actors.config.typed import from_mapping
 from kelly_actors.supervisor import child as cs
 from kelly_actors.supervisor.backoff import Backoff
 from kelly_actors.supervisor.child import Child, describe_exit
@@ -422,7 +422,9 @@ class Supervisor:
                 msg = messages.decode(payload)
             except messages.ProtocolError as exc:
                 self.dropped_messages += 1
-                self.log("bad_actor_message", identity=identity.decode(errors="replace"), error=str(exc))
+                self.log(
+                    "bad_actor_message", identity=identity.decode(errors="replace"), error=str(exc)
+                )
                 continue
             self._on_actor_message(identity, msg)
 
@@ -528,4 +530,3 @@ def run_performance(
     """Entry for ``kelly run``: build, run and tear down one supervisor."""
     supervisor = Supervisor(config, run_dir, config_name)
     return supervisor.run(duration)
-

@@ -46,18 +46,51 @@ def test_an_array_travels_raw_in_a_second_frame() -> None:
         ([_frame({"v": 1, "type": "request", "id": "1"})], "invalid"),
         ([_frame({"v": 1, "type": "request", "id": 1, "cmd": "x"})], "invalid"),
         ([_frame({"v": 1, "type": "request", "id": "1", "cmd": "x", "extra": 1})], "invalid"),
-        ([_frame({"v": 1, "type": "ready", "actor": "a", "incarnation": True, "pid": 1})], "invalid"),
+        (
+            [_frame({"v": 1, "type": "ready", "actor": "a", "incarnation": True, "pid": 1})],
+            "invalid",
+        ),
         ([b" " * (messages.MAX_HEADER_BYTES + 1)], "oversize"),
         (
-            [_frame({"v": 1, "type": "status", "snapshot": {}, "array": {"dtype": "float32", "shape": [4]}}), b"123"],
+            [
+                _frame(
+                    {
+                        "v": 1,
+                        "type": "status",
+                        "snapshot": {},
+                        "array": {"dtype": "float32", "shape": [4]},
+                    }
+                ),
+                b"123",
+            ],
             "invalid",
         ),
         (
-            [_frame({"v": 1, "type": "status", "snapshot": {}, "array": {"dtype": "object", "shape": [1]}}), b"1234"],
+            [
+                _frame(
+                    {
+                        "v": 1,
+                        "type": "status",
+                        "snapshot": {},
+                        "array": {"dtype": "object", "shape": [1]},
+                    }
+                ),
+                b"1234",
+            ],
             "invalid",
         ),
         (
-            [_frame({"v": 1, "type": "status", "snapshot": {}, "array": {"dtype": "uint8", "shape": [2**40]}}), b"1"],
+            [
+                _frame(
+                    {
+                        "v": 1,
+                        "type": "status",
+                        "snapshot": {},
+                        "array": {"dtype": "uint8", "shape": [2**40]},
+                    }
+                ),
+                b"1",
+            ],
             "oversize",
         ),
         ([_frame({"v": 1, "type": "status", "snapshot": {}}), b"stray"], "malformed"),

@@ -23,7 +23,11 @@ def test_the_sweep_removes_a_dead_runs_segments_and_keeps_a_live_runs() -> None:
         "os._exit(0)\n"  # dies without releasing anything
     )
     out = subprocess.run(
-        [sys.executable, "-c", code], env=env_with_support(), capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", code],
+        env=env_with_support(),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     dead_tag = out.stdout.strip()
     assert (runtime_dir() / f"kelly-{dead_tag}-left").exists()

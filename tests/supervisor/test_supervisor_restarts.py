@@ -90,7 +90,7 @@ def test_one_for_all_restarts_every_actor(run_dir) -> None:
         assert perf.stop() == 0
 
 
-def test_an_actor_ignoring_sigterm_is_killed_at_its_shutdown_timeout_and_a_commanded_restart_is_no_crash(
+def test_an_actor_ignoring_sigterm_is_killed_at_the_shutdown_timeout_in_a_commanded_restart(
     run_dir,
 ) -> None:
     # max_restarts = 0: a single crash would escalate, a commanded restart must not.

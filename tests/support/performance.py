@@ -19,7 +19,9 @@ SUPPORT_DIR = Path(__file__).resolve().parent
 REPO = SUPPORT_DIR.parent.parent
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float, what: str, interval: float = 0.02) -> Any:
+def wait_until(
+    predicate: Callable[[], Any], timeout: float, what: str, interval: float = 0.02
+) -> Any:
     """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` s."""
     deadline = time.monotonic() + timeout
     while True:
@@ -85,7 +87,9 @@ class Performance:
 
         return wait_until(all_ready, timeout, "every actor ready")
 
-    def wait_actor(self, name: str, predicate: Callable[[dict[str, Any]], bool], timeout: float, what: str):
+    def wait_actor(
+        self, name: str, predicate: Callable[[dict[str, Any]], bool], timeout: float, what: str
+    ):
         def matching() -> dict[str, Any] | None:
             actor = self.actor(name)
             return actor if predicate(actor) else None

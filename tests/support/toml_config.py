@@ -14,7 +14,9 @@ def _value(v: Any) -> str:
     return json.dumps(v)
 
 
-def performance_toml(actors: list[dict[str, Any]], rings: list[dict[str, Any]] = (), **supervisor: Any) -> str:
+def performance_toml(
+    actors: list[dict[str, Any]], rings: list[dict[str, Any]] = (), **supervisor: Any
+) -> str:
     """TOML text for a ``[supervisor]`` table, ``[[rings]]`` and ``[[actors]]`` (with options)."""
     lines = ["[supervisor]", *(f"{k} = {_value(v)}" for k, v in supervisor.items()), ""]
     for ring in rings:

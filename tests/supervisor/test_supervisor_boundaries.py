@@ -1,0 +1,244 @@
+"""What reaches the supervisor from outside: its death, bad messages, bad configs."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import psutil
+import pytest
+import zmq
+from performance import Performance, env_with_support, wait_until
+from toml_config import IDLE, performance_toml
+
+from kelly_actors.bus import messages
+from kelly_actors.bus.namespace import runtime_dir
+
+
+def test_killing_the_supervisor_takes_every_actor_down_within_two_seconds_and_the_next_run_sweeps(
+    run_dir,
+) -> None:
+    with Performance(run_dir, None) as perf:
+        snap = perf.wait_ready()
+        tag = snap["run"]["tag"]
+        pids = [a["pid"] for a in snap["actors"]]
+        killed_at = time.monotonic()
+        os.kill(perf.proc.pid, signal.SIGKILL)
+        perf.proc.wait(10)
+
+        def all_gone() -> bool:
+            return not any(
+                psutil.pid_exists(p) and psutil.Process(p).status() != "zombie" for p in pids
+            )
+
+        wait_until(all_gone, 2.0, "every actor to exit after its supervisor died")
+        assert time.monotonic() - killed_at <= 2.0
+        leftovers = sorted(p.name for p in runtime_dir().glob(f"kelly-{tag}-*"))
+        assert leftovers, "a SIGKILLed supervisor cannot have cleaned up"
+
+    with Performance(run_dir, None) as second:
+        second.wait_ready()
+        swept = [e for e in second.events() if e["event"] == "swept_dead_runs"]
+        assert swept and set(leftovers) <= set(swept[0]["detail"]["objects"])
+        assert not list(runtime_dir().glob(f"kelly-{tag}-*"))
+        assert second.stop() == 0
+
+
+@pytest.fixture
+def raw_control(run_dir):
+    config = performance_toml([{"name": "idle", "target": IDLE}])
+    with Performance(run_dir, config) as perf:
+        perf.wait_ready()
+        ctx = zmq.Context()
+        sock = ctx.socket(zmq.DEALER)
+        sock.setsockopt(zmq.LINGER, 0)
+        sock.connect(perf.client().info.control)
+        yield perf, sock
+        sock.close(linger=0)
+        ctx.term()
+
+
+def _answer(sock: zmq.Socket, frames: list[bytes]) -> dict:
+    sock.send_multipart(frames)
+    assert sock.poll(10_000), "no reply"
+    reply = messages.decode(sock.recv_multipart())
+    assert reply.type == "reply"
+    return reply.fields
+
+
+@pytest.mark.parametrize(
+    ("frames", "code"),
+    [
+        ([b'{"v": 1, "type": "request", "id": "1", "cm'], "malformed"),
+        ([json.dumps({"v": 9, "type": "request", "id": "1", "cmd": "status"}).encode()], "version"),
+        ([os.urandom(64)], "malformed"),
+        ([b"{" + b" " * (messages.MAX_HEADER_BYTES + 10) + b"}"], "oversize"),
+        (
+            [
+                json.dumps(
+                    {"v": 1, "type": "heartbeat", "actor": "x", "incarnation": 1, "telemetry": {}}
+                ).encode()
+            ],
+            "invalid",
+        ),
+        (
+            [json.dumps({"v": 1, "type": "request", "id": "1", "cmd": "launch"}).encode()],
+            "unknown_command",
+        ),
+        (
+            [
+                json.dumps(
+                    {"v": 1, "type": "request", "id": "1", "cmd": "restart", "args": {"actor": 5}}
+                ).encode()
+            ],
+            "invalid",
+        ),
+        (
+            [
+                json.dumps(
+                    {
+                        "v": 1,
+                        "type": "request",
+                        "id": "1",
+                        "cmd": "restart",
+                        "args": {"actor": "nobody"},
+                    }
+                ).encode()
+            ],
+            "not_found",
+        ),
+    ],
+)
+def test_a_malformed_control_message_gets_an_error_reply_and_nothing_crashes(
+    raw_control, frames, code
+):
+    perf, sock = raw_control
+    reply = _answer(sock, frames)
+    assert reply["ok"] is False
+    assert reply["error"]["code"] == code
+    assert reply["error"]["message"]
+    snap = perf.status()
+    assert snap["actors"][0]["state"] == "ready"
+    assert snap["actors"][0]["restarts"] == 0
+
+
+def test_a_req_style_client_with_an_empty_delimiter_is_answered_too(raw_control) -> None:
+    _, sock = raw_control
+    request = messages.encode(messages.make("request", id="r", cmd="ping", args={}))
+    sock.send_multipart([b"", *request])
+    assert sock.poll(10_000), "no reply"
+    delimiter, *frames = sock.recv_multipart()
+    assert delimiter == b""
+    reply = messages.decode(frames)
+    assert reply["ok"] and reply["result"]["pong"]
+
+
+def _kelly(*args: str, run_dir=None, timeout: float = 60) -> subprocess.CompletedProcess:
+    prefix = ["--run-dir", str(run_dir)] if run_dir else []
+    return subprocess.run(
+        [sys.executable, "-m", "kelly_actors.cli", *prefix, *args],
+        env=env_with_support(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+ACTOR_A = "[[actors]]\nname = 'a'\ntarget = 'kelly_actors.demo.idle:IdleActor'\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[supervisor]\nstratgy = 'one_for_one'\n", "unknown key(s) stratgy"),
+        (
+            "[[actors]]\nname = 'a'\ntarget = 'nowhere:Nothing'\n",
+            "cannot import actor module 'nowhere'",
+        ),
+        (
+            f"{ACTOR_A}restart = 'sometimes'\n",
+            "restart must be one of",
+        ),
+        (
+            f"{ACTOR_A}depends_on = ['b']\n",
+            "no actor named 'b'",
+        ),
+        (
+            f"{ACTOR_A.replace('idle:IdleActor', 'tone:ToneActor')}"
+            "[actors.options]\nfrequency = 'high'\n",
+            "frequency: expected a number",
+        ),
+        ("this is = not toml [", "not valid TOML"),
+    ],
+)
+def test_a_wrong_config_is_refused_at_start_with_a_clear_error_and_nothing_is_left_running(
+    run_dir, text: str, message: str
+) -> None:
+    config = run_dir / "bad.toml"
+    config.write_text(text)
+    before = {p.name for p in runtime_dir().glob("kelly-*")}
+    done = _kelly("run", str(config), "--duration", "5", run_dir=run_dir)
+    assert done.returncode == 1
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (run_dir / "supervisor.json").exists()
+    assert {p.name for p in runtime_dir().glob("kelly-*")} == before
+
+
+def test_status_and_ctl_say_clearly_when_nothing_is_running(run_dir) -> None:
+    status = _kelly("status", "--json", run_dir=run_dir)
+    assert status.returncode == 1
+    assert "no performance is running" in status.stderr
+    ctl = _kelly("ctl", "restart", "tone", run_dir=run_dir)
+    assert ctl.returncode == 2
+    assert "no performance is running" in ctl.stderr
+
+
+def test_kelly_run_with_a_duration_stops_cleanly_and_status_json_has_actors_and_rings(
+    run_dir,
+) -> None:
+    with Performance(run_dir, None, ["--duration", "4"]) as perf:
+        perf.wait_ready()
+        status = _kelly("status", "--json", run_dir=run_dir)
+        assert status.returncode == 0, status.stderr
+        snap = json.loads(status.stdout)
+        assert {a["name"] for a in snap["actors"]} == {"tone", "meter"}
+        assert {"name", "pid", "state", "restarts"} <= set(snap["actors"][0])
+        assert {"name", "capacity", "overruns", "underruns"} <= set(snap["rings"][0])
+        meter = wait_until(
+            lambda: (m := perf.actor("meter"))["telemetry"].get("blocks", 0) > 50 and m,
+            10,
+            "blocks",
+        )
+        assert meter["telemetry"]["gaps"] == 0
+        assert meter["telemetry"]["rms_db"] == pytest.approx(-16.99, abs=0.1)  # 0.2 amplitude sine
+        assert perf.proc.wait(20) == 0
+    assert not (run_dir / "supervisor.json").exists()
+
+
+def test_a_second_performance_in_the_same_run_directory_is_refused(run_dir) -> None:
+    with Performance(run_dir, None) as perf:
+        perf.wait_ready()
+        done = _kelly("run", "--duration", "5", run_dir=run_dir)
+        assert done.returncode == 1
+        assert "already running" in done.stderr
+        assert perf.stop() == 0
+
+
+def test_ctl_restart_and_stop_act_on_the_running_performance(run_dir) -> None:
+    with Performance(run_dir, None) as perf:
+        old = {a["name"]: a["pid"] for a in perf.wait_ready()["actors"]}
+        restart = _kelly("ctl", "restart", "meter", run_dir=run_dir)
+        assert restart.returncode == 0, restart.stderr
+        perf.wait_actor(
+            "meter", lambda a: a["pid"] != old["meter"] and a["state"] == "ready", 15, "meter back"
+        )
+        refused = _kelly("ctl", "restart", "nobody", run_dir=run_dir)
+        assert refused.returncode == 1 and "no actor named 'nobody'" in refused.stderr
+        stop = _kelly("ctl", "stop", run_dir=run_dir)
+        assert stop.returncode == 0
+        assert perf.proc.wait(20) == 0

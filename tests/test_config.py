@@ -1,0 +1,70 @@
+"""Performance configs: the default is valid, typos and wrong types are named."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pytest
+
+from kelly_actors.config import performance
+from kelly_actors.config.typed import ConfigError, from_mapping
+
+
+def test_the_built_in_default_performance_is_valid_and_ordered_by_dependencies() -> None:
+    config = performance.load()
+    order = config.start_order()
+    for spec in config.actors:
+        for dep in spec.depends_on:
+            assert order.index(dep) < order.index(spec.name)
+
+
+@dataclass(frozen=True)
+class Example:
+    rate: int = 48_000
+    gain: float = 1.0
+    name: str = "x"
+    cpus: tuple[int, ...] = ()
+    device: str | None = None
+
+
+def test_typed_config_converts_lists_to_tuples_and_ints_to_floats() -> None:
+    cfg = from_mapping(Example, {"gain": 2, "cpus": [0, 1], "device": None}, "ex")
+    assert cfg == Example(gain=2.0, cpus=(0, 1))
+    assert isinstance(cfg.gain, float)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"rat": 1}, "ex: unknown key(s) rat"),
+        ({"rate": "fast"}, "ex.rate: expected an integer"),
+        ({"rate": True}, "ex.rate: expected an integer"),
+        ({"gain": "loud"}, "ex.gain: expected a number"),
+        ({"cpus": [0, "one"]}, "ex.cpus[1]: expected an integer"),
+        ({"device": 3}, "ex.device: expected str"),
+    ],
+)
+def test_typed_config_names_the_key_that_is_wrong(data, message) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        from_mapping(Example, data, "ex")
+
+
+def test_a_dependency_cycle_is_refused() -> None:
+    data = {
+        "actors": [
+            {"name": "a", "target": "m:A", "depends_on": ["b"]},
+            {"name": "b", "target": "m:B", "depends_on": ["a"]},
+        ]
+    }
+    with pytest.raises(ConfigError, match="dependency cycle"):
+        performance.parse(data)
+
+
+def test_a_ring_read_by_an_unknown_actor_is_refused() -> None:
+    data = {
+        "actors": [{"name": "a", "target": "m:A"}],
+        "rings": [{"name": "r", "shape": [4], "writer": "a", "readers": ["ghost"]}],
+    }
+    with pytest.raises(ConfigError, match=re.escape("rings.r: no actor named 'ghost'")):
+        performance.parse(data)
