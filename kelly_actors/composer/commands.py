@@ -1,0 +1,213 @@
+"""The ``kelly compose`` and ``kelly emotions`` subcommands.
+
+``register(subparsers)`` adds both to the runtime's argparse parser. Values
+are validated here rather than by argparse types, so every mistake is one
+clear line on stderr and exit code 2 (bad input) or 1 (could not write).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from dataclasses import dataclass
+
+from kelly_actors.composer import midi_file
+from kelly_actors.composer.emotion import thesaurus
+from kelly_actors.composer.emotion.intent import Strategy
+from kelly_actors.composer.emotion.pad import PAD
+from kelly_actors.composer.emotion.text import analyse
+from kelly_actors.composer.orchestrator import Composition, compose_emotion
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+MAX_BARS = 100_000
+
+
+class UsageError(ValueError):
+    """Bad command-line input; the message is shown as is."""
+
+
+@dataclass(frozen=True)
+class _Request:
+    current: PAD
+    desired: PAD | None
+    strategy: Strategy
+    bars: int
+    seed: int
+    notes: tuple[str, ...]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``compose`` and ``emotions`` to an argparse subparsers object."""
+    compose = subparsers.add_parser(
+        "compose",
+        help="compose a MIDI file from text, a named emotion or a PAD point",
+        description="Offline composition: emotion → intent → music → Standard MIDI File.",
+    )
+    compose.add_argument("text", nargs="?", help='how you feel, e.g. "I feel grief but want peace"')
+    compose.add_argument(
+        "--emotion", metavar="NAME", help="a thesaurus emotion (see `kelly emotions`)"
+    )
+    compose.add_argument(
+        "--pad", nargs=3, metavar=("V", "A", "D"), help="valence −1…1, arousal 0…1, dominance 0…1"
+    )
+    compose.add_argument("--to", metavar="TEXT|NAME", help="where to go: an emotion name or text")
+    compose.add_argument(
+        "--strategy", help="express | soothe | transform (default: transform with a goal)"
+    )
+    compose.add_argument("--bars", required=True, help="number of 4/4 bars (≥ 1)")
+    compose.add_argument("--seed", default="0", help="random seed (integer, default 0)")
+    compose.add_argument(
+        "-o", "--output", required=True, metavar="FILE.mid", help="MIDI file to write"
+    )
+    compose.set_defaults(func=compose_command)
+
+    emotions = subparsers.add_parser("emotions", help="list the 72-emotion thesaurus")
+    emotions.add_argument("--json", action="store_true", help="print a JSON list of objects")
+    emotions.set_defaults(func=emotions_command)
+
+
+def _error(message: str, code: int) -> int:
+    print(f"kelly: error: {message}", file=sys.stderr)
+    return code
+
+
+def _int(value: str, name: str, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"{name} must be an integer, got {value!r}") from None
+    if not low <= number <= high:
+        raise UsageError(f"{name} must be in {low}..{high}, got {number}")
+    return number
+
+
+def _pad(values: list[str]) -> PAD:
+    try:
+        v, a, d = (float(x) for x in values)
+    except ValueError:
+        raise UsageError(f"--pad needs three numbers, got {' '.join(values)!r}") from None
+    if not all(math.isfinite(x) for x in (v, a, d)):
+        raise UsageError("--pad values must be finite numbers")
+    if not (-1 <= v <= 1 and 0 <= a <= 1 and 0 <= d <= 1):
+        raise UsageError(
+            f"--pad out of range: valence {v} (−1…1), arousal {a} (0…1), dominance {d} (0…1)"
+        )
+    return PAD(v, a, d)
+
+
+def _named(name: str) -> PAD:
+    emotion = thesaurus.lookup(name)
+    if emotion is None:
+        raise UsageError(f"unknown emotion {name!r} (see `kelly emotions`)")
+    return emotion.pad
+
+
+def _source(args: argparse.Namespace) -> tuple[PAD, PAD | None, list[str]]:
+    given = [x for x in (args.text, args.emotion, args.pad) if x is not None]
+    if len(given) != 1:
+        raise UsageError("give exactly one of TEXT, --emotion NAME or --pad V A D")
+    if args.emotion is not None:
+        return _named(args.emotion), None, []
+    if args.pad is not None:
+        return _pad(args.pad), None, []
+    result = analyse(args.text)
+    if result.confidence > 0:
+        nearest = ", ".join(result.nearest)
+        notes = [f"text: {nearest} (confidence {result.confidence:.2f})"]
+    else:
+        notes = [f"text: {result.reason}; starting from the neutral point"]
+    return result.pad, result.desired, notes
+
+
+def _target(to: str | None) -> tuple[PAD | None, list[str]]:
+    if to is None:
+        return None, []
+    if thesaurus.lookup(to) is not None:
+        return _named(to), []
+    result = analyse(to)
+    goal = result.desired or (result.pad if result.recognised else None)
+    if goal is None:
+        raise UsageError(f"--to {to!r}: no emotion recognised ({result.reason})")
+    return goal, [f"goal: {', '.join(thesaurus_names(goal))}"]
+
+
+def thesaurus_names(point: PAD) -> tuple[str, ...]:
+    return tuple(e.name for e, _ in thesaurus.nearest(point, 3))
+
+
+def _strategy(value: str | None, has_goal: bool) -> Strategy:
+    if value is None:
+        return Strategy.TRANSFORM if has_goal else Strategy.EXPRESS
+    try:
+        return Strategy(value.strip().lower())
+    except ValueError:
+        raise UsageError(f"unknown strategy {value!r} (express, soothe or transform)") from None
+
+
+def _request(args: argparse.Namespace) -> _Request:
+    bars = _int(args.bars, "--bars", 1, MAX_BARS)
+    seed = _int(args.seed, "--seed", -(2**63), 2**63 - 1)
+    current, desired, notes = _source(args)
+    goal, goal_notes = _target(args.to)
+    desired = goal if goal is not None else desired
+    strategy = _strategy(args.strategy, desired is not None)
+    return _Request(current, desired, strategy, bars, seed, tuple(notes + goal_notes))
+
+
+def _summary(request: _Request, composition: Composition, path: str) -> str:
+    keys = " → ".join(k.key.name for k in composition.key_changes)
+    first, last = composition.tempo_changes[0].bpm, composition.tempo_changes[-1].bpm
+    tempo = f"{first:.0f} bpm" if abs(first - last) < 0.5 else f"{first:.0f}→{last:.0f} bpm"
+    return (
+        f"wrote {path}: {composition.bars} bar{'s' if composition.bars != 1 else ''}, "
+        f"{request.strategy.value}, {keys}, {tempo}, "
+        f"{len(composition.tracks)} tracks, {len(composition.notes)} notes"
+    )
+
+
+def compose_command(args: argparse.Namespace) -> int:
+    """Handler for ``kelly compose``; returns the exit code."""
+    try:
+        request = _request(args)
+    except UsageError as exc:
+        return _error(str(exc), EXIT_USAGE)
+    composition = compose_emotion(
+        request.current, request.desired, request.strategy, request.bars, request.seed
+    )
+    try:
+        midi_file.write(composition, args.output)
+    except OSError as exc:
+        return _error(f"cannot write {args.output!r}: {exc.strerror or exc}", EXIT_FAILED)
+    for note in request.notes:
+        print(note)
+    print(_summary(request, composition, args.output))
+    return EXIT_OK
+
+
+def emotions_command(args: argparse.Namespace) -> int:
+    """Handler for ``kelly emotions``; returns the exit code."""
+    emotions = thesaurus.all_emotions()
+    if args.json:
+        rows = [
+            {
+                "name": e.name,
+                "valence": e.valence,
+                "arousal": e.arousal,
+                "dominance": e.dominance,
+                "family": e.family,
+                "tier": e.tier,
+                "synonyms": list(e.synonyms),
+                "source": e.source,
+            }
+            for e in emotions
+        ]
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    print(f"{'name':<15} {'valence':>7} {'arousal':>7} {'dominance':>9}  {'family':<10} tier")
+    for e in emotions:
+        tier = thesaurus.TIER_NAMES[e.tier]
+        coords = f"{e.valence:>7.2f} {e.arousal:>7.2f} {e.dominance:>9.2f}"
+        print(f"{e.name:<15} {coords}  {e.family:<10} {tier}")
+    return EXIT_OK
