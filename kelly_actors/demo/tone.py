@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 
 from kelly_actors.actor.base import Actor, CallError
-from kelly_actors.bus.transport import TransportState
+from kelly_actors.bus import note_events
+from kelly_actors.bus.clock import MusicalClock
 
 # After a stall longer than this many blocks (a SIGSTOP, a swap storm) the
 # clock jumps forward instead of racing to catch up.
@@ -20,7 +21,8 @@ MAX_CATCH_UP_BLOCKS = 8
 @dataclass(frozen=True)
 class ToneConfig:
     """Attributes: frequency (Hz), amplitude (0–1), sample_rate (Hz), block_size (frames),
-    tempo (bpm) written to the transport."""
+    tempo (bpm) until a tempo request arrives, ring to write, tempo_ring to read
+    tempo requests from ("" = none)."""
 
     frequency: float = 220.0
     amplitude: float = 0.2
@@ -28,6 +30,7 @@ class ToneConfig:
     block_size: int = 256
     tempo: float = 120.0
     ring: str = "tone"
+    tempo_ring: str = ""
 
 
 class ToneActor(Actor):
@@ -42,7 +45,11 @@ class ToneActor(Actor):
         if self.writer.spec.shape != (cfg.block_size, 2):
             raise ValueError(f"ring {cfg.ring!r} has shape {self.writer.spec.shape}")
         self.frequency = float(self.ctx.restored_state.get("frequency", cfg.frequency))
-        self.sample = self.writer.index * cfg.block_size
+        self.clock = MusicalClock.resume(
+            self.ctx.transport.read(), cfg.sample_rate, cfg.block_size, cfg.tempo
+        )
+        self.tempo_reader = self.ctx.reader(cfg.tempo_ring) if cfg.tempo_ring else None
+        self.tempo_request = np.empty(note_events.TEMPO_SHAPE, np.float64)
         self.period = cfg.block_size / cfg.sample_rate
         self.due = time.monotonic()
         self.ramp = np.arange(cfg.block_size, dtype=np.float64)
@@ -52,6 +59,10 @@ class ToneActor(Actor):
         return self.due
 
     def step(self) -> None:
+        if self.tempo_reader is not None:
+            while self.tempo_reader.available() and self.tempo_reader.read_into(self.tempo_request):
+                start, tempo, beat, bpb = self.tempo_request
+                self.clock.request(int(start), tempo, beat, int(bpb))
         now = time.monotonic()
         if now - self.due > MAX_CATCH_UP_BLOCKS * self.period:
             self.due = now
@@ -61,20 +72,18 @@ class ToneActor(Actor):
 
     def _write_block(self) -> None:
         cfg: ToneConfig = self.config
-        phase = 2 * math.pi * self.frequency / cfg.sample_rate * (self.sample + self.ramp)
+        sample = self.clock.sample
+        phase = 2 * math.pi * self.frequency / cfg.sample_rate * (sample + self.ramp)
         mono = cfg.amplitude * np.sin(phase)
         self.block[:, 0] = mono
         self.block[:, 1] = mono
-        self.writer.write(self.block, self.sample)
-        self.sample += cfg.block_size
-        beat = self.sample / cfg.sample_rate * cfg.tempo / 60.0
-        self.ctx.transport.write(
-            TransportState(self.sample, cfg.sample_rate, cfg.block_size, cfg.tempo, beat, 4, True)
-        )
+        self.writer.write(self.block, sample)
+        self.clock.advance(cfg.block_size)
+        self.clock.publish(self.ctx.transport)
 
     def on_call(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         if method == "get":
-            return {"frequency": self.frequency, "sample": self.sample}
+            return {"frequency": self.frequency, "sample": self.clock.sample}
         if method == "set_frequency":
             freq = args.get("frequency")
             if (
@@ -89,4 +98,4 @@ class ToneActor(Actor):
         return super().on_call(method, args)
 
     def telemetry(self) -> dict[str, Any]:
-        return {"frequency": self.frequency, "sample": self.sample}
+        return {"frequency": self.frequency, "sample": self.clock.sample}
