@@ -385,9 +385,10 @@ class RingReader(Ring):
     def available(self) -> int:
         """At least this many frames are published and unread; 0 means none.
 
-        It may exceed the capacity when lapped. Answers from the write index last seen while that still shows unread
-        frames, so a reader draining a batch does not re-read the writer's
-        cache line for every frame; a 0 is always checked against the ring.
+        It may exceed the capacity when lapped. Answers from the write index
+        last seen while that still shows unread frames, so a reader draining
+        a batch does not re-read the writer's cache line for every frame; a 0
+        is always checked against the ring.
         """
         known = self._known_written - self._index
         if known > 0:
