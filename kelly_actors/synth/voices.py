@@ -1,0 +1,525 @@
+"""Polyphonic DDSP voice engine: note events with sample times in, float32 audio out.
+
+A fixed pool of voice slots (struct of arrays, preallocated) renders harmonic-plus-noise
+voices with :func:`kelly_actors.synth.ddsp.harmonic_synthesis` and
+:func:`kelly_actors.synth.ddsp.fft_convolve_stream`. Everything that shapes a note over time
+(ADSR envelope, vibrato, pitch-bend glide, gain and noise-level glides) is an analytic function
+of the absolute sample time, and all oscillator / filter state is carried between calls, so
+``render`` in blocks of any size gives the same samples as one long ``render``.
+
+Events (:data:`EVENT_DTYPE`, one record each) carry the absolute sample time at which they
+take effect; ``render`` splits its block at those times, so a note starts at exactly its
+sample. An event whose time is already past is applied at the start of the next block and
+counted in ``stats["late_events"]``.
+
+Voice allocation: a free slot if there is one, otherwise a voice is stolen: the quietest of
+the released voices, or, if none is released, the oldest. The stolen voice's sound is moved
+to a spare "ghost" slot that fades it out in :data:`STEAL_FADE_S`, so stealing does not click.
+
+The render path allocates no Python objects per block beyond numpy temporaries, and never
+logs, prints, locks or waits.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kelly_actors.synth import ddsp
+from kelly_actors.synth.emotion import dominance_gain, harmonic_tilt, noise_level
+from kelly_actors.synth.presets import N_HARMONICS, N_NOISE_BANDS, PRESETS, TimbrePreset
+
+#: One scheduled event. ``sample_time``: absolute sample index (int64) at which it acts.
+#: ``kind``: one of the ``EV_*`` constants. ``channel``: MIDI channel 0..15.
+#: ``note``: MIDI note 0..127 (for ``EV_PRESET``: index into :data:`PRESET_NAMES`).
+#: ``velocity``: MIDI velocity 0..127 (``EV_NOTE_ON`` with velocity 0 is a note-off).
+#: ``value``: float32; for ``EV_PITCH_BEND`` the bend normalised to −1…1 (MIDI 14-bit value
+#: minus 8192, divided by 8192), scaled by the synth's bend range in semitones.
+EVENT_DTYPE = np.dtype(
+    [
+        ("sample_time", "<i8"),
+        ("kind", "u1"),
+        ("channel", "u1"),
+        ("note", "u1"),
+        ("velocity", "u1"),
+        ("value", "<f4"),
+    ]
+)
+
+EV_NOTE_ON = 1
+EV_NOTE_OFF = 2
+EV_PITCH_BEND = 3
+EV_ALL_NOTES_OFF = 4
+EV_ALL_SOUND_OFF = 5
+EV_PRESET = 6
+
+PRESET_NAMES: tuple[str, ...] = tuple(sorted(PRESETS))
+
+N_CHANNELS_MIDI = 16
+STEAL_FADE_S = 0.004
+BEND_GLIDE_S = 0.003
+GAIN_GLIDE_S = 0.02
+
+__all__ = [
+    "EVENT_DTYPE",
+    "EV_ALL_NOTES_OFF",
+    "EV_ALL_SOUND_OFF",
+    "EV_NOTE_OFF",
+    "EV_NOTE_ON",
+    "EV_PITCH_BEND",
+    "EV_PRESET",
+    "PRESET_NAMES",
+    "Synth",
+    "velocity_gain",
+]
+
+
+def velocity_gain(velocity: int | np.ndarray) -> np.ndarray:
+    """Linear amplitude for MIDI velocity 0..127: ``(velocity / 127) ** 2``."""
+    return (np.asarray(velocity, dtype=np.float64) / 127.0) ** 2
+
+
+class _Glide:
+    """A value that moves linearly from ``start`` to ``target`` over ``length`` samples from
+    sample ``t0``; evaluable at any absolute sample time (block-independent)."""
+
+    __slots__ = ("length", "start", "t0", "target")
+
+    def __init__(self, value: float, length: float) -> None:
+        self.start = value
+        self.target = value
+        self.t0 = 0
+        self.length = max(1.0, length)
+
+    def at(self, t: int) -> float:
+        w = min(1.0, max(0.0, (t - self.t0) / self.length))
+        return self.start + (self.target - self.start) * w
+
+    def set(self, t: int, target: float) -> None:
+        self.start = self.at(t)
+        self.target = target
+        self.t0 = t
+
+    def fill(self, t: int, ramp: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Values at ``t + ramp`` into ``out`` (float64, same length as ``ramp``)."""
+        np.subtract(ramp, self.t0 - t, out=out)
+        out *= 1.0 / self.length
+        np.clip(out, 0.0, 1.0, out=out)
+        out *= self.target - self.start
+        out += self.start
+        return out
+
+
+class Synth:
+    """Polyphonic harmonic-plus-noise synthesizer.
+
+    Args:
+        sample_rate: Hz (44 100, 48 000 and 96 000 are tested).
+        channels: output channels, 1 (mono) or 2 (constant-power pan per MIDI channel).
+        n_voices: allocatable voices (the polyphony).
+        preset: timbre preset name for every MIDI channel (see :data:`PRESET_NAMES`).
+        max_block: largest internal block; ``render`` of more frames is cut into blocks.
+        master_gain: linear output gain before the dominance gain (headroom for polyphony).
+        bend_range_semitones: pitch-bend range (``value`` ±1 ↔ ± this many semitones).
+        seed: seed of the noise generators (one stream per voice slot).
+        event_capacity: size of the preallocated event queue; a full queue drops events.
+    """
+
+    def __init__(
+        self,
+        sample_rate: int = 48000,
+        channels: int = 2,
+        n_voices: int = 32,
+        preset: str = "strings",
+        max_block: int = 2048,
+        master_gain: float = 0.25,
+        bend_range_semitones: float = 2.0,
+        seed: int = 0,
+        event_capacity: int = 4096,
+    ) -> None:
+        if channels not in (1, 2):
+            raise ValueError(f"channels must be 1 or 2, got {channels}")
+        if sample_rate <= 0 or n_voices < 1 or max_block < 1:
+            raise ValueError("sample_rate, n_voices and max_block must be positive")
+        self.sample_rate = int(sample_rate)
+        self.channels = channels
+        self.n_voices = n_voices
+        self.max_block = max_block
+        self.bend_range = float(bend_range_semitones)
+        self.n_ghosts = max(4, n_voices // 4)
+        n_slots = n_voices + self.n_ghosts
+        self._n_slots = n_slots
+        self._time = 0
+
+        # Voice slots (struct of arrays). Slots [0, n_voices) are allocatable, the rest are
+        # ghosts that fade out stolen voices.
+        self._active = np.zeros(n_slots, dtype=bool)
+        self._note = np.zeros(n_slots, dtype=np.int16)
+        self._chan = np.zeros(n_slots, dtype=np.int16)
+        self._start = np.zeros(n_slots, dtype=np.int64)
+        self._seq = np.zeros(n_slots, dtype=np.int64)
+        self._released = np.zeros(n_slots, dtype=bool)
+        self._rel_time = np.zeros(n_slots, dtype=np.int64)
+        self._rel_level = np.zeros(n_slots)
+        self._rel_len = np.ones(n_slots)
+        self._attack = np.ones(n_slots)
+        self._decay = np.ones(n_slots)
+        self._sustain = np.ones(n_slots)
+        self._release = np.ones(n_slots)
+        self._vib_rate = np.zeros(n_slots)  # cycles per sample
+        self._vib_depth = np.zeros(n_slots)  # semitones
+        self._vib_delay = np.ones(n_slots)  # samples
+        self._f0 = np.full(n_slots, 440.0)
+        self._ceiling = np.full(n_slots, 440.0)
+        self._amp = np.zeros(n_slots)
+        self._phase = np.zeros(n_slots)
+        self._base_dist = np.zeros((n_slots, N_HARMONICS))
+        self._dist = np.zeros((n_slots, N_HARMONICS))
+        self._dist_old = np.zeros((n_slots, N_HARMONICS))
+        self._noise_gain = np.zeros(n_slots)
+        ir_len = 2 * (N_NOISE_BANDS - 1)
+        self._ir = np.zeros((n_slots, ir_len))
+        self._tail = np.zeros((n_slots, ir_len - 1))
+        self._rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(n_slots)]
+        self._seq_counter = 0
+
+        # Per MIDI channel.
+        self._chan_preset: list[TimbrePreset] = [PRESETS[preset]] * N_CHANNELS_MIDI
+        self._chan_ir: dict[str, tuple[TimbrePreset, np.ndarray]] = {}
+        self._bend = [_Glide(0.0, BEND_GLIDE_S * self.sample_rate) for _ in range(N_CHANNELS_MIDI)]
+        self._pan = np.full((N_CHANNELS_MIDI, 2), np.sqrt(0.5))
+
+        # Emotion.
+        self._valence = 0.0
+        self._master = float(master_gain)
+        self._gain = _Glide(self._master, GAIN_GLIDE_S * self.sample_rate)
+        self._noise_level = _Glide(noise_level(0.5), GAIN_GLIDE_S * self.sample_rate)
+        self._tilt = _Glide(1.0, GAIN_GLIDE_S * self.sample_rate)
+
+        # Event queue (preallocated, kept sorted by time on insert).
+        self._events = np.zeros(event_capacity, dtype=EVENT_DTYPE)
+        self._n_events = 0
+
+        # Work buffers.
+        self._ramp = np.arange(max_block, dtype=np.float64)
+        self._mix = np.zeros((max_block, channels))
+        self._buf = np.zeros(max_block)
+        self._buf2 = np.zeros(max_block)
+        self._white = np.zeros((n_slots, max_block))
+        self.stats = {"stolen": 0, "late_events": 0, "dropped_events": 0, "rendered": 0}
+
+    # ----------------------------------------------------------------- properties
+    @property
+    def sample_time(self) -> int:
+        """Absolute sample time of the next sample ``render`` produces."""
+        return self._time
+
+    @property
+    def active_voices(self) -> int:
+        """Number of sounding allocatable voices (ghost fades not counted)."""
+        return int(np.count_nonzero(self._active[: self.n_voices]))
+
+    # ----------------------------------------------------------------- control
+    def schedule(
+        self,
+        sample_time: int,
+        kind: int,
+        note: int = 0,
+        velocity: int = 0,
+        channel: int = 0,
+        value: float = 0.0,
+    ) -> bool:
+        """Queue one event; returns False (and counts it) if the queue is full."""
+        if self._n_events >= self._events.shape[0]:
+            self.stats["dropped_events"] += 1
+            return False
+        n = self._n_events
+        times = self._events["sample_time"][:n]
+        pos = int(np.searchsorted(times, sample_time, side="right"))
+        if pos < n:
+            self._events[pos + 1 : n + 1] = self._events[pos:n]
+        rec = self._events[pos]
+        rec["sample_time"] = sample_time
+        rec["kind"] = kind
+        rec["channel"] = channel
+        rec["note"] = note
+        rec["velocity"] = velocity
+        rec["value"] = value
+        self._n_events = n + 1
+        return True
+
+    def schedule_array(self, events: np.ndarray) -> int:
+        """Queue records of :data:`EVENT_DTYPE`; returns how many were queued."""
+        queued = 0
+        for ev in events:
+            queued += self.schedule(
+                int(ev["sample_time"]),
+                int(ev["kind"]),
+                int(ev["note"]),
+                int(ev["velocity"]),
+                int(ev["channel"]),
+                float(ev["value"]),
+            )
+        return queued
+
+    def note_on(self, sample_time: int, note: int, velocity: int = 100, channel: int = 0) -> bool:
+        return self.schedule(sample_time, EV_NOTE_ON, note, velocity, channel)
+
+    def note_off(self, sample_time: int, note: int, channel: int = 0) -> bool:
+        return self.schedule(sample_time, EV_NOTE_OFF, note, 0, channel)
+
+    def pitch_bend(self, sample_time: int, value: float, channel: int = 0) -> bool:
+        """Bend ``channel`` to ``value`` (−1…1 of the bend range) from ``sample_time``."""
+        return self.schedule(sample_time, EV_PITCH_BEND, 0, 0, channel, value)
+
+    def set_emotion(self, valence: float, arousal: float, dominance: float) -> None:
+        """Apply PAD emotion from the next rendered sample, gliding over ``GAIN_GLIDE_S``.
+
+        arousal → noise level, valence → harmonic tilt, dominance → output gain
+        (see :mod:`kelly_actors.synth.emotion`).
+        """
+        t = self._time
+        self._gain.set(t, self._master * dominance_gain(dominance))
+        self._noise_level.set(t, noise_level(arousal))
+        w = self._tilt.at(t)
+        self._dist_old[:] = self._dist_old + w * (self._dist - self._dist_old)
+        self._valence = float(valence)
+        self._dist[:] = harmonic_tilt(self._base_dist, self._valence)
+        self._tilt.start, self._tilt.target, self._tilt.t0 = 0.0, 1.0, t
+
+    def set_preset(self, preset: str | TimbrePreset, channel: int | None = None) -> None:
+        """Timbre for new notes on ``channel`` (all channels when None)."""
+        p = PRESETS[preset] if isinstance(preset, str) else preset
+        for ch in range(N_CHANNELS_MIDI) if channel is None else (channel,):
+            self._chan_preset[ch] = p
+
+    def set_pan(self, channel: int, pan: float) -> None:
+        """Constant-power pan of a MIDI channel: −1 left … 0 centre … +1 right."""
+        angle = (float(np.clip(pan, -1.0, 1.0)) + 1.0) * np.pi / 4.0
+        self._pan[channel] = (np.cos(angle), np.sin(angle))
+
+    # ----------------------------------------------------------------- voices
+    def _env_at(self, slot: int, t: int) -> float:
+        tau = float(t - self._start[slot]) + 1.0  # samples of the note so far, this one included
+        a, d, s = self._attack[slot], self._decay[slot], self._sustain[slot]
+        held = min(tau / a, max(s, 1.0 - (1.0 - s) * (tau - a) / d))
+        held = min(1.0, max(0.0, held))
+        if self._released[slot] and t >= self._rel_time[slot]:
+            w = 1.0 - (t - self._rel_time[slot]) / self._rel_len[slot]
+            return self._rel_level[slot] * min(1.0, max(0.0, w))
+        return held
+
+    def _release_slot(self, slot: int, t: int, length: float) -> None:
+        level = self._env_at(slot, t)
+        self._released[slot] = True
+        self._rel_time[slot] = t
+        self._rel_level[slot] = level
+        self._rel_len[slot] = max(1.0, length)
+
+    def _steal(self, t: int) -> int:
+        pool = slice(0, self.n_voices)
+        released = np.flatnonzero(self._released[pool])
+        if released.size:
+            levels = [self._env_at(int(s), t) for s in released]
+            victim = int(released[int(np.argmin(levels))])
+        else:
+            victim = int(np.argmin(self._seq[pool]))
+        ghosts = np.arange(self.n_voices, self._n_slots)
+        free = ghosts[~self._active[ghosts]]
+        ghost = int(free[0]) if free.size else int(ghosts[np.argmin(self._seq[ghosts])])
+        level = self._env_at(victim, t)
+        for arr in (
+            self._active, self._note, self._chan, self._start, self._seq, self._attack,
+            self._decay, self._sustain, self._release, self._vib_rate, self._vib_depth,
+            self._vib_delay, self._f0, self._ceiling, self._amp, self._phase,
+            self._base_dist, self._dist, self._dist_old, self._noise_gain, self._ir,
+            self._tail,
+        ):  # fmt: skip
+            arr[ghost] = arr[victim]
+        self._released[ghost] = True
+        self._rel_time[ghost] = t
+        self._rel_level[ghost] = level
+        self._rel_len[ghost] = STEAL_FADE_S * self.sample_rate
+        self.stats["stolen"] += 1
+        return victim
+
+    def _start_note(self, t: int, note: int, velocity: int, channel: int) -> None:
+        free = np.flatnonzero(~self._active[: self.n_voices])
+        slot = int(free[0]) if free.size else self._steal(t)
+        p = self._chan_preset[channel]
+        sr = self.sample_rate
+        self._active[slot] = True
+        self._released[slot] = False
+        self._note[slot] = note
+        self._chan[slot] = channel
+        self._start[slot] = t
+        self._seq_counter += 1
+        self._seq[slot] = self._seq_counter
+        self._attack[slot] = max(1.0, p.attack_s * sr)
+        self._decay[slot] = max(1.0, p.decay_s * sr)
+        self._sustain[slot] = p.sustain
+        self._release[slot] = max(1.0, p.release_s * sr)
+        self._vib_rate[slot] = p.vibrato_rate_hz / sr
+        self._vib_depth[slot] = p.vibrato_depth_cents / 100.0
+        self._vib_delay[slot] = max(1.0, p.vibrato_delay_s * sr)
+        f0 = float(ddsp.midi_to_hz(note))
+        self._f0[slot] = f0
+        self._ceiling[slot] = f0 * 2.0 ** ((self.bend_range + self._vib_depth[slot]) / 12.0)
+        self._amp[slot] = velocity_gain(velocity)
+        self._phase[slot] = 0.0
+        self._base_dist[slot] = p.harmonic_distribution
+        self._dist[slot] = harmonic_tilt(p.harmonic_distribution, self._valence)
+        self._dist_old[slot] = self._dist[slot]
+        self._noise_gain[slot] = p.noise_gain
+        if p.name not in self._chan_ir or self._chan_ir[p.name][0] is not p:
+            mags = p.noise_magnitudes(sr, N_NOISE_BANDS)
+            self._chan_ir[p.name] = (p, ddsp.frequency_impulse_response(mags))
+        self._ir[slot] = self._chan_ir[p.name][1]
+        self._tail[slot] = 0.0
+
+    def _apply(self, ev: np.void, t: int) -> None:
+        kind = int(ev["kind"])
+        ch = int(ev["channel"]) % N_CHANNELS_MIDI
+        note = int(ev["note"])
+        if kind == EV_NOTE_ON and int(ev["velocity"]) > 0:
+            self._start_note(t, note, int(ev["velocity"]), ch)
+        elif kind in (EV_NOTE_ON, EV_NOTE_OFF):
+            pool = self._active[: self.n_voices] & ~self._released[: self.n_voices]
+            hits = np.flatnonzero(pool & (self._note[: self.n_voices] == note)
+                                  & (self._chan[: self.n_voices] == ch))  # fmt: skip
+            for s in hits:
+                self._release_slot(int(s), t, self._release[s])
+        elif kind == EV_PITCH_BEND:
+            target = float(np.clip(ev["value"], -1.0, 1.0)) * self.bend_range
+            self._bend[ch].set(t, target)
+        elif kind in (EV_ALL_NOTES_OFF, EV_ALL_SOUND_OFF):
+            fast = STEAL_FADE_S * self.sample_rate
+            for s in np.flatnonzero(self._active):
+                if kind == EV_ALL_SOUND_OFF:
+                    self._release_slot(int(s), t, fast)
+                elif not self._released[s]:
+                    self._release_slot(int(s), t, self._release[s])
+        elif kind == EV_PRESET and note < len(PRESET_NAMES):
+            self._chan_preset[ch] = PRESETS[PRESET_NAMES[note]]
+
+    # ----------------------------------------------------------------- rendering
+    def _render_segment(self, t: int, n: int, mix: np.ndarray) -> None:
+        """Add voices for samples ``[t, t + n)`` into ``mix`` (float64 ``(n, channels)``)."""
+        idx = np.flatnonzero(self._active)
+        if idx.size == 0:
+            return
+        sr = self.sample_rate
+        ramp = self._ramp[:n]
+        tau = (t - self._start[idx]).astype(np.float64)[:, None] + ramp
+
+        # ADSR (linear segments; the note's first sample is the first attack step, so it is
+        # non-zero), then release from the level at note-off.
+        a = self._attack[idx, None]
+        d = self._decay[idx, None]
+        s = self._sustain[idx, None]
+        age = tau + 1.0
+        env = np.maximum(s, 1.0 - (1.0 - s) * (age - a) / d)
+        np.minimum(env, age / a, out=env)
+        np.clip(env, 0.0, 1.0, out=env)
+        rel = self._released[idx]
+        if rel.any():
+            r = np.flatnonzero(rel)
+            vi = idx[r]
+            tau_r = (t - self._rel_time[vi]).astype(np.float64)[:, None] + ramp
+            w = np.clip(1.0 - tau_r / self._rel_len[vi, None], 0.0, 1.0)
+            env[r] = np.where(tau_r >= 0.0, self._rel_level[vi, None] * w, env[r])
+
+        # Pitch: base × 2^((bend + vibrato) / 12).
+        semis = np.sin((2.0 * np.pi) * self._vib_rate[idx, None] * tau)
+        semis *= self._vib_depth[idx, None] * np.clip(tau / self._vib_delay[idx, None], 0.0, 1.0)
+        chans = self._chan[idx]
+        for ch in np.unique(chans):
+            bend = self._bend[int(ch)]
+            if bend.start != 0.0 or bend.target != 0.0:
+                semis[chans == ch] += bend.fill(t, ramp, self._buf[:n])
+        f0 = self._f0[idx, None] * np.exp2(semis / 12.0)
+
+        amp = env * self._amp[idx, None]
+        harm, phase = ddsp.harmonic_synthesis(
+            f0, amp, self._dist[idx], sr, self._phase[idx], self._ceiling[idx]
+        )
+        w_tilt = self._tilt.fill(t, ramp, self._buf2[:n])
+        if w_tilt[0] < 1.0:
+            old, _ = ddsp.harmonic_synthesis(
+                f0, amp, self._dist_old[idx], sr, self._phase[idx], self._ceiling[idx]
+            )
+            harm = old + w_tilt * (harm - old)
+        self._phase[idx] = phase
+
+        noisy = np.flatnonzero(self._noise_gain[idx] > 0.0)
+        if noisy.size:
+            vi = idx[noisy]
+            white = self._white[: vi.size, :n]
+            for row, slot in enumerate(vi):
+                self._rngs[slot].random(out=white[row])
+            white *= 2.0
+            white -= 1.0
+            noise, tails = ddsp.fft_convolve_stream(white, self._ir[vi], self._tail[vi])
+            self._tail[vi] = tails
+            noise *= env[noisy] * self._noise_gain[vi, None]
+            noise *= self._noise_level.fill(t, ramp, self._buf[:n])
+            harm[noisy] += noise
+
+        if self.channels == 1:
+            mix[:, 0] += harm.sum(axis=0)
+        else:
+            mix += harm.T @ self._pan[chans]
+
+        # Retire voices whose release (or sustain-0 decay) is over at the segment end.
+        t_end = t + n
+        done_rel = rel & (t_end - self._rel_time[idx] >= self._rel_len[idx])
+        done_decay = (self._sustain[idx] <= 0.0) & (
+            t_end - self._start[idx] >= self._attack[idx] + self._decay[idx]
+        )
+        finished = idx[done_rel | done_decay]
+        self._active[finished] = False
+        self._released[finished] = False
+
+    def _render_block(self, n: int, out: np.ndarray) -> None:
+        t0 = self._time
+        mix = self._mix[:n]
+        mix[:] = 0.0
+        pos = 0
+        while self._n_events and self._events[0]["sample_time"] < t0 + n:
+            ev = self._events[0].copy()
+            offset = int(ev["sample_time"]) - t0
+            if offset < 0:
+                self.stats["late_events"] += 1
+                offset = 0
+            if offset > pos:
+                self._render_segment(t0 + pos, offset - pos, mix[pos:offset])
+                pos = offset
+            self._events[: self._n_events - 1] = self._events[1 : self._n_events]
+            self._n_events -= 1
+            self._apply(ev, t0 + pos)
+        if pos < n:
+            self._render_segment(t0 + pos, n - pos, mix[pos:n])
+        mix *= self._gain.fill(t0, self._ramp[:n], self._buf[:n])[:, None]
+        np.clip(mix, -1.0, 1.0, out=mix)
+        out[:] = mix
+        self._time = t0 + n
+        self.stats["rendered"] += n
+
+    def render(self, n_frames: int, out: np.ndarray | None = None) -> np.ndarray:
+        """Render the next ``n_frames`` samples.
+
+        Args:
+            n_frames: number of frames (any positive size; cut into ``max_block`` pieces).
+            out: optional float32 ``(n_frames, channels)`` array to write into (e.g. a ring
+                slot); a new array is returned when None.
+
+        Returns:
+            float32 ``(n_frames, channels)`` in [−1, 1].
+        """
+        if out is None:
+            out = np.empty((n_frames, self.channels), dtype=np.float32)
+        done = 0
+        while done < n_frames:
+            n = min(self.max_block, n_frames - done)
+            self._render_block(n, out[done : done + n])
+            done += n
+        return out
