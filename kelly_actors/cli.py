@@ -27,6 +27,20 @@ def _run(args: argparse.Namespace) -> int:
     if args.duration is not None and args.duration <= 0:
         print("kelly run: --duration must be positive", file=sys.stderr)
         return 1
+    try:
+        if args.record is not None:
+            args.record.mkdir(parents=True, exist_ok=True)
+            config = performance.with_record_dir(config, str(args.record.resolve()))
+        if args.audio_device is not None:
+            config = performance.with_options(
+                config, "audio", backend="sounddevice", device=args.audio_device
+            )
+    except ConfigError as exc:
+        print(f"kelly run: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"kelly run: cannot create {args.record}: {exc.strerror}", file=sys.stderr)
+        return 1
     name = str(args.config) if args.config else "default"
     try:
         return run_performance(config, RunDir(args.run_dir), name, args.duration)
@@ -123,6 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a performance")
     run.add_argument("config", nargs="?", type=Path, help="performance TOML (default: built in)")
     run.add_argument("--duration", type=float, help="stop after this many seconds")
+    run.add_argument("--record", type=Path, metavar="DIR", help="record audio, MIDI and run.json")
+    run.add_argument(
+        "--audio-device",
+        metavar="NAME",
+        help="play through this sounddevice/PortAudio device (name substring, e.g. system)",
+    )
     run.set_defaults(func=_run)
 
     status = sub.add_parser("status", help="show the running performance")

@@ -47,3 +47,21 @@ def skip_or_fail(reason: str) -> None:
     if REQUIRE_JACK:
         pytest.fail(f"{reason} (KELLY_REQUIRE_JACK=1 forbids skipping)")
     pytest.skip(reason)
+
+
+def jack_running() -> bool:
+    """A JACK server accepts clients (``jack_wait -c`` prints "running")."""
+    import subprocess
+
+    try:
+        done = subprocess.run(["jack_wait", "-c"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.stdout.strip() == "running"
+
+
+@pytest.fixture
+def jack() -> None:
+    """Require a running JACK server (skip on a laptop without one; fail in CI)."""
+    if not jack_running():
+        skip_or_fail("no JACK server is running (start one with scripts/jack)")

@@ -15,11 +15,21 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 if TYPE_CHECKING:
     from kelly_actors.actor.context import ActorContext
-    from kelly_actors.bus.ring import RingReader
+
+
+class Waitable(Protocol):
+    """Something with a doorbell: a ring reader, or a writer waiting for space."""
+
+    def arm(self) -> bool:
+        """Raise the waiting flag; True if there is already something to do."""
+
+    def disarm(self) -> None: ...
+
+    def fileno(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -51,6 +61,12 @@ class Actor:
         self.ctx = ctx
         self.config = config
 
+    @classmethod
+    def preflight(cls, config: Any, rings: dict[str, Any]) -> None:
+        """Check before anything starts what can be checked (devices, files, ring
+        shapes) and raise ``ConfigError`` with the reason. ``rings`` maps the
+        names of the rings this actor uses to their :class:`RingSpec`."""
+
     def on_start(self) -> None:
         """Acquire resources; raising here fails the start."""
 
@@ -64,8 +80,8 @@ class Actor:
     def on_stop(self) -> None:
         """Release resources; called on a clean stop."""
 
-    def wait_on(self) -> list[RingReader]:
-        """Readers whose doorbells should wake this actor."""
+    def wait_on(self) -> list[Waitable]:
+        """Ring ends whose doorbells should wake this actor."""
         return []
 
     def next_wakeup(self) -> float | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import zmq
@@ -28,6 +29,7 @@ class ActorContext:
         self._readers: dict[str, RingReader] = {}
         self._transport: Transport | None = None
         self.degraded_reason: str | None = None
+        self.record_dir: Path | None = Path(launch.record_dir) if launch.record_dir else None
 
     def writer(self, ring: str) -> RingWriter:
         """The writer end of ``ring`` (declared with ``writer = <this actor>``)."""

@@ -29,7 +29,9 @@ class Launch:
         transport: transport block segment name.
         heartbeat_interval: seconds between heartbeats.
         cpu_affinity: CPUs to pin to (empty = any).
+        nice: scheduling niceness to apply (0 = leave as is).
         restored_state: the last control state of the previous incarnation.
+        record_dir: where to record the performance ("" = no recording).
     """
 
     name: str
@@ -43,4 +45,6 @@ class Launch:
     reads: dict[str, RingAttachment] = field(default_factory=dict)
     heartbeat_interval: float = 0.2
     cpu_affinity: tuple[int, ...] = ()
+    nice: int = 0
     restored_state: dict[str, Any] | None = None
+    record_dir: str = ""

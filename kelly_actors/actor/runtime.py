@@ -127,9 +127,9 @@ class _Loop:
         poller = zmq.Poller()
         poller.register(self.socket, zmq.POLLIN)
         poller.register(self.wake_r, zmq.POLLIN)
-        readers = actor.wait_on()
-        for reader in readers:
-            poller.register(reader.fileno(), zmq.POLLIN)
+        waitables = actor.wait_on()
+        for waitable in waitables:
+            poller.register(waitable.fileno(), zmq.POLLIN)
         telemetry = _Telemetry()
         next_beat = next_parent_check = time.monotonic()
         while not self.stopping:
@@ -138,11 +138,11 @@ class _Loop:
             wakeup = actor.next_wakeup()
             if wakeup is not None:
                 due = min(due, wakeup)
-            ready_now = any([r.arm() for r in readers])
+            ready_now = any([w.arm() for w in waitables])
             timeout_ms = 0 if ready_now else max(0, int((due - now) * 1000 + 0.999))
             events = dict(poller.poll(timeout_ms))
-            for reader in readers:
-                reader.disarm()
+            for waitable in waitables:
+                waitable.disarm()
             if self.wake_r in events:
                 _drain(self.wake_r)
             if self.socket in events:
@@ -209,16 +209,24 @@ def main(launch: Launch) -> None:
         psutil.Process().cpu_affinity(list(launch.cpu_affinity))
     loop = _Loop(launch)
     loop.install_signals()
+    if launch.nice:
+        try:
+            # Threads started later (an audio callback thread) inherit it.
+            os.setpriority(os.PRIO_PROCESS, 0, launch.nice)
+        except PermissionError:
+            loop.ctx.emit("nice_refused", nice=launch.nice)
     code = 0
     actor: Actor | None = None
     try:
         cls = load_actor_class(launch.target)
         config = from_mapping(cls.Config, launch.options, f"actors.{launch.name}.options")
         actor = cls(loop.ctx, config)
-        actor.on_start()
-        # Collected once here, then frozen: steps should not pay for full GC passes.
+        # Collected once before the actor starts (an audio stream may start in
+        # on_start and must not wait on a full collection), then frozen so later
+        # passes only walk new objects.
         gc.collect()
         gc.freeze()
+        actor.on_start()
         loop.ctx._send("ready", pid=os.getpid())
         loop.run(actor)
         actor.on_stop()

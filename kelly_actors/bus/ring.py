@@ -80,7 +80,8 @@ class RingSpec:
         shape: shape of one frame, e.g. ``(256, 2)`` for a stereo block.
         dtype: numpy dtype string of the frame, e.g. ``"float32"``.
         capacity: number of slots.
-        readers: number of reader positions (1 = SPSC, more = broadcast).
+        readers: number of reader positions (1 = SPSC, more = broadcast, 0 = a
+            stream nobody consumes yet: written, counted, never full).
         policy: ``"overwrite"`` or ``"drop"`` (see module docstring).
     """
 
@@ -100,8 +101,8 @@ class RingSpec:
             raise RingError(f"ring {self.name!r}: unknown dtype {self.dtype!r}") from exc
         if self.capacity < 2:
             raise RingError(f"ring {self.name!r}: capacity must be ≥ 2, got {self.capacity}")
-        if not 1 <= self.readers <= MAX_READERS:
-            raise RingError(f"ring {self.name!r}: readers must be 1–{MAX_READERS}")
+        if not 0 <= self.readers <= MAX_READERS:
+            raise RingError(f"ring {self.name!r}: readers must be 0–{MAX_READERS}")
         if self.policy not in POLICIES:
             raise RingError(f"ring {self.name!r}: policy must be one of {POLICIES}")
 
@@ -189,7 +190,7 @@ class Ring:
         q = self._q
         written = q[_W_INDEX]
         reads = [q[self._reader_word(k, _R_INDEX)] for k in range(self.spec.readers)]
-        used = max(0, min(self._cap, written - min(reads)))
+        used = max(0, min(self._cap, written - min(reads, default=written)))
         over = q[_W_OVERRUNS] + sum(
             q[self._reader_word(k, _R_OVERRUNS)] for k in range(self.spec.readers)
         )
@@ -268,7 +269,7 @@ class RingWriter(Ring):
 
     def _slowest_reader(self) -> int:
         q = self._q
-        return min([q[w] for w in self._reader_index_words])
+        return min([q[w] for w in self._reader_index_words], default=q[_W_INDEX])
 
     def free(self) -> int:
         """Slots that can be written now without overwriting unread data."""
@@ -341,11 +342,66 @@ class RingWriter(Ring):
         """Index the next write gets (= frames written so far)."""
         return self._index
 
+    def last_sample_time(self) -> int | None:
+        """Sample time of the newest published frame (None if nothing was written)."""
+        i = self._index - 1
+        if i < 0:
+            return None
+        return self._q[self._slots_base + (i % self._cap) * self._stride_q + 2]
+
+    def used(self) -> int:
+        """Frames written and not yet read by the slowest reader."""
+        self._slowest = self._slowest_reader()
+        return self._index - self._slowest
+
+    def arm(self, max_used: int | None = None) -> bool:
+        """Prepare to sleep until a reader frees a slot; True if already below ``max_used``.
+
+        ``max_used`` (default: capacity) lets a producer keep only a few
+        frames ahead of its reader, as the synth does with the audio ring.
+        """
+        limit = self._cap if max_used is None else max_used
+        if self.used() < limit:
+            return True
+        self._q[_W_WAITING] = 1
+        if self.used() < limit:
+            self._q[_W_WAITING] = 0
+            return True
+        return False
+
+    def disarm(self) -> None:
+        self._q[_W_WAITING] = 0
+        self._space_bell.drain()
+
+    def fileno(self) -> int:
+        """The space doorbell's descriptor, readable after a reader freed a slot."""
+        return self._space_bell.fileno()
+
     def close(self) -> None:
         for bell in self._bells:
             bell.close()
         self._space_bell.close()
         super().close()
+
+
+class SpaceBelow:
+    """Wakes a producer when its ring holds fewer than ``max_used`` unread frames.
+
+    Usable in an actor's ``wait_on()`` like a reader.
+    """
+
+    def __init__(self, writer: RingWriter, max_used: int) -> None:
+        self.writer = writer
+        self.max_used = max_used
+
+    def arm(self) -> bool:
+        return self.writer.arm(self.max_used)
+
+    def disarm(self) -> None:
+        self.writer.disarm()
+
+    def fileno(self) -> int:
+        return self.writer.fileno()
 
 
 class RingReader(Ring):
@@ -395,6 +451,27 @@ class RingReader(Ring):
             return known
         self._known_written = self._q[_W_INDEX]
         return self._known_written - self._index
+
+    def peek_sample_time(self) -> int | None:
+        """Sample time of the next unread frame without consuming it (None if none/torn)."""
+        if self.available() <= 0:
+            return None
+        i = self._index
+        if self._known_written - i > self._cap:
+            return None
+        base = self._slots_base + (i % self._cap) * self._stride_q
+        q = self._q
+        seq = q[base]
+        sample_time = q[base + 2]
+        if seq != 2 * i + 2 or q[base] != seq:
+            return None
+        return sample_time
+
+    def skip(self) -> None:
+        """Drop the next unread frame without copying it."""
+        if self.available() > 0:
+            self._index += 1
+            self._q[self._w_index] = self._index
 
     def seek_latest(self) -> None:
         """Skip everything unread (e.g. stale input after a restart)."""

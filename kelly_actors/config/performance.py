@@ -9,7 +9,7 @@ arrays (see ``kelly_actors/config/default.toml``). Each actor's
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,8 @@ class SupervisorSettings:
         backoff_max: upper bound of the exponential backoff (s).
         stable_after: an actor ready this long (s) resets its backoff.
         status_hz: status snapshots published per second.
+        record_dir: directory the actors record into and ``run.json`` goes
+            to ("" = no recording).
     """
 
     strategy: str = "one_for_one"
@@ -43,6 +45,7 @@ class SupervisorSettings:
     backoff_max: float = 5.0
     stable_after: float = 2.0
     status_hz: float = 4.0
+    record_dir: str = ""
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
@@ -90,6 +93,8 @@ class ChildSpec:
         shutdown_timeout: seconds between SIGTERM and SIGKILL.
         depends_on: actors that must be ready before this one starts.
         cpu_affinity: CPU numbers to pin the process to (empty = any).
+        nice: scheduling niceness, −20 (first) … 19 (last); negative needs root or
+            CAP_SYS_NICE and is skipped (with an event) where not permitted.
         heartbeat_interval: seconds between the actor's heartbeats.
         heartbeat_timeout: seconds without a heartbeat before it counts as hung.
         start_timeout: seconds from spawn to ready before it counts as failed.
@@ -102,6 +107,7 @@ class ChildSpec:
     shutdown_timeout: float = 3.0
     depends_on: tuple[str, ...] = ()
     cpu_affinity: tuple[int, ...] = ()
+    nice: int = 0
     heartbeat_interval: float = 0.2
     heartbeat_timeout: float = 2.0
     start_timeout: float = 15.0
@@ -114,6 +120,8 @@ class ChildSpec:
             raise ValueError(f"target {self.target!r} must be 'module:Class'")
         if self.shutdown_timeout <= 0 or self.start_timeout <= 0:
             raise ValueError("timeouts must be positive")
+        if not -20 <= self.nice <= 19:
+            raise ValueError("nice must be within −20…19")
         if not 0 < self.heartbeat_interval < self.heartbeat_timeout:
             raise ValueError("need 0 < heartbeat_interval < heartbeat_timeout")
 
@@ -152,6 +160,21 @@ class PerformanceConfig:
         for spec in self.actors:
             visit(spec.name)
         return order
+
+
+def with_record_dir(config: PerformanceConfig, record_dir: str) -> PerformanceConfig:
+    """The same performance, recording into ``record_dir``."""
+    return replace(config, supervisor=replace(config.supervisor, record_dir=record_dir))
+
+
+def with_options(config: PerformanceConfig, actor: str, **options: Any) -> PerformanceConfig:
+    """The same performance with some of ``actor``'s options replaced."""
+    try:
+        spec = config.actor(actor)
+    except KeyError:
+        raise ConfigError(f"this performance has no actor named {actor!r}") from None
+    new = replace(spec, options={**spec.options, **options})
+    return replace(config, actors=tuple(new if a is spec else a for a in config.actors))
 
 
 def _check_graph(config: PerformanceConfig) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -57,3 +59,36 @@ def build_snapshot(sup: Supervisor, now: float) -> dict[str, Any]:
             "running": transport.running,
         },
     }
+
+
+AUDIO_FIGURES = (
+    "callback_p50_ms",
+    "callback_p99_ms",
+    "callback_max_ms",
+    "period_ms",
+    "underruns",
+    "late_blocks",
+    "callbacks",
+    "latency_frames",
+)
+
+
+def write_run_summary(record_dir: Path, snap: dict[str, Any], sup: Supervisor) -> None:
+    """``run.json``: the figures of a finished run, from its last snapshot."""
+    telemetry = {a["name"]: a["telemetry"] for a in snap["actors"]}
+    audio = next((t for t in telemetry.values() if "period_ms" in t), {})
+    summary = {
+        "duration_s": snap["run"]["uptime_s"],
+        "exit_code": sup.exit_code,
+        "reason": sup.exit_reason,
+        "xruns": sum(int(t.get("xruns", 0)) for t in telemetry.values()),
+        "underruns": {r["name"]: r["underruns"] for r in snap["rings"]},
+        "overruns": {r["name"]: r["overruns"] for r in snap["rings"]},
+        "restarts": {name: sup.children[name].restarts for name in sup.order},
+        "audio": {k: audio[k] for k in AUDIO_FIGURES if k in audio},
+        "actors": telemetry,
+    }
+    record_dir.mkdir(parents=True, exist_ok=True)
+    tmp = record_dir / "run.json.tmp"
+    tmp.write_text(json.dumps(summary, indent=2, default=str))
+    tmp.replace(record_dir / "run.json")

@@ -17,6 +17,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from multiprocessing.connection import wait as wait_sentinels
+from pathlib import Path
 from typing import Any
 
 import zmq
@@ -28,7 +29,7 @@ from kelly_actors.bus.namespace import RunNamespace, sweep_dead_runs
 from kelly_actors.bus.ring import Ring
 from kelly_actors.bus.transport import Transport
 from kelly_actors.config.performance import PerformanceConfig
-from kelly_actors.config.typed import from_mapping
+from kelly_actors.config.typed import ConfigError, from_mapping
 from kelly_actors.supervisor import child as cs
 from kelly_actors.supervisor.backoff import Backoff
 from kelly_actors.supervisor.child import Child, describe_exit
@@ -36,7 +37,7 @@ from kelly_actors.supervisor.commands import CommandError, dispatch
 from kelly_actors.supervisor.events import EventLog
 from kelly_actors.supervisor.intensity import RestartIntensity
 from kelly_actors.supervisor.rundir import RunDir, RunInfo
-from kelly_actors.supervisor.status import build_snapshot
+from kelly_actors.supervisor.status import build_snapshot, write_run_summary
 from kelly_actors.supervisor.strategy import restart_set
 
 _TICK = 0.05
@@ -57,10 +58,20 @@ class _PendingCall:
 
 
 def validate_actors(config: PerformanceConfig) -> None:
-    """Import every actor class and check its options, before anything starts."""
+    """Import every actor class, check its options and run its preflight,
+    before anything starts."""
     for spec in config.actors:
         cls = runtime.load_actor_class(spec.target)
-        from_mapping(cls.Config, spec.options, f"actors.{spec.name}.options")
+        options = from_mapping(cls.Config, spec.options, f"actors.{spec.name}.options")
+        rings = {
+            r.name: r.spec()
+            for r in config.rings
+            if r.writer == spec.name or spec.name in r.readers
+        }
+        try:
+            cls.preflight(options, rings)
+        except ConfigError as exc:
+            raise ConfigError(f"actors.{spec.name}: {exc}") from None
 
 
 class Supervisor:
@@ -278,7 +289,9 @@ class Supervisor:
             },
             heartbeat_interval=child.spec.heartbeat_interval,
             cpu_affinity=child.spec.cpu_affinity,
+            nice=child.spec.nice,
             restored_state=child.saved_state,
+            record_dir=self.settings.record_dir,
         )
         proc = self.mp.Process(target=runtime.main, args=(launch,), name=f"kelly-{child.name}")
         proc.start()
@@ -370,6 +383,7 @@ class Supervisor:
 
     def _shutdown(self) -> None:
         """Stop every actor in reverse start order, then release the run."""
+        final = self.snapshot() if self._sockets else None
         for name in reversed(self.order):
             child = self.children[name]
             if child.process is None:
@@ -381,6 +395,8 @@ class Supervisor:
                 wait_sentinels([proc.sentinel], 5.0)
             self._on_exit(child)
         self.log("run_stopped", reason=self.exit_reason, exit_code=self.exit_code)
+        if final is not None and self.settings.record_dir:
+            write_run_summary(Path(self.settings.record_dir), final, self)
         self.publish("status", messages.make("status", snapshot=self.snapshot()))
         self._close()
 

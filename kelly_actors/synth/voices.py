@@ -219,6 +219,11 @@ class Synth:
         return int(np.count_nonzero(self._active[: self.n_voices]))
 
     # ----------------------------------------------------------------- control
+    def seek(self, sample_time: int) -> None:
+        """Move the render position forward to ``sample_time`` (a synth that fell
+        behind the clock, or a fresh one joining a running performance)."""
+        self._time = max(self._time, int(sample_time))
+
     def schedule(
         self,
         sample_time: int,

@@ -1,0 +1,246 @@
+"""The audio actor: owns the sound device and is the performance's clock."""
+
+from __future__ import annotations
+
+import gc
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kelly_actors.actor.base import Actor
+from kelly_actors.audio.backends.base import Backend, BackendError
+from kelly_actors.audio.backends.paced import FileBackend, NullBackend, check_input
+from kelly_actors.audio.engine import AudioEngine
+from kelly_actors.audio.wav import WavWriter
+from kelly_actors.bus import note_events
+from kelly_actors.bus.clock import MusicalClock
+from kelly_actors.config.typed import ConfigError
+
+BACKENDS = ("null", "file", "sounddevice")
+SAMPLE_RATES = (44_100, 48_000, 96_000)
+FLUSH_INTERVAL = 0.5
+SWITCH_INTERVAL = 0.0002
+
+
+@dataclass(frozen=True)
+class AudioConfig:
+    """Settings of the audio actor.
+
+    Attributes:
+        backend: ``null`` (clocked silence), ``file`` (``input_file`` as the
+            microphone) or ``sounddevice`` (``device`` on ``host_api``).
+        device: substring of the PortAudio device name ("" = the host API's default).
+        host_api: substring of the host API name, e.g. ``JACK`` ("" = any).
+        input_file: WAV used by the ``file`` backend (mono or stereo, same rate).
+        sample_rate: 44100, 48000 or 96000 Hz.
+        block_size: frames per callback, 64–2048.
+        channels: output channels (2).
+        input_channels: input channels taken from the device (0 = output only).
+        tempo: bpm until the composer asks for another.
+        record_input: also record the input when the run records.
+        in_ring / out_ring / tempo_ring: ring names ("" = not used).
+    """
+
+    backend: str = "null"
+    device: str = ""
+    host_api: str = ""
+    input_file: str = ""
+    sample_rate: int = 48_000
+    block_size: int = 256
+    channels: int = 2
+    input_channels: int = 1
+    tempo: float = 120.0
+    record_input: bool = False
+    in_ring: str = "audio_in"
+    out_ring: str = "audio_out"
+    tempo_ring: str = "tempo"
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}")
+        if self.sample_rate not in SAMPLE_RATES:
+            raise ValueError(
+                f"sample_rate {self.sample_rate} Hz unsupported; use 44100, 48000 or 96000"
+            )
+        if not 64 <= self.block_size <= 2048:
+            raise ValueError(f"block_size must be 64–2048 frames, got {self.block_size}")
+        if self.channels != 2 or not 0 <= self.input_channels <= 2:
+            raise ValueError("channels must be 2 and input_channels 0–2")
+        if self.backend == "file" and not self.input_file:
+            raise ValueError("the file backend needs input_file")
+
+
+def _check_ring(rings: dict[str, Any], name: str, shape: tuple[int, ...], dtype: str) -> None:
+    spec = rings.get(name)
+    if spec is None:
+        raise ConfigError(f"ring {name!r} is not declared for this actor")
+    if tuple(spec.shape) != shape or spec.dtype != dtype:
+        raise ConfigError(
+            f"ring {name!r} carries {spec.dtype}{list(spec.shape)}, "
+            f"the audio actor needs {dtype}{list(shape)}"
+        )
+
+
+def open_backend(cfg: AudioConfig) -> Backend:
+    if cfg.backend == "file":
+        return FileBackend(Path(cfg.input_file), cfg.sample_rate, cfg.block_size, cfg.channels)
+    if cfg.backend == "sounddevice":
+        from kelly_actors.audio.backends.device import SoundDeviceBackend
+
+        return SoundDeviceBackend(
+            cfg.device,
+            cfg.host_api,
+            cfg.sample_rate,
+            cfg.block_size,
+            cfg.channels,
+            cfg.input_channels,
+        )
+    return NullBackend(cfg.sample_rate, cfg.block_size, cfg.channels)
+
+
+class AudioActor(Actor):
+    """Copies blocks between the device and the rings, keeps time, records."""
+
+    Config = AudioConfig
+
+    @classmethod
+    def preflight(cls, config: AudioConfig, rings: dict[str, Any]) -> None:
+        if config.in_ring:
+            _check_ring(rings, config.in_ring, (config.block_size, 1), "float32")
+        if config.out_ring:
+            _check_ring(rings, config.out_ring, (config.block_size, config.channels), "float32")
+        if config.tempo_ring:
+            _check_ring(rings, config.tempo_ring, note_events.TEMPO_SHAPE, "float64")
+        try:
+            if config.backend == "file":
+                check_input(Path(config.input_file), config.sample_rate)
+            elif config.backend == "sounddevice":
+                from kelly_actors.audio.backends.device import check_device
+
+                check_device(
+                    config.device,
+                    config.host_api,
+                    config.sample_rate,
+                    config.channels,
+                    config.input_channels,
+                )
+        except BackendError as exc:
+            raise ConfigError(str(exc)) from None
+
+    def on_start(self) -> None:
+        cfg: AudioConfig = self.config
+        ctx = self.ctx
+        clock = MusicalClock.resume(
+            ctx.transport.read(), cfg.sample_rate, cfg.block_size, cfg.tempo
+        )
+        recording = ctx.record_dir is not None
+        self.engine = AudioEngine(
+            clock,
+            ctx.transport,
+            ctx.writer(cfg.in_ring) if cfg.in_ring else None,
+            ctx.reader(cfg.out_ring) if cfg.out_ring else None,
+            cfg.block_size,
+            cfg.channels,
+            record_output=recording,
+            record_input=recording and cfg.record_input,
+        )
+        self.tempo_reader = ctx.reader(cfg.tempo_ring) if cfg.tempo_ring else None
+        self.tempo_request = np.empty(note_events.TEMPO_SHAPE, np.float64)
+        self.writers: list[tuple[Any, WavWriter]] = []
+        if recording:
+            self._open_recordings()
+        self.backend = self._start_backend()
+        self.next_flush = time.monotonic() + FLUSH_INTERVAL
+        # The callback must not pause for the collector: nothing it does creates cycles.
+        gc.disable()
+        # PortAudio's thread needs the GIL within a fraction of a period, not after
+        # the default 5 ms slice of this loop.
+        sys.setswitchinterval(SWITCH_INTERVAL)
+
+    def _start_backend(self) -> Backend:
+        cfg: AudioConfig = self.config
+        try:
+            backend = open_backend(cfg)
+            backend.start(self.engine.process)
+        except BackendError as exc:
+            # The show goes on: keep the clock running on silence and say why.
+            self.ctx.set_degraded(f"audio backend {cfg.backend} unavailable: {exc}")
+            self.ctx.emit("audio_fallback", reason=str(exc))
+            backend = NullBackend(cfg.sample_rate, cfg.block_size, cfg.channels)
+            backend.start(self.engine.process)
+        return backend
+
+    def _open_recordings(self) -> None:
+        cfg: AudioConfig = self.config
+        assert self.ctx.record_dir is not None
+        self.ctx.record_dir.mkdir(parents=True, exist_ok=True)
+        suffix = "" if self.ctx.incarnation == 1 else f"-{self.ctx.incarnation}"
+        pairs = [
+            (self.engine.out_record, "output", cfg.channels),
+            (self.engine.in_record, "input", 1),
+        ]
+        for buffer, what, channels in pairs:
+            if buffer is not None:
+                path = self.ctx.record_dir / f"{what}{suffix}.wav"
+                self.writers.append((buffer, WavWriter(path, cfg.sample_rate, channels)))
+
+    def next_wakeup(self) -> float | None:
+        due = self.backend.next_due()
+        return self.next_flush if due is None else min(due, self.next_flush)
+
+    def step(self) -> None:
+        now = time.monotonic()
+        reader = self.tempo_reader
+        if reader is not None:
+            while reader.available() > 0 and reader.read_into(self.tempo_request):
+                start, tempo, beat, bpb = self.tempo_request
+                self.engine.tempo_requests.append((int(start), float(tempo), float(beat), int(bpb)))
+        self.backend.pump(now)
+        if now >= self.next_flush:
+            self._flush()
+            self.next_flush = now + FLUSH_INTERVAL
+
+    def _flush(self) -> None:
+        for buffer, writer in self.writers:
+            frames = buffer.pop_all()
+            if frames.shape[0]:
+                writer.write(frames)
+            writer.flush()
+
+    def on_stop(self) -> None:
+        self.backend.stop()
+        self._flush()
+        for _, writer in self.writers:
+            writer.close()
+
+    def telemetry(self) -> dict[str, Any]:
+        cfg: AudioConfig = self.config
+        engine = self.engine
+        reader = engine.out_reader
+        queued_blocks = max(0, reader.available()) if reader is not None else 0
+        latency = self.backend.input_latency + self.backend.output_latency
+        return {
+            "backend": self.backend.name,
+            "callback_priority": self.backend.priority,
+            "sample_rate": cfg.sample_rate,
+            "block_size": cfg.block_size,
+            "period_ms": round(cfg.block_size / cfg.sample_rate * 1e3, 4),
+            "callbacks": engine.callbacks,
+            "xruns": engine.xruns,
+            "xrun_samples": engine.xrun_at[: min(engine.xruns, engine.xrun_at.size)].tolist(),
+            "underruns": engine.underruns,
+            "late_blocks": engine.late_blocks,
+            "device_latency_frames": latency,
+            "queued_frames": queued_blocks * cfg.block_size,
+            "latency_frames": latency + queued_blocks * cfg.block_size,
+            "recording_dropped_frames": sum(b.dropped for b, _ in self.writers),
+            "sample": engine.clock.sample,
+            **engine.callback_stats(),
+        }
+
+
+__all__ = ["AudioActor", "AudioConfig"]

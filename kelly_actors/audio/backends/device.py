@@ -1,0 +1,160 @@
+"""Any PortAudio device through sounddevice, chosen by name and host API."""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+import numpy as np
+
+from kelly_actors.audio.backends.base import Backend, BackendError, Process
+
+
+def _sounddevice() -> Any:
+    try:
+        import sounddevice
+    except OSError as exc:  # libportaudio missing
+        raise BackendError(f"PortAudio is not available: {exc}") from None
+    return sounddevice
+
+
+def find_device(device: str, host_api: str) -> tuple[int, str]:
+    """Index and description of the first device whose name contains ``device``
+    on a host API whose name contains ``host_api`` (case-insensitive; "" = any).
+    An empty ``device`` takes the host API's default output device."""
+    sd = _sounddevice()
+    apis = sd.query_hostapis()
+    devices = sd.query_devices()
+    wanted_api = [i for i, a in enumerate(apis) if host_api.lower() in a["name"].lower()]
+    if not wanted_api:
+        names = ", ".join(a["name"] for a in apis) or "none"
+        raise BackendError(f"no host API matching {host_api!r}; available: {names}")
+    for api in wanted_api:
+        if not device and apis[api]["default_output_device"] >= 0:
+            index = apis[api]["default_output_device"]
+            return index, f"{devices[index]['name']} ({apis[api]['name']})"
+        for index in apis[api]["devices"]:
+            if device and device.lower() in devices[index]["name"].lower():
+                return index, f"{devices[index]['name']} ({apis[api]['name']})"
+    listing = "; ".join(f"{d['name']} ({apis[d['hostapi']]['name']})" for d in devices) or "none"
+    raise BackendError(
+        f"no audio device matching {device!r} on {host_api or 'any host API'}; available: {listing}"
+    )
+
+
+def check_device(
+    device: str, host_api: str, sample_rate: int, channels: int, input_channels: int
+) -> str:
+    """Preflight: the device exists and accepts the rate and channel counts."""
+    sd = _sounddevice()
+    index, description = find_device(device, host_api)
+    try:
+        sd.check_output_settings(
+            device=index, samplerate=sample_rate, channels=channels, dtype="float32"
+        )
+        if input_channels:
+            sd.check_input_settings(
+                device=index, samplerate=sample_rate, channels=input_channels, dtype="float32"
+            )
+    except (sd.PortAudioError, ValueError) as exc:
+        raise BackendError(f"{description}: {exc}") from None
+    return description
+
+
+REALTIME_PRIORITY = 70
+FALLBACK_NICE = -15
+
+
+def raise_thread_priority() -> str:
+    """Give the calling (callback) thread real-time scheduling where permitted,
+    else a strong niceness; a JACK server in --no-realtime mode does not."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(REALTIME_PRIORITY))
+        return f"SCHED_FIFO {REALTIME_PRIORITY}"
+    except (PermissionError, OSError, AttributeError):
+        pass
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), FALLBACK_NICE)
+        return f"nice {FALLBACK_NICE}"
+    except (PermissionError, OSError):
+        return "unchanged"
+
+
+class SoundDeviceBackend(Backend):
+    """A full-duplex PortAudio stream; PortAudio's thread calls ``process``."""
+
+    def __init__(
+        self,
+        device: str,
+        host_api: str,
+        sample_rate: int,
+        block_size: int,
+        channels: int = 2,
+        input_channels: int = 1,
+    ) -> None:
+        self._sd = _sounddevice()
+        self.index, description = find_device(device, host_api)
+        self.name = f"sounddevice: {description}"
+        self.sample_rate = sample_rate
+        self.block_size = block_size
+        self.channels = channels
+        self.input_channels = input_channels
+        self._process: Process | None = None
+        self._stream: Any = None
+        self._priority_set = False
+        self.priority = "unchanged"
+
+    def _callback(
+        self, indata: np.ndarray, outdata: np.ndarray, frames: int, time: Any, status: Any
+    ) -> None:
+        if not self._priority_set:
+            self.priority = raise_thread_priority()
+            self._priority_set = True
+        process = self._process
+        if process is None:
+            outdata.fill(0.0)
+            return
+        process(indata if self.input_channels else None, outdata, bool(status))
+
+    def start(self, process: Process) -> None:
+        sd = self._sd
+        self._process = process
+        try:
+            if self.input_channels:
+                stream = sd.Stream(
+                    device=(self.index, self.index),
+                    samplerate=self.sample_rate,
+                    blocksize=self.block_size,
+                    dtype="float32",
+                    channels=(self.input_channels, self.channels),
+                    callback=self._callback,
+                    latency="low",
+                )
+            else:
+                stream = sd.OutputStream(
+                    device=self.index,
+                    samplerate=self.sample_rate,
+                    blocksize=self.block_size,
+                    dtype="float32",
+                    channels=self.channels,
+                    callback=lambda out, frames, t, status: self._callback(
+                        None, out, frames, t, status
+                    ),
+                    latency="low",
+                )
+            stream.start()
+        except (sd.PortAudioError, ValueError) as exc:
+            self._process = None
+            raise BackendError(f"{self.name}: cannot open the stream: {exc}") from None
+        self._stream = stream
+        latency = stream.latency if isinstance(stream.latency, tuple) else (0.0, stream.latency)
+        self.input_latency = round(latency[0] * self.sample_rate)
+        self.output_latency = round(latency[1] * self.sample_rate)
+
+    def stop(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            stream.stop()
+            stream.close()
+        self._process = None

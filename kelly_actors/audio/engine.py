@@ -1,0 +1,174 @@
+"""What happens in the audio callback, independent of any device.
+
+:class:`AudioEngine.process` is the whole real-time path: input block →
+``audio_in`` ring; ``audio_out`` ring → output block (or the fallback);
+the clock advances and the transport is written; the block is copied into
+the recorder's buffer; the callback's own duration is stored. Everything it
+touches is preallocated; it never locks, logs, prints or waits.
+
+Fallback when ``audio_out`` has no block for this moment: the last output
+sample is held and faded to zero over one block (continuous, so no click),
+silence follows, and the first block after recovery fades in over one block.
+"""
+
+from __future__ import annotations
+
+import collections
+import time
+
+import numpy as np
+
+from kelly_actors.bus.clock import MusicalClock
+from kelly_actors.bus.ring import RingReader, RingWriter
+from kelly_actors.bus.transport import Transport
+
+DURATION_HISTORY = 4096
+
+
+class RecordBuffer:
+    """Single-producer (callback) / single-consumer (main loop) frame buffer."""
+
+    def __init__(self, frames: int, channels: int) -> None:
+        self.data = np.zeros((frames, channels), np.float32)
+        self.written = 0
+        self.read = 0
+        self.dropped = 0
+
+    def push(self, block: np.ndarray) -> None:
+        n, cap = block.shape[0], self.data.shape[0]
+        if self.written + n - self.read > cap:
+            self.dropped += n
+            return
+        start = self.written % cap
+        end = start + n
+        if end <= cap:
+            self.data[start:end] = block
+        else:
+            split = cap - start
+            self.data[start:] = block[:split]
+            self.data[: end - cap] = block[split:]
+        self.written += n
+
+    def pop_all(self) -> np.ndarray:
+        """Everything pushed since the last pop (a new array; main loop only)."""
+        written, cap = self.written, self.data.shape[0]
+        n = written - self.read
+        idx = (self.read + np.arange(n)) % cap
+        self.read = written
+        return self.data[idx]
+
+
+class AudioEngine:
+    """The callback's state and work.
+
+    Args:
+        clock: the musical clock (owned by the callback from now on).
+        transport: the transport block to publish to after each block.
+        in_writer: writer of ``audio_in`` (shape (block, 1)), or None.
+        out_reader: reader of ``audio_out`` (shape (block, 2)), or None.
+        block_size: frames per callback.
+        record_output / record_input: keep copies of the blocks for WAV recording.
+    """
+
+    def __init__(
+        self,
+        clock: MusicalClock,
+        transport: Transport,
+        in_writer: RingWriter | None,
+        out_reader: RingReader | None,
+        block_size: int,
+        channels: int = 2,
+        record_output: bool = False,
+        record_input: bool = False,
+    ) -> None:
+        self.clock = clock
+        self.transport = transport
+        self.in_writer = in_writer
+        self.out_reader = out_reader
+        self.block_size = block_size
+        self.channels = channels
+        self.tempo_requests: collections.deque[tuple[int, float, float, int]] = collections.deque()
+        self._fade_out = np.linspace(1.0, 0.0, block_size, dtype=np.float32)[:, None]
+        self._fade_in = np.linspace(0.0, 1.0, block_size, dtype=np.float32)[:, None]
+        self._last = np.zeros((1, channels), np.float32)
+        self._in_block = np.zeros((block_size, 1), np.float32)
+        self._recovering = False
+        seconds = 10
+        frames = clock.sample_rate * seconds
+        self.out_record = RecordBuffer(frames, channels) if record_output else None
+        self.in_record = RecordBuffer(frames, 1) if record_input else None
+        self.durations = np.zeros(DURATION_HISTORY, np.float64)
+        self.callbacks = 0
+        self.max_duration = 0.0
+        self.xruns = 0
+        self.xrun_at = np.zeros(64, np.int64)  # sample times of the first xruns
+        self.underruns = 0
+        self.late_blocks = 0
+        self.peak_out = 0.0
+
+    def process(self, indata: np.ndarray | None, outdata: np.ndarray, xrun: bool) -> None:
+        """One block: ``indata`` (block, ≥1) or None, ``outdata`` (block, channels) to fill."""
+        start = time.perf_counter()
+        if xrun:
+            if self.xruns < self.xrun_at.size:
+                self.xrun_at[self.xruns] = self.clock.sample
+            self.xruns += 1
+        sample = self.clock.sample
+        if self.in_writer is not None:
+            if indata is None:
+                self._in_block.fill(0.0)
+            else:
+                self._in_block[:, 0] = indata[:, 0]
+            self.in_writer.write(self._in_block, sample)
+            if self.in_record is not None:
+                self.in_record.push(self._in_block)
+        self._fill_output(sample, outdata)
+        if self.out_record is not None:
+            self.out_record.push(outdata)
+        while self.tempo_requests:
+            self.clock.request(*self.tempo_requests.popleft())
+        self.clock.advance(outdata.shape[0])
+        self.clock.publish(self.transport)
+        took = time.perf_counter() - start
+        self.durations[self.callbacks % DURATION_HISTORY] = took
+        if took > self.max_duration:
+            self.max_duration = took
+        self.callbacks += 1
+
+    def _fill_output(self, sample: int, outdata: np.ndarray) -> None:
+        reader = self.out_reader
+        got = False
+        if reader is not None:
+            while True:
+                ts = reader.peek_sample_time()
+                if ts is None or ts > sample:
+                    break
+                if ts < sample:  # rendered for a moment already past
+                    reader.skip()
+                    self.late_blocks += 1
+                    continue
+                got = reader.read_into(outdata)
+                break
+        if got:
+            if self._recovering:
+                np.multiply(outdata, self._fade_in, out=outdata)
+                self._recovering = False
+            self._last[0] = outdata[-1]
+        else:
+            self.underruns += 1
+            np.multiply(self._fade_out, self._last, out=outdata)
+            self._last.fill(0.0)
+            self._recovering = True
+
+    def callback_stats(self) -> dict[str, float]:
+        """Callback duration p50/p99/max (ms) over the recent history."""
+        n = min(self.callbacks, DURATION_HISTORY)
+        if n == 0:
+            return {"callback_p50_ms": 0.0, "callback_p99_ms": 0.0, "callback_max_ms": 0.0}
+        recent = self.durations[:n] * 1e3
+        p50, p99 = np.percentile(recent, [50, 99])
+        return {
+            "callback_p50_ms": round(float(p50), 4),
+            "callback_p99_ms": round(float(p99), 4),
+            "callback_max_ms": round(self.max_duration * 1e3, 4),
+        }

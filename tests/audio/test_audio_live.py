@@ -1,0 +1,192 @@
+"""The live audio path with real processes: JACK, crashes in the graph, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from audio_support import cents, live_graph_toml, peak_frequency
+from performance import Performance, env_with_support, wait_until
+
+from kelly_actors.audio import wav
+from kelly_actors.bus.namespace import runtime_dir
+
+A4 = 440.0
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_twenty_seconds_through_jack_have_no_xruns_a_light_callback_and_an_in_tune_output(
+    jack, run_dir
+) -> None:
+    record = run_dir / "rec"
+    config = live_graph_toml(
+        audio={"backend": "sounddevice", "host_api": "JACK", "device": "system"},
+        synth={"preset": "sine"},
+        notes={"key": 69, "seconds": 0.0},
+        record_dir=str(record),
+    )
+    with Performance(run_dir, config, ["--duration", "20"]) as perf:
+        snap = perf.wait_ready()
+        audio = next(a for a in snap["actors"] if a["name"] == "audio")
+        assert audio["telemetry"].get("backend", "").startswith("sounddevice") or wait_until(
+            lambda: perf.actor("audio")["telemetry"].get("backend", "").startswith("sounddevice"),
+            10,
+            "the audio telemetry",
+        )
+        assert perf.proc.wait(60) == 0
+    summary = json.loads((record / "run.json").read_text())
+    assert summary["xruns"] == 0, summary["actors"]["audio"]["xrun_samples"]
+    figures = summary["audio"]
+    assert figures["callback_p99_ms"] <= 0.1 * figures["period_ms"]
+    samples, info = wav.read(record / "output.wav")
+    assert info.sample_rate == 48_000
+    held = samples[info.sample_rate * 5 : info.sample_rate * 15, 0]
+    assert np.sqrt(np.mean(held**2)) > 1e-3, "the output is silent"
+    assert abs(cents(peak_frequency(held, info.sample_rate), A4)) <= 5.0
+
+
+def _max_step(x: np.ndarray) -> float:
+    return float(np.max(np.abs(np.diff(x))))
+
+
+@pytest.mark.slow
+def test_killing_the_synth_never_stops_the_output_and_makes_no_click(run_dir) -> None:
+    record = run_dir / "rec"
+    config = live_graph_toml(synth={"preset": "sine"}, notes={"key": 69}, record_dir=str(record))
+    with Performance(run_dir, config) as perf:
+        perf.wait_ready()
+        wait_until(
+            lambda: perf.actor("synth")["telemetry"].get("active_voices") == 1, 10, "the note"
+        )
+        time.sleep(1.0)  # a stretch of steady tone to compare against; not a wait for a condition
+        for _ in range(2):
+            old = perf.actor("synth")["pid"]
+            before = perf.actor("audio")["telemetry"]["callbacks"]
+            os.kill(old, signal.SIGKILL)
+            perf.wait_actor(
+                "synth",
+                lambda a, old=old: a["pid"] not in (None, old) and a["state"] == "ready",
+                15,
+                "a new synth",
+            )
+            wait_until(
+                lambda b=before: perf.actor("audio")["telemetry"]["callbacks"] > b + 200,
+                15,
+                "more audio",
+            )
+        audio = perf.actor("audio")
+        assert audio["restarts"] == 0
+        assert audio["telemetry"]["underruns"] > 0  # the gap was bridged by the fallback
+        assert perf.stop() == 0
+    samples, info = wav.read(record / "output.wav")
+    mono = samples[:, 0]
+    summary = json.loads((record / "run.json").read_text())
+    # The output never stopped: one block per period for the whole run.
+    assert mono.size >= 0.9 * summary["duration_s"] * info.sample_rate
+    tone_step = _max_step(mono[np.flatnonzero(np.abs(mono) > 0)[0] + 4800 :][:4800])
+    # Stated click level: no sample-to-sample step larger than the steady tone's own
+    # largest step plus 1 % of full scale, anywhere in the recording.
+    assert _max_step(mono) <= tone_step + 0.01
+
+
+def test_killing_the_features_actor_leaves_the_rest_playing(run_dir) -> None:
+    config = live_graph_toml(notes={"key": 60})
+    with Performance(run_dir, config) as perf:
+        before = {a["name"]: a["pid"] for a in perf.wait_ready()["actors"]}
+        calls = perf.actor("audio")["telemetry"]["callbacks"]
+        os.kill(before["features"], signal.SIGKILL)
+        perf.wait_actor(
+            "features",
+            lambda a: a["pid"] != before["features"] and a["state"] == "ready",
+            15,
+            "features back",
+        )
+        wait_until(
+            lambda: perf.actor("features")["telemetry"].get("hops", 0) > 10, 15, "new frames"
+        )
+        after = {a["name"]: a for a in perf.status()["actors"]}
+        for name in ("audio", "synth", "notes"):
+            assert after[name]["pid"] == before[name] and after[name]["restarts"] == 0
+        assert after["audio"]["telemetry"]["callbacks"] > calls
+        assert perf.stop() == 0
+
+
+def _kelly_run(run_dir, config_text: str) -> subprocess.CompletedProcess:
+    path = run_dir / "bad.toml"
+    path.write_text(config_text)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kelly_actors.cli",
+            "--run-dir",
+            str(run_dir),
+            "run",
+            str(path),
+            "--duration",
+            "5",
+        ],
+        env=env_with_support(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def _bad_wav(run_dir) -> str:
+    path = run_dir / "in44k.wav"
+    writer = wav.WavWriter(path, 44_100, 1)
+    writer.write(np.zeros((4410, 1), np.float32))
+    writer.close()
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("audio", "message"),
+    [
+        (
+            {"backend": "sounddevice", "device": "no-such-device-xyz"},
+            "no audio device matching 'no-such-device-xyz'",
+        ),
+        (
+            {"backend": "sounddevice", "host_api": "NoSuchHostAPI"},
+            "no host API matching 'NoSuchHostAPI'",
+        ),
+        ({"sample_rate": 22_050}, "sample_rate 22050 Hz unsupported"),
+        ({"block_size": 32}, "block_size must be 64–2048"),
+        ({"backend": "file", "input_file": "/nonexistent.wav"}, "cannot read"),
+        (
+            {"backend": "file", "input_file": "BAD_WAV"},
+            "recorded at 44100 Hz, the performance runs at 48000 Hz",
+        ),
+    ],
+)
+def test_bad_audio_settings_fail_at_start_with_the_reason_and_nothing_half_started(
+    run_dir, audio, message
+) -> None:
+    if audio.get("input_file") == "BAD_WAV":
+        audio = {**audio, "input_file": _bad_wav(run_dir)}
+    before = {p.name for p in runtime_dir().glob("kelly-*")}
+    done = _kelly_run(run_dir, live_graph_toml(audio=audio))
+    assert done.returncode == 1, done.stderr
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (run_dir / "supervisor.json").exists()
+    assert {p.name for p in runtime_dir().glob("kelly-*")} == before
+
+
+def test_a_ring_of_the_wrong_shape_for_the_audio_block_is_refused_at_start(run_dir) -> None:
+    config = live_graph_toml(audio={"block_size": 512})  # rings declared for 256
+    done = _kelly_run(run_dir, config.replace("block_size = 512", "block_size = 512", 1))
+    assert done.returncode == 1
+    assert (
+        "ring 'audio_in' carries float32[256, 1], the audio actor needs float32[512, 1]"
+        in done.stderr
+    )
