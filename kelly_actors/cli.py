@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from kelly_actors.composer import ctl_commands as composer_ctl
 from kelly_actors.config import performance
 from kelly_actors.config.typed import ConfigError
 from kelly_actors.supervisor.client import ControlClient, NoAnswer, NotRunning, Refused
@@ -49,9 +50,9 @@ def _run(args: argparse.Namespace) -> int:
         return 1
 
 
-def _client_call(args: argparse.Namespace, cmd: str, **cmd_args: Any) -> tuple[int, dict]:
+def _client_call(cli: argparse.Namespace, cmd: str, /, **cmd_args: Any) -> tuple[int, dict]:
     try:
-        with ControlClient(RunDir(args.run_dir), timeout=args.timeout) as client:
+        with ControlClient(RunDir(cli.run_dir), timeout=cli.timeout) as client:
             return EXIT_OK, client.request(cmd, **cmd_args)
     except NotRunning as exc:
         print(f"kelly: {exc}", file=sys.stderr)
@@ -101,6 +102,9 @@ def _ctl(args: argparse.Namespace) -> int:
         code, result = _client_call(args, "restart", actor=args.actor)
     elif args.action == "stop":
         code, result = _client_call(args, "stop")
+    elif getattr(args, "ctl_call", None) is not None:
+        actor, method, call_args = args.ctl_call(args)
+        code, result = _client_call(args, "call", actor=actor, method=method, args=call_args)
     elif args.action == "call":
         try:
             call_args = json.loads(args.json_args)
@@ -161,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("actor")
     call.add_argument("method")
     call.add_argument("json_args", nargs="?", default="{}", metavar="ARGS", help="JSON object")
+    composer_ctl.register(actions)
     ctl.set_defaults(func=_ctl)
 
     for register in _feature_commands():
@@ -170,13 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _feature_commands() -> list[Any]:
     """``register(subparsers)`` of each feature package that adds commands."""
-    registers = []
-    try:
-        from kelly_actors.composer import commands as composer_commands
-    except ImportError:
-        return registers
-    registers.append(composer_commands.register)
-    return registers
+    from kelly_actors.composer import commands as composer_commands
+
+    return [composer_commands.register]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -30,6 +30,7 @@ class ActorContext:
         self._transport: Transport | None = None
         self.degraded_reason: str | None = None
         self.record_dir: Path | None = Path(launch.record_dir) if launch.record_dir else None
+        self.run_dir = Path(launch.run_dir)
 
     def writer(self, ring: str) -> RingWriter:
         """The writer end of ``ring`` (declared with ``writer = <this actor>``)."""

@@ -32,6 +32,7 @@ class Launch:
         nice: scheduling niceness to apply (0 = leave as is).
         restored_state: the last control state of the previous incarnation.
         record_dir: where to record the performance ("" = no recording).
+        run_dir: the run directory (endpoints, event log).
     """
 
     name: str
@@ -48,3 +49,4 @@ class Launch:
     nice: int = 0
     restored_state: dict[str, Any] | None = None
     record_dir: str = ""
+    run_dir: str = ""

@@ -292,6 +292,7 @@ class Supervisor:
             nice=child.spec.nice,
             restored_state=child.saved_state,
             record_dir=self.settings.record_dir,
+            run_dir=str(self.run_dir.path.resolve()),
         )
         proc = self.mp.Process(target=runtime.main, args=(launch,), name=f"kelly-{child.name}")
         proc.start()

@@ -13,7 +13,7 @@ import psutil
 import pytest
 import zmq
 from performance import Performance, env_with_support, wait_until
-from toml_config import IDLE, performance_toml
+from toml_config import IDLE, performance_toml, tone_meter_toml
 
 from kelly_actors.bus import messages
 from kelly_actors.bus.namespace import runtime_dir
@@ -22,7 +22,7 @@ from kelly_actors.bus.namespace import runtime_dir
 def test_killing_the_supervisor_takes_every_actor_down_within_two_seconds_and_the_next_run_sweeps(
     run_dir,
 ) -> None:
-    with Performance(run_dir, None) as perf:
+    with Performance(run_dir, tone_meter_toml()) as perf:
         snap = perf.wait_ready()
         tag = snap["run"]["tag"]
         pids = [a["pid"] for a in snap["actors"]]
@@ -40,7 +40,7 @@ def test_killing_the_supervisor_takes_every_actor_down_within_two_seconds_and_th
         leftovers = sorted(p.name for p in runtime_dir().glob(f"kelly-{tag}-*"))
         assert leftovers, "a SIGKILLed supervisor cannot have cleaned up"
 
-    with Performance(run_dir, None) as second:
+    with Performance(run_dir, tone_meter_toml()) as second:
         second.wait_ready()
         swept = [e for e in second.events() if e["event"] == "swept_dead_runs"]
         assert swept and set(leftovers) <= set(swept[0]["detail"]["objects"])
@@ -201,7 +201,7 @@ def test_status_and_ctl_say_clearly_when_nothing_is_running(run_dir) -> None:
 def test_kelly_run_with_a_duration_stops_cleanly_and_status_json_has_actors_and_rings(
     run_dir,
 ) -> None:
-    with Performance(run_dir, None, ["--duration", "4"]) as perf:
+    with Performance(run_dir, tone_meter_toml(), ["--duration", "4"]) as perf:
         perf.wait_ready()
         status = _kelly("status", "--json", run_dir=run_dir)
         assert status.returncode == 0, status.stderr
@@ -221,7 +221,7 @@ def test_kelly_run_with_a_duration_stops_cleanly_and_status_json_has_actors_and_
 
 
 def test_a_second_performance_in_the_same_run_directory_is_refused(run_dir) -> None:
-    with Performance(run_dir, None) as perf:
+    with Performance(run_dir, tone_meter_toml()) as perf:
         perf.wait_ready()
         done = _kelly("run", "--duration", "5", run_dir=run_dir)
         assert done.returncode == 1
@@ -230,7 +230,7 @@ def test_a_second_performance_in_the_same_run_directory_is_refused(run_dir) -> N
 
 
 def test_ctl_restart_and_stop_act_on_the_running_performance(run_dir) -> None:
-    with Performance(run_dir, None) as perf:
+    with Performance(run_dir, tone_meter_toml()) as perf:
         old = {a["name"]: a["pid"] for a in perf.wait_ready()["actors"]}
         restart = _kelly("ctl", "restart", "meter", run_dir=run_dir)
         assert restart.returncode == 0, restart.stderr

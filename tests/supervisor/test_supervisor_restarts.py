@@ -7,7 +7,7 @@ import signal
 
 import pytest
 from performance import Performance, wait_until
-from toml_config import CRASHABLE, IDLE, STUBBORN, performance_toml
+from toml_config import CRASHABLE, IDLE, STUBBORN, performance_toml, tone_meter_toml
 
 
 def _pid_changed(old: int):
@@ -15,7 +15,7 @@ def _pid_changed(old: int):
 
 
 def test_an_actor_killed_with_sigkill_is_replaced_by_a_new_ready_process(run_dir) -> None:
-    with Performance(run_dir, None) as perf:
+    with Performance(run_dir, tone_meter_toml()) as perf:
         perf.wait_ready()
         old = perf.actor("meter")["pid"]
         os.kill(old, signal.SIGKILL)

@@ -33,3 +33,15 @@ def performance_toml(
 IDLE = "kelly_actors.demo.idle:IdleActor"
 CRASHABLE = "support_actors:CrashableActor"
 STUBBORN = "support_actors:StubbornActor"
+
+
+def tone_meter_toml(**supervisor: Any) -> str:
+    """The small demo graph: a tone clock writing 256×2 blocks, a meter reading them."""
+    rings = [
+        {"name": "tone", "shape": [256, 2], "capacity": 64, "writer": "tone", "readers": ["meter"]}
+    ]
+    actors = [
+        {"name": "tone", "target": "kelly_actors.demo.tone:ToneActor"},
+        {"name": "meter", "target": "kelly_actors.demo.meter:MeterActor", "depends_on": ["tone"]},
+    ]
+    return performance_toml(actors, rings, **supervisor)

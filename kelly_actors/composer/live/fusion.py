@@ -1,0 +1,231 @@
+"""Emotion fusion: text, neural estimates and the performer's overrides → one PAD per bar.
+
+Sources:
+
+* **text** (``feel``): :func:`~kelly_actors.composer.emotion.text.analyse`
+  gives the present emotion (with a confidence) and maybe a desired one. With
+  a desire (or the ``soothe`` strategy) the intent planner lays out a journey
+  of ``journey_bars`` bars; without one the music expresses the feeling.
+* **performer** (``set_emotion``): the point itself, confidence 1, no journey.
+* **neural** (``estimate``): an estimate below ``confidence_gate`` is
+  ignored; accepted ones are smoothed exponentially
+  (``s ← s + α·(x − s)``, α = ``smoothing``, confidence likewise) and count
+  while fresher than ``estimate_timeout_s``.
+
+At each bar line (:meth:`EmotionFusion.next_bar`) the explicit point (text or
+performer; the journey's next point while one runs) and the neural one are
+averaged with weights ``explicit confidence`` and ``neural_weight × neural
+confidence``; locked axes keep their locked value; a result closer than
+``deadband`` (PAD distance) to the emotion now playing does not move the
+music (hysteresis on top of the mapper's mode hysteresis).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from kelly_actors.composer.emotion import intent, thesaurus
+from kelly_actors.composer.emotion.pad import NEUTRAL, PAD
+from kelly_actors.composer.emotion.text import TextEmotion
+
+AXES = ("valence", "arousal", "dominance")
+_RANGES = {"valence": (-1.0, 1.0), "arousal": (0.0, 1.0), "dominance": (0.0, 1.0)}
+
+
+class FusionError(ValueError):
+    """A request the fusion refuses; the message says why."""
+
+
+@dataclass(frozen=True)
+class FusionSettings:
+    """Attributes: strategy (express | soothe | transform) for text with a desire;
+    journey_bars (bars a journey takes); confidence_gate (0–1, neural estimates
+    below it are ignored); smoothing (α, 0–1, per accepted estimate);
+    estimate_timeout_s (seconds an estimate stays valid); neural_weight (0–1,
+    the neural estimate's weight relative to an explicit emotion of equal
+    confidence); deadband (PAD distance below which the music does not move)."""
+
+    strategy: str = "transform"
+    journey_bars: int = 16
+    confidence_gate: float = 0.4
+    smoothing: float = 0.3
+    estimate_timeout_s: float = 5.0
+    neural_weight: float = 0.5
+    deadband: float = 0.04
+
+
+@dataclass(frozen=True)
+class Fused:
+    """The emotion chosen for one bar: point, confidence (0–1) and its source."""
+
+    point: PAD
+    confidence: float
+    source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        v, a, d = self.point.as_tuple()
+        return {
+            "valence": round(v, 4),
+            "arousal": round(a, 4),
+            "dominance": round(d, 4),
+            "confidence": round(self.confidence, 4),
+            "source": self.source,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Fused:
+        point = PAD.clamped(data["valence"], data["arousal"], data["dominance"])
+        return cls(point, float(data["confidence"]), str(data["source"]))
+
+
+def pad_from(values: dict[str, Any]) -> PAD:
+    """A PAD point from ``{"valence", "arousal", "dominance"}``; FusionError when bad."""
+    out = []
+    for axis in AXES:
+        x = values.get(axis)
+        if isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x):
+            raise FusionError(f"{axis} must be a finite number, got {x!r}")
+        low, high = _RANGES[axis]
+        if not low <= x <= high:
+            raise FusionError(f"{axis} must be within {low:g}…{high:g}, got {x:g}")
+        out.append(float(x))
+    return PAD(*out)
+
+
+def axis_name(value: Any) -> str:
+    """Validate an axis name (valence, arousal or dominance)."""
+    if value not in AXES:
+        raise FusionError(f"axis must be one of {', '.join(AXES)}, got {value!r}")
+    return str(value)
+
+
+def nearest_name(point: PAD) -> str:
+    return thesaurus.nearest(point, 1)[0][0].name
+
+
+class EmotionFusion:
+    """Keeps every source's latest word and decides each bar's emotion."""
+
+    def __init__(self, settings: FusionSettings, start: PAD = NEUTRAL) -> None:
+        self.settings = settings
+        self.explicit: Fused | None = None
+        self.journey: list[PAD] = []
+        self.target: PAD | None = None
+        self.neural: Fused | None = None
+        self.neural_time = -math.inf
+        self.locks: dict[str, float] = {}
+        self.playing = Fused(start, 0.0, "initial")
+        self.gated = 0
+        self.accepted = 0
+
+    # -- sources -----------------------------------------------------------
+
+    def feel(self, result: TextEmotion) -> None:
+        """Take a text analysis; FusionError when it names no emotion at all."""
+        if result.confidence <= 0 and result.desired is None:
+            raise FusionError(f"no emotion recognised in the text ({result.reason})")
+        strategy = intent.Strategy(self.settings.strategy)
+        if result.desired is None and strategy is intent.Strategy.TRANSFORM:
+            # Without a stated goal, transforming would guess one: mirror instead.
+            strategy = intent.Strategy.EXPRESS
+        present = result.pad if result.confidence > 0 else self.playing.point
+        confidence = result.confidence if result.confidence > 0 else self.playing.confidence
+        plan = intent.plan(present, result.desired, strategy, self.settings.journey_bars)
+        self.explicit = Fused(present, max(confidence, 0.05), "text")
+        self.journey = list(plan.points)
+        self.target = plan.target if strategy is not intent.Strategy.EXPRESS else None
+
+    def set_emotion(self, point: PAD) -> None:
+        """The performer's override: this point from the next bar on, no journey."""
+        self.explicit = Fused(point, 1.0, "performer")
+        self.journey = []
+        self.target = None
+
+    def estimate(self, point: PAD, confidence: float, now: float) -> bool:
+        """A neural estimate at ``now`` (monotonic s); False if the gate refused it."""
+        if not 0.0 <= confidence <= 1.0:
+            raise FusionError(f"confidence must be within 0…1, got {confidence:g}")
+        if confidence < self.settings.confidence_gate:
+            self.gated += 1
+            return False
+        alpha = self.settings.smoothing
+        if self.neural is None or now - self.neural_time > self.settings.estimate_timeout_s:
+            self.neural = Fused(point, confidence, "neural")
+        else:
+            smoothed = self.neural.point.lerp(point, alpha)
+            conf = self.neural.confidence + alpha * (confidence - self.neural.confidence)
+            self.neural = Fused(smoothed, conf, "neural")
+        self.neural_time = now
+        self.accepted += 1
+        return True
+
+    def lock(self, axis: str) -> float:
+        """Hold ``axis`` at the value now playing; returns it."""
+        value = getattr(self.playing.point, axis_name(axis))
+        self.locks[axis] = value
+        return value
+
+    def unlock(self, axis: str) -> None:
+        self.locks.pop(axis_name(axis), None)
+
+    # -- the bar line --------------------------------------------------------
+
+    def _neural_now(self, now: float) -> Fused | None:
+        n = self.neural
+        if n is None or now - self.neural_time > self.settings.estimate_timeout_s:
+            return None
+        return n if n.confidence >= self.settings.confidence_gate else None
+
+    def _explicit_now(self) -> Fused | None:
+        e = self.explicit
+        if e is None:
+            return None
+        if self.journey:
+            point = self.journey.pop(0)
+            e = Fused(point, e.confidence, e.source)
+            if not self.journey:
+                self.explicit = e  # the journey's end is where the music stays
+        return e
+
+    def next_bar(self, now: float) -> Fused:
+        """The emotion of the next bar to compose (advances a running journey)."""
+        explicit, neural = self._explicit_now(), self._neural_now(now)
+        if explicit is not None and neural is not None:
+            we, wn = explicit.confidence, self.settings.neural_weight * neural.confidence
+            t = wn / (we + wn)
+            fused = Fused(
+                explicit.point.lerp(neural.point, t),
+                max(explicit.confidence, neural.confidence),
+                f"{explicit.source}+neural",
+            )
+        else:
+            fused = explicit or neural or self.playing
+        if self.locks:
+            values = {a: self.locks.get(a, getattr(fused.point, a)) for a in AXES}
+            fused = Fused(PAD.clamped(**values), fused.confidence, fused.source)
+        if fused.point.distance(self.playing.point) < self.settings.deadband:
+            fused = Fused(self.playing.point, fused.confidence, fused.source)
+        self.playing = fused
+        return fused
+
+    # -- rehydration ---------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "playing": self.playing.to_dict(),
+            "explicit": self.explicit.to_dict() if self.explicit is not None else None,
+            "journey": [list(p.as_tuple()) for p in self.journey],
+            "target": list(self.target.as_tuple()) if self.target is not None else None,
+            "locks": dict(self.locks),
+        }
+
+    def restore(self, data: dict[str, Any]) -> None:
+        self.playing = Fused.from_dict(data["playing"])
+        explicit = data.get("explicit")
+        self.explicit = Fused.from_dict(explicit) if explicit else None
+        self.journey = [PAD.clamped(*p) for p in data.get("journey", [])]
+        target = data.get("target")
+        self.target = PAD.clamped(*target) if target else None
+        self.locks = {axis_name(a): float(v) for a, v in data.get("locks", {}).items()}

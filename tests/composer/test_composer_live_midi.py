@@ -1,0 +1,140 @@
+"""Live MIDI over JACK: another process receives the composer's notes on time.
+
+The receiver (tests/support/composer_support.py, python-rtmidi on JACK) is
+started first; the composer connects to it. The notes ring's log says what
+was meant when (sample times); the receiver says when each message arrived
+(``time.monotonic()`` in its JACK callback) and maps samples to time from the
+transport on its own. Error = arrival − intended time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rtmidi
+from composer_support import (
+    SAMPLE_RATE,
+    SUPPORT_FILE,
+    composer_performance,
+    jack_running,
+    read_note_log,
+)
+from conftest import skip_or_fail
+from performance import Performance, env_with_support, wait_until
+from toml_config import performance_toml
+
+from kelly_actors.bus import note_events
+
+pytestmark = [pytest.mark.jack, pytest.mark.slow]
+#: Bound on the 99th percentile of the timing error: one JACK period (5.3 ms
+#: at 256 frames / 48 kHz) plus the loop's wake-up jitter, with room to spare.
+P99_BOUND_MS = 15.0
+
+
+@pytest.fixture
+def jack() -> None:
+    if not jack_running():
+        skip_or_fail("no JACK server running (start one with scripts/jack)")
+
+
+@pytest.fixture
+def receiver(run_dir: Path, jack: None):
+    client = f"kt-recv-{os.getpid()}"
+    out, ready = run_dir / "received.json", run_dir / "receiver.ready"
+    proc = subprocess.Popen(
+        [sys.executable, str(SUPPORT_FILE), "receive", str(run_dir), client, str(out), str(ready)],
+        env=env_with_support(),
+    )
+    try:
+        wait_until(lambda: ready.exists() or proc.poll() is not None, 20, "the receiver")
+        assert proc.poll() is None, "the receiver exited"
+        yield client, proc, out
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+def test_a_jack_midi_client_receives_the_notes_on_time(run_dir: Path, receiver) -> None:
+    client, proc, out = receiver
+    options = {
+        "seed": 8,
+        "midi_api": "jack",
+        "midi_client": f"kt-comp-{os.getpid()}",
+        "midi_connect": f"{client}:in",
+        "arousal": 0.9,  # 168 bpm, dense: plenty of notes
+        "recording_dir": "off",
+    }
+    actors, rings = composer_performance(run_dir / "notes.jsonl", options)
+    with Performance(run_dir, performance_toml(actors, rings)) as perf:
+        perf.wait_ready()
+        actor = perf.wait_actor(
+            "composer", lambda a: a["telemetry"].get("bars", 0) >= 6, 40, "six bars composed"
+        )
+        assert actor["telemetry"]["midi_port"].endswith(f"{client}:in")
+        stopped_at = time.monotonic()
+        assert perf.stop() == 0
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(10) == 0
+    result = json.loads(out.read_text())
+    offset = result["offset"]
+    assert offset is not None and result["observations"] > 1000
+
+    events = read_note_log(run_dir / "notes.jsonl")
+    ons = events[events[:, note_events.KIND] == note_events.NOTE_ON]
+    due = offset + ons[:, note_events.TIME] / SAMPLE_RATE
+    # Notes due before the stop request were all sent (the rest were still queued).
+    ons, due = ons[due < stopped_at - 0.1], due[due < stopped_at - 0.1]
+    intended: dict[tuple[int, int], list[float]] = defaultdict(list)
+    for event, when in sorted(zip(ons, due, strict=True), key=lambda p: p[1]):
+        intended[(int(event[note_events.CHANNEL]), int(event[note_events.KEY]))].append(when)
+    arrived: dict[tuple[int, int], list[float]] = defaultdict(list)
+    for when, message in result["received"]:
+        if message[0] & 0xF0 == 0x90 and message[2] > 0:
+            arrived[(message[0] & 0x0F, message[1])].append(when)
+    errors_ms = []
+    for pair, times in intended.items():
+        got = arrived.get(pair, [])
+        assert len(got) >= len(times), f"note {pair}: {len(times)} sent, {len(got)} received"
+        errors_ms += [(g - t) * 1000.0 for g, t in zip(got, times, strict=False)]
+    errors = np.array(errors_ms)
+    p50, p99, worst = np.percentile(errors, 50), np.percentile(errors, 99), np.abs(errors).max()
+    print(
+        f"\nMIDI timing over JACK: {len(errors)} notes, error p50 {p50:.2f} ms, "
+        f"p99 {p99:.2f} ms, max |error| {worst:.2f} ms"
+    )
+    assert len(errors) >= 50
+    assert p99 < P99_BOUND_MS
+    assert errors.min() > -2.0  # never sent noticeably early
+
+
+def test_the_virtual_port_appears_in_the_jack_graph(run_dir: Path, jack: None) -> None:
+    name = f"kt-virt-{os.getpid()}"
+    options = {"midi_api": "jack", "midi_client": name, "recording_dir": "off"}
+    actors, rings = composer_performance(run_dir / "notes.jsonl", options)
+    with Performance(run_dir, performance_toml(actors, rings)) as perf:
+        actor = perf.wait_actor(
+            "composer",
+            lambda a: a["state"] == "ready" and a["telemetry"].get("midi_port"),
+            30,
+            "the composer's MIDI port",
+        )
+        probe = rtmidi.MidiIn(rtapi=rtmidi.API_UNIX_JACK, name="kt-probe")
+        try:
+            assert actor["telemetry"]["midi_port"] in probe.get_ports()
+        finally:
+            probe.delete()
+        assert perf.stop() == 0

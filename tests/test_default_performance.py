@@ -1,0 +1,42 @@
+"""The built-in performance, as a user starts it: music in WAV and MIDI, and run.json."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import mido
+import numpy as np
+from performance import env_with_support
+
+from kelly_actors.audio import wav
+
+
+def test_kelly_run_with_record_gives_the_music_as_wav_and_midi_and_the_run_figures(run_dir) -> None:
+    record = run_dir / "take"
+    done = subprocess.run(
+        [
+            sys.executable, "-m", "kelly_actors.cli", "--run-dir", str(run_dir), "run",
+            "--duration", "10", "--record", str(record),
+        ],
+        env=env_with_support(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    samples, info = wav.read(next(record.glob("*.wav")))
+    assert samples.shape[0] >= 8 * info.sample_rate
+    assert float(np.sqrt(np.mean(samples**2))) > 1e-3, "the recording is silent"
+    midi = mido.MidiFile(next(record.glob("*.mid")))
+    notes = [m for track in midi.tracks for m in track if m.type == "note_on" and m.velocity > 0]
+    assert len(notes) > 20
+    summary = json.loads((record / "run.json").read_text())
+    assert summary["restarts"] == {"audio": 0, "features": 0, "synth": 0, "composer": 0}
+    assert summary["xruns"] == 0
+    assert {"callback_p50_ms", "callback_p99_ms", "callback_max_ms", "period_ms"} <= set(
+        summary["audio"]
+    )
+    assert summary["audio"]["period_ms"] == round(256 / 48, 4)
+    assert set(summary["underruns"]) == {"audio_in", "audio_out", "frames", "notes", "tempo"}
