@@ -175,9 +175,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _feature_commands() -> list[Any]:
     """``register(subparsers)`` of each feature package that adds commands."""
+    from kelly_actors import train_commands
     from kelly_actors.composer import commands as composer_commands
 
-    return [composer_commands.register]
+    return [composer_commands.register, train_commands.register]
 
 
 def main(argv: list[str] | None = None) -> int:
