@@ -150,6 +150,14 @@ class Ring:
         self._q = segment.buf.cast("q")
         self._cap = spec.capacity
         self._stride_q = spec.stride // 8
+        payload0 = _HEADER_BYTES + _SLOT_HEADER_BYTES
+        self._payload_bytes = [
+            segment.buf[
+                payload0 + k * spec.stride : payload0 + k * spec.stride + spec.payload_bytes
+            ]
+            for k in range(spec.capacity)
+        ]
+        self._dtype = np.dtype(spec.dtype)
         self._payload = [
             np.frombuffer(
                 segment.buf,
@@ -212,8 +220,22 @@ class Ring:
             torn=torn,
         )
 
+    def _bytes_of(self, array: np.ndarray) -> memoryview | None:
+        """A byte view of ``array`` if it is exactly one C-contiguous frame, else None."""
+        if (
+            isinstance(array, np.ndarray)
+            and array.dtype == self._dtype
+            and array.shape == self.spec.shape
+            and array.flags.c_contiguous
+        ):
+            return memoryview(array).cast("B")
+        return None
+
     def close(self) -> None:
         self._payload = []
+        for view in self._payload_bytes:
+            view.release()
+        self._payload_bytes = []
         self._q.release()
         self.segment.close()
 
@@ -257,10 +279,13 @@ class RingWriter(Ring):
         )
         self._bells = [Doorbell(_doorbell_path(segment.name, f"r{k}")) for k in range(spec.readers)]
         self._space_bell = Doorbell(_doorbell_path(segment.name, "w"))
+        self._wake = tuple(zip(self._reader_waiting_words, self._bells, strict=True))
         # The slowest reader's index as last read: re-read only when the ring
         # looks full, so a publish does not touch the readers' cache lines.
         self._slowest = self._slowest_reader()
         self._slots_base = _HEADER_BYTES // 8
+        self._src: np.ndarray | None = None
+        self._src_bytes = memoryview(b"")
 
     @classmethod
     def attach(cls, segment_name: str, name: str | None = None) -> RingWriter:
@@ -309,18 +334,50 @@ class RingWriter(Ring):
         q[base] = 2 * i + 2
         self._index = i + 1
         q[_W_INDEX] = i + 1
-        for k, word in enumerate(self._reader_waiting_words):
+        for word, bell in self._wake:
             if q[word]:
                 q[word] = 0
-                self._bells[k].ring()
+                bell.ring()
 
     def write(self, frame: np.ndarray, sample_time: int = 0) -> bool:
-        """Copy ``frame`` (shape ``spec.shape``) into the ring; False if dropped."""
-        view = self.claim()
-        if view is None:
-            return False
-        view[...] = frame
-        self.publish(sample_time)
+        """Copy ``frame`` (shape ``spec.shape``) into the ring; False if dropped.
+
+        The same steps as :meth:`claim` + :meth:`publish`, inlined: this is
+        the hot path of every producer. A C-contiguous frame of the ring's
+        dtype is copied as bytes (its byte view is kept while the caller
+        reuses the same array); anything else goes through numpy.
+        """
+        q = self._q
+        i = self._index
+        cap = self._cap
+        if i - self._slowest >= cap:
+            self._slowest = self._slowest_reader()
+            if i - self._slowest >= cap:
+                if self._drop:
+                    q[_W_OVERRUNS] += 1
+                    return False
+                q[_W_PEAK] = cap
+        slot = i % cap
+        base = self._slots_base + slot * self._stride_q
+        q[base] = 2 * i + 1
+        if frame is self._src:
+            self._payload_bytes[slot][:] = self._src_bytes
+        else:
+            src = self._bytes_of(frame)
+            if src is None:
+                self._payload[slot][...] = frame
+            else:
+                self._src, self._src_bytes = frame, src
+                self._payload_bytes[slot][:] = src
+        q[base + 1] = i
+        q[base + 2] = sample_time
+        q[base] = 2 * i + 2
+        self._index = i + 1
+        q[_W_INDEX] = i + 1
+        for word, bell in self._wake:
+            if q[word]:
+                q[word] = 0
+                bell.ring()
         return True
 
     def wait_free(self, timeout: float | None) -> bool:
@@ -432,6 +489,8 @@ class RingReader(Ring):
         self._space_bell = Doorbell(_doorbell_path(segment.name, "w"))
         self.last_index = -1
         self.last_sample_time = 0
+        self._dst: np.ndarray | None = None
+        self._dst_bytes = memoryview(bytearray())
 
     @classmethod
     def attach(cls, segment_name: str, slot: int = 0, name: str | None = None) -> RingReader:  # type: ignore[override]
@@ -495,23 +554,30 @@ class RingReader(Ring):
                 if i >= w:
                     q[self._w_under] += 1
                     return False
-            used = w - i
-            if used > cap:
+                # The backlog is largest right after the writer's index moved.
+                if w - i > self._peak:
+                    self._peak = min(w - i, cap)
+                    q[self._w_peak] = self._peak
+            if w - i > cap:
                 # Lapped: the oldest frame still intact is w - capacity + 1
                 # (the writer may already be rewriting w - capacity's slot).
                 w = self._known_written = q[_W_INDEX]
                 skip = w - cap + 1 - i
                 q[self._w_over] += skip
                 i = self._index = i + skip
-                used = w - i
-            if used > self._peak:
-                self._peak = used
-                q[self._w_peak] = used
             slot = i % cap
             base = self._slots_base + slot * self._stride_q
             seq = q[base]
             if seq == 2 * i + 2:
-                out[...] = self._payload[slot]
+                if out is self._dst:
+                    self._dst_bytes[:] = self._payload_bytes[slot]
+                else:
+                    dst = self._bytes_of(out)
+                    if dst is None:
+                        out[...] = self._payload[slot]
+                    else:
+                        self._dst, self._dst_bytes = out, dst
+                        dst[:] = self._payload_bytes[slot]
                 sample_time = q[base + 2]
                 if q[base] == seq:
                     self._index = i + 1
