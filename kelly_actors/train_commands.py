@@ -18,7 +18,10 @@ KINDS = ("emotion", "transformer", "ddsp")
 def _train(args: argparse.Namespace) -> int:
     module = f"training.{args.kind}"
     if importlib.util.find_spec("torch") is None:
-        print("kelly train: torch is not installed; pip install 'kelly-actors[train]'", file=sys.stderr)
+        print(
+            "kelly train: torch is not installed; pip install 'kelly-actors[train]'",
+            file=sys.stderr,
+        )
         return 1
     if importlib.util.find_spec(module) is None:
         print(f"kelly train: no training pipeline {module!r} in this installation", file=sys.stderr)

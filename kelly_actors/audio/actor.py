@@ -148,6 +148,8 @@ class AudioActor(Actor):
             record_output=recording,
             record_input=recording and cfg.record_input,
         )
+        # Dependents read the rate and block size from the transport when they start.
+        clock.publish(ctx.transport, running=False)
         self.tempo_reader = ctx.reader(cfg.tempo_ring) if cfg.tempo_ring else None
         self.tempo_request = np.empty(note_events.TEMPO_SHAPE, np.float64)
         self.writers: list[tuple[Any, WavWriter]] = []

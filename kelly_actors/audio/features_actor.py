@@ -22,9 +22,10 @@ from kelly_actors.config.typed import ConfigError
 
 @dataclass(frozen=True)
 class FeaturesConfig:
-    """Attributes: sample_rate (Hz), frame_size and hop_size (samples), ring names."""
+    """Attributes: sample_rate (Hz; 0 = the clock's, from the transport), frame_size
+    and hop_size (samples), ring names."""
 
-    sample_rate: int = 48_000
+    sample_rate: int = 0
     frame_size: int = 2048
     hop_size: int = 512
     in_ring: str = "audio_in"
@@ -47,6 +48,8 @@ class FeaturesActor(Actor):
 
     def on_start(self) -> None:
         cfg: FeaturesConfig = self.config
+        clock = self.ctx.transport.read()
+        self.sample_rate = cfg.sample_rate or (clock.sample_rate if clock else 48_000)
         self.reader = self.ctx.reader(cfg.in_ring)
         self.writer = self.ctx.writer(cfg.frames_ring)
         # A restarted extractor starts fresh on live input: what queued while it was away is stale.

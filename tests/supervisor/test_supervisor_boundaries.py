@@ -242,3 +242,28 @@ def test_ctl_restart_and_stop_act_on_the_running_performance(run_dir) -> None:
         stop = _kelly("ctl", "stop", run_dir=run_dir)
         assert stop.returncode == 0
         assert perf.proc.wait(20) == 0
+
+
+def test_the_status_pub_publishes_snapshots_at_least_twice_a_second(run_dir) -> None:
+    with Performance(run_dir, tone_meter_toml()) as perf:
+        perf.wait_ready()
+        ctx = zmq.Context()
+        sub = ctx.socket(zmq.SUB)
+        sub.setsockopt(zmq.LINGER, 0)
+        sub.setsockopt(zmq.SUBSCRIBE, b"status")
+        sub.connect(perf.client().info.status)
+        try:
+            uptimes = []
+            while len(uptimes) < 6:
+                assert sub.poll(10_000), "no status published"
+                topic, *frames = sub.recv_multipart()
+                msg = messages.decode(frames)
+                assert topic == b"status" and msg.type == "status"
+                assert {a["name"] for a in msg["snapshot"]["actors"]} == {"tone", "meter"}
+                uptimes.append(msg["snapshot"]["run"]["uptime_s"])
+        finally:
+            sub.close(linger=0)
+            ctx.term()
+        gaps = sorted(b - a for a, b in zip(uptimes, uptimes[1:], strict=False))
+        assert gaps[len(gaps) // 2] <= 0.5  # median interval: the configured 4 Hz, at least 2 Hz
+        assert perf.stop() == 0
