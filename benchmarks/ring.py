@@ -39,9 +39,9 @@ class RingEnds:
         w = RingWriter.attach(self.segment)
 
         def send(block: np.ndarray) -> None:
-            while not w.free():
+            # A full ring refuses the write; wait for the reader, then retry.
+            while not w.write(block):
                 w.wait_free(1.0)
-            w.write(block)
 
         return send
 

@@ -72,7 +72,7 @@ class FeaturesActor(Actor):
                 # First block, or input lost to an overrun: frames restart at this block.
                 cfg: FeaturesConfig = self.config
                 self.extractor = FeatureExtractor(
-                    cfg.sample_rate,
+                    self.sample_rate,
                     cfg.frame_size,
                     cfg.hop_size,
                     start_time=reader.last_sample_time,

@@ -1,0 +1,10 @@
+"""The console: ``kelly top`` (a Textual TUI), ``kelly doctor`` and ``kelly log``.
+
+- :mod:`.connection`: where a performance is (its control and status
+  endpoints), a control client and a status subscriber.
+- :mod:`.view`: pure functions from a status snapshot to what the panels show.
+- :mod:`.top`: the Textual app.
+- :mod:`.doctor`: the pre-show checklist.
+- :mod:`.eventlog`: ``events.jsonl`` printed readably, optionally followed.
+- :mod:`.commands`: ``register(subparsers)`` for the ``kelly`` CLI.
+"""

@@ -1,0 +1,83 @@
+"""Run every check against a performance config and print the checklist."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from kelly_actors.audio.actor import AudioConfig
+from kelly_actors.config.performance import PerformanceConfig
+from kelly_actors.config.typed import ConfigError, from_mapping
+from kelly_actors.console.doctor.audio import check_audio
+from kelly_actors.console.doctor.cpu import MAX_LOAD, check_cpu
+from kelly_actors.console.doctor.jack import check_jack
+from kelly_actors.console.doctor.loopback import check_loopback
+from kelly_actors.console.doctor.midi import check_midi
+from kelly_actors.console.doctor.models import check_models
+from kelly_actors.console.doctor.result import SKIP, CheckResult
+
+AUDIO_TARGET = "kelly_actors.audio.actor:AudioActor"
+COMPOSER_TARGET = "kelly_actors.composer.actor:ComposerActor"
+SYNTH_TARGET = "kelly_actors.synth.actor:SynthActor"
+
+
+@dataclass(frozen=True)
+class DoctorOptions:
+    """``models_dir``: where shipped models live; ``max_load``: CPU load that fails (0–1)."""
+
+    models_dir: Path
+    max_load: float = MAX_LOAD
+
+
+def _options(config: PerformanceConfig, target: str) -> dict | None:
+    spec = next((a for a in config.actors if a.target == target), None)
+    return None if spec is None else dict(spec.options)
+
+
+def run_checks(config: PerformanceConfig, options: DoctorOptions) -> list[CheckResult]:
+    """Every check, in the order a performer would fix them."""
+    audio_options = _options(config, AUDIO_TARGET)
+    try:
+        audio = from_mapping(AudioConfig, audio_options or {}, "audio options")
+    except ConfigError as exc:
+        return [CheckResult("config", "fail", str(exc))]
+    composer = _options(config, COMPOSER_TARGET) or {}
+    midi_api = str(composer.get("midi_api", "jack")) if composer else "none"
+    uses_jack = (
+        audio.backend == "sounddevice" and "jack" in audio.host_api.lower()
+    ) or midi_api == "jack"
+    results = []
+    if uses_jack:
+        results.append(check_jack(audio.sample_rate, audio.block_size))
+    else:
+        results.append(CheckResult("JACK", SKIP, "this config does not use JACK"))
+    if audio_options is None:
+        results.append(CheckResult("audio device", SKIP, "this config has no audio actor"))
+    else:
+        results.append(check_audio(audio))
+    results.append(check_midi(midi_api, str(composer.get("midi_connect", ""))))
+    model_results, timings = check_models(options.models_dir)
+    results.extend(model_results)
+    synth = _options(config, SYNTH_TARGET) or {}
+    results.append(
+        check_cpu(
+            audio.sample_rate,
+            audio.block_size,
+            str(synth.get("preset", "strings")),
+            sum(t.steady_ms for t in timings),
+            options.max_load,
+        )
+    )
+    results.append(check_loopback(audio))
+    return results
+
+
+def report(results: list[CheckResult], out: IO[str]) -> bool:
+    """Print the checklist and a verdict; True when nothing failed."""
+    for result in results:
+        out.write(result.line() + "\n")
+    failed = [r.name for r in results if r.failed]
+    out.write(f"FAILED: {', '.join(failed)}\n" if failed else "ready for the show\n")
+    out.flush()
+    return not failed

@@ -1,0 +1,76 @@
+"""`kelly doctor`: passes on a machine with JACK (dummy driver), fails clearly without."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from performance import REPO, env_with_support
+
+JACK_CONFIG = REPO / "examples" / "jack.toml"
+
+
+def doctor(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kelly_actors.cli", "doctor", *argv],
+        capture_output=True, text=True, env=env or env_with_support(), timeout=90,
+    )  # fmt: skip
+
+
+@pytest.mark.slow
+@pytest.mark.jack
+def test_doctor_passes_with_jack_running_and_prints_its_figures(jack, tmp_path: Path) -> None:
+    # --max-load 1.0: a loaded CI machine must not fail the check; the figure is still printed.
+    done = doctor(str(JACK_CONFIG), "--models", str(tmp_path), "--max-load", "1.0")
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = {line[2:16].strip(): line for line in done.stdout.splitlines() if line[:1] in "✓✗–"}
+    assert lines["JACK"].startswith("✓") and "48000 Hz" in lines["JACK"]
+    assert lines["audio device"].startswith("✓") and "50 callbacks" in lines["audio device"]
+    assert lines["MIDI"].startswith("✓") and "kelly-doctor-" in lines["MIDI"]
+    assert lines["models"] == f"✓ models         no models shipped in {tmp_path}"
+    assert lines["CPU headroom"].startswith("✓") and "headroom" in lines["CPU headroom"]
+    assert lines["round trip"].startswith("✓") and " ms (kelly-doctor-" in lines["round trip"]
+    assert done.stdout.rstrip().endswith("ready for the show")
+
+
+@pytest.mark.slow
+def test_doctor_fails_with_a_clear_reason_when_the_jack_server_is_unreachable() -> None:
+    env = {**env_with_support(), "JACK_DEFAULT_SERVER": f"kelly-absent-{os.getpid()}"}
+    done = doctor(str(JACK_CONFIG), env=env)
+    assert done.returncode == 1
+    server = f"kelly-absent-{os.getpid()}"
+    assert (
+        f"✗ JACK           the config uses JACK but server '{server}' is not running" in done.stdout
+    )
+    assert "✗ audio device   no host API matching 'JACK'" in done.stdout
+    assert "FAILED: JACK, audio device, MIDI, round trip" in done.stdout
+
+
+def test_doctor_on_the_built_in_performance_skips_what_it_does_not_use(tmp_path: Path) -> None:
+    done = doctor("--models", str(tmp_path), "--max-load", "1.0")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "– JACK           this config does not use JACK" in done.stdout
+    assert "– audio device   backend 'null': no sound card to open" in done.stdout
+    assert "– MIDI           MIDI out is off in this config" in done.stdout
+
+
+def test_doctor_fails_on_a_model_that_does_not_load(tmp_path: Path) -> None:
+    (tmp_path / "broken.onnx").write_bytes(b"not an onnx model")
+    done = doctor("--models", str(tmp_path), "--max-load", "1.0")
+    assert done.returncode == 1
+    line = next(line for line in done.stdout.splitlines() if "model broken" in line)
+    assert line.startswith("✗") and f"{tmp_path / 'broken.onnx'}:" in line
+    assert "FAILED: model broken" in done.stdout
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--max-load", "0"], "--max-load must be within (0, 1]"),
+    (["/nonexistent/perf.toml"], "/nonexistent/perf.toml"),
+])  # fmt: skip
+def test_doctor_refuses_bad_input_with_one_clear_line(argv: list[str], message: str) -> None:
+    done = doctor(*argv)
+    assert done.returncode == 1
+    assert message in done.stderr and "Traceback" not in done.stderr
