@@ -513,18 +513,24 @@ class RingReader(Ring):
 
     def peek_sample_time(self) -> int | None:
         """Sample time of the next unread frame without consuming it (None if none/torn)."""
-        if self.available() <= 0:
-            return None
-        i = self._index
-        if self._known_written - i > self._cap:
-            return None
-        base = self._slots_base + (i % self._cap) * self._stride_q
         q = self._q
-        seq = q[base]
-        sample_time = q[base + 2]
-        if seq != 2 * i + 2 or q[base] != seq:
-            return None
-        return sample_time
+        while self.available() > 0:
+            i = self._index
+            w = self._known_written = q[_W_INDEX]
+            if w - i > self._cap:
+                # Lapped: move to the oldest intact frame, as read_into would.
+                skip = w - self._cap + 1 - i
+                q[self._w_over] += skip
+                self._index = i = i + skip
+            base = self._slots_base + (i % self._cap) * self._stride_q
+            seq = q[base]
+            sample_time = q[base + 2]
+            if seq == 2 * i + 2 and q[base] == seq:
+                return sample_time
+            q[self._w_over] += 1  # overwritten while we looked
+            self._index = i + 1
+            q[self._w_index] = self._index
+        return None
 
     def skip(self) -> None:
         """Drop the next unread frame without copying it."""

@@ -142,3 +142,22 @@ def test_attaching_a_segment_that_is_not_a_ring_is_refused() -> None:
         seg.close()
     finally:
         ns.release()
+
+
+def test_peeking_a_lapped_overwrite_ring_moves_to_the_oldest_intact_frame() -> None:
+    ns = RunNamespace.create()
+    try:
+        name = ns.segment_name("peek")
+        owner = Ring.create(name, RingSpec("peek", (1,), "int64", 4, policy="overwrite"))
+        writer, reader = RingWriter.attach(name), RingReader.attach(name, 0)
+        assert reader.peek_sample_time() is None
+        for v in range(10):
+            writer.write(np.array([v]), sample_time=100 + v)
+        assert reader.peek_sample_time() == 107
+        reader.skip()
+        out = np.zeros(1, np.int64)
+        assert reader.read_into(out) and out[0] == 8
+        for ring in (writer, reader, owner):
+            ring.close()
+    finally:
+        ns.release()
