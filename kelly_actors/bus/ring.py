@@ -508,8 +508,16 @@ class RingReader(Ring):
         known = self._known_written - self._index
         if known > 0:
             return known
-        self._known_written = self._q[_W_INDEX]
-        return self._known_written - self._index
+        return self._refresh() - self._index
+
+    def _refresh(self) -> int:
+        """Re-read the write index; the backlog is largest right after it moved."""
+        w = self._known_written = self._q[_W_INDEX]
+        backlog = w - self._index
+        if backlog > self._peak:
+            self._peak = min(backlog, self._cap)
+            self._q[self._w_peak] = self._peak
+        return w
 
     def peek_sample_time(self) -> int | None:
         """Sample time of the next unread frame without consuming it (None if none/torn)."""
@@ -556,14 +564,10 @@ class RingReader(Ring):
             i = self._index
             w = self._known_written
             if i >= w:
-                w = self._known_written = q[_W_INDEX]
+                w = self._refresh()
                 if i >= w:
                     q[self._w_under] += 1
                     return False
-                # The backlog is largest right after the writer's index moved.
-                if w - i > self._peak:
-                    self._peak = min(w - i, cap)
-                    q[self._w_peak] = self._peak
             if w - i > cap:
                 # Lapped: the oldest frame still intact is w - capacity + 1
                 # (the writer may already be rewriting w - capacity's slot).
