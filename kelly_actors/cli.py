@@ -11,6 +11,7 @@ from typing import Any
 from kelly_actors.composer import ctl_commands as composer_ctl
 from kelly_actors.config import performance
 from kelly_actors.config.typed import ConfigError
+from kelly_actors.inference import ctl_commands as inference_ctl
 from kelly_actors.supervisor.client import ControlClient, NoAnswer, NotRunning, Refused
 from kelly_actors.supervisor.rundir import RunDir, default_run_dir
 
@@ -166,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("method")
     call.add_argument("json_args", nargs="?", default="{}", metavar="ARGS", help="JSON object")
     composer_ctl.register(actions)
+    inference_ctl.register(actions)
     ctl.set_defaults(func=_ctl)
 
     for register in _feature_commands():
@@ -178,11 +180,13 @@ def _feature_commands() -> list[Any]:
     from kelly_actors import train_commands
     from kelly_actors.composer import commands as composer_commands
     from kelly_actors.console import commands as console_commands
+    from kelly_actors.inference import commands as inference_commands
 
     return [
         composer_commands.register,
         train_commands.register,
         console_commands.register,
+        inference_commands.register,
     ]
 
 

@@ -33,7 +33,8 @@ def test_kelly_run_with_record_gives_the_music_as_wav_and_midi_and_the_run_figur
     notes = [m for track in midi.tracks for m in track if m.type == "note_on" and m.velocity > 0]
     assert len(notes) > 20
     summary = json.loads((record / "run.json").read_text())
-    assert summary["restarts"] == {"audio": 0, "features": 0, "synth": 0, "composer": 0}
+    assert set(summary["restarts"]) == {"audio", "features", "inference", "synth", "composer"}
+    assert set(summary["restarts"].values()) == {0}
     assert summary["xruns"] == 0
     assert {"callback_p50_ms", "callback_p99_ms", "callback_max_ms", "period_ms"} <= set(
         summary["audio"]

@@ -60,6 +60,17 @@ SCHEMAS: dict[str, _Spec] = {
     # supervisor PUB (topic frame first: b"status" or b"event")
     "status": {"snapshot": (dict, True)},
     "log": {"time": (float, True), "event": (str, True), "detail": (dict, False)},
+    # inference actor PUB (topic frame b"estimate") → composer SUB
+    "estimate": {
+        "valence": (float, True),
+        "arousal": (float, True),
+        "dominance": (float, True),
+        "confidence": (float, True),
+        "time": (float, True),
+        "sample_time": (int, True),
+        "model_version": (str, True),
+        "degraded": (bool, True),
+    },
 }
 
 _ENVELOPE = {"v", "type", "array"}

@@ -30,9 +30,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import zmq
 
 from kelly_actors.actor.base import Actor, CallError
-from kelly_actors.bus import note_events
+from kelly_actors.bus import messages, note_events
 from kelly_actors.bus.ring import RingWriter
 from kelly_actors.bus.transport import TransportState
 from kelly_actors.composer.bar_composer import BarComposer, ComposerState
@@ -54,6 +55,7 @@ from kelly_actors.composer.live.sample_clock import SampleClock
 from kelly_actors.composer.mapper import map_emotion
 from kelly_actors.composer.notes import BEATS_PER_BAR, DRUM_CHANNEL, TRACKS, TRACKS_BY_NAME, Note
 from kelly_actors.composer.theory import Key
+from kelly_actors.composer.transformer import live as live_transformer
 
 #: A bar line closer than this (s) when a bar is about to be composed is too
 #: close to make; the grid moves on to the following bar line.
@@ -91,6 +93,13 @@ class ComposerConfig:
         segment_bars: bars per recording segment before a new one starts.
         confidence_gate, smoothing, estimate_timeout_s, neural_weight, deadband:
             the fusion settings (docs/composer.md).
+        estimates: the inference actor's PUB socket in the run directory, subscribed to
+            for ``estimate`` messages ("" = none; docs/inference.md).
+        engine: rules | transformer | hybrid — who writes the music (docs/transformer.md).
+        transformer_model: the ONNX step model (relative paths: from the repository).
+        transformer_tracks: the tracks ``hybrid`` lets the transformer write.
+        transformer_deadline_ms: how long a bar waits for the transformer before the
+            rule engines' version of it is scheduled instead.
     """
 
     seed: int = 0
@@ -113,6 +122,11 @@ class ComposerConfig:
     estimate_timeout_s: float = 5.0
     neural_weight: float = 0.5
     deadband: float = 0.04
+    estimates: str = "estimates.sock"
+    engine: str = "rules"
+    transformer_model: str = "models/transformer.onnx"
+    transformer_tracks: tuple[str, ...] = ("melody", "counter")
+    transformer_deadline_ms: float = 60.0
 
     def __post_init__(self) -> None:
         intent.Strategy(self.strategy)  # ValueError names the bad value
@@ -126,6 +140,7 @@ class ComposerConfig:
                 raise ValueError(f"{name} must be within 0…1")
         if self.estimate_timeout_s <= 0 or self.midi_retry_s <= 0 or self.deadband < 0:
             raise ValueError("estimate_timeout_s and midi_retry_s must be > 0, deadband >= 0")
+        live_transformer.check(self.engine, self.transformer_tracks, self.transformer_deadline_ms)
 
     def fusion(self) -> FusionSettings:
         return FusionSettings(
@@ -187,10 +202,16 @@ class ComposerActor(Actor):
         self.midi_retry_at = 0.0
         self._open_midi(time.monotonic())
         self.recorder = self._open_recorder()
+        self.estimates = self._subscribe(cfg.estimates)
+        self.bad_estimates = 0
+        self.transformer = live_transformer.LiveTransformer.start(cfg, self.problems)
         self._health()
         self._publish()
 
     def on_stop(self) -> None:
+        self.transformer.close()
+        if self.estimates is not None:
+            self.estimates.close(0)
         self.midi.all_notes_off()
         self.midi.close()
         self._publish()
@@ -242,6 +263,32 @@ class ComposerActor(Actor):
         else:
             self.ctx.set_healthy()
 
+    def _subscribe(self, name: str) -> zmq.Socket | None:
+        """SUB to the inference actor's estimates (connecting before it binds is fine)."""
+        if not name:
+            return None
+        sock = zmq.Context.instance().socket(zmq.SUB)
+        sock.linger = 0
+        sock.maxmsgsize = messages.MAX_HEADER_BYTES + 64
+        sock.setsockopt(zmq.SUBSCRIBE, b"estimate")
+        sock.connect(f"ipc://{self.ctx.run_dir / name}")
+        return sock
+
+    def _take_estimates(self) -> None:
+        """Every queued estimate goes through the same path as the ``estimate`` call."""
+        while self.estimates is not None:
+            try:
+                frames = self.estimates.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            try:
+                msg = messages.decode(frames[1:])
+                if msg.type != "estimate":
+                    raise messages.ProtocolError("unknown_type", msg.type)
+                self._estimate(msg.fields)
+            except (messages.ProtocolError, CallError, FusionError):
+                self.bad_estimates += 1
+
     # -- the loop ---------------------------------------------------------------
 
     def next_wakeup(self) -> float:
@@ -251,11 +298,13 @@ class ComposerActor(Actor):
             return due
         if self.pending_midi:
             due = min(due, self.clock.time_of(self.pending_midi[0][0]) - SEND_EARLY_S)
+        due = self.transformer.wake_at(now, due)
         if self.prev_bar_sample is not None:
             due = min(due, self.clock.time_of(self.prev_bar_sample))
         return due
 
     def step(self) -> None:
+        self._take_estimates()
         now = time.monotonic()
         transport = self.ctx.transport.read()
         if transport is None or not transport.running:
@@ -270,9 +319,11 @@ class ComposerActor(Actor):
         self.clock.observe(transport.sample_counter, now)
         self.now_sample = self.clock.sample_at(now)
         self._send_due_midi()
-        if self.next_bar_sample is None or self.prev_bar_sample is None:
+        if self.transformer.waiting is not None:
+            self._finish_transformer_bar(transport, now)
+        elif self.next_bar_sample is None or self.prev_bar_sample is None:
             self._regrid(transport)
-        if self.now_sample >= self.prev_bar_sample:
+        if self.transformer.waiting is None and self.now_sample >= self.prev_bar_sample:
             if self.next_bar_sample < self.now_sample + GUARD_S * transport.sample_rate:
                 self._regrid(transport)  # we fell behind (a long restart): skip ahead
             self._compose_next(transport, now)
@@ -323,6 +374,20 @@ class ComposerActor(Actor):
         emotion = self.fusion.next_bar(now)
         params = map_emotion(emotion.point, self.cstate.mode if self.cstate else None)
         notes, self.cstate = self.composer.compose_bar(bar, params, self.cstate)
+        if self.transformer.ask(bar, params, notes, emotion, start, self._bar_due(start, now), now):
+            return  # scheduled by _finish_transformer_bar when the answer or the deadline comes
+        self._schedule_bar(transport, bar, start, params, notes, emotion)
+        self._health_if_changed()
+
+    def _schedule_bar(
+        self,
+        transport: TransportState,
+        bar: int,
+        start: int,
+        params: Any,
+        notes: list[Note],
+        emotion: Fused,
+    ) -> None:
         tempo = params.tempo_bpm
         spb = 60.0 / tempo * transport.sample_rate
         bar_samples = round(BEATS_PER_BAR * spb)
@@ -351,7 +416,27 @@ class ComposerActor(Actor):
         self.next_bar = bar + 1
         self.first_bar_of_incarnation = False
         self.stats["bars"] += 1
+        self.transformer.played(tempo, notes)
         self._publish()
+
+    # -- the transformer's variation (docs/transformer.md) -------------------------
+
+    def _bar_due(self, start: int, now: float) -> float:
+        """The last moment (monotonic s) a bar starting at ``start`` may be scheduled."""
+        clock = self.clock
+        return clock.time_of(start) - GUARD_S if clock is not None else now
+
+    def _finish_transformer_bar(self, transport: TransportState, now: float) -> None:
+        """Schedule the waiting bar: the model's answer if it came in time, else the rules'."""
+        done = self.transformer.collect(now)
+        if done is not None:
+            bar, start, params, notes, emotion = done
+            self._schedule_bar(transport, bar, start, params, notes, emotion)
+            self._health_if_changed()
+
+    def _health_if_changed(self) -> None:
+        if self.transformer.problem_changed():
+            self._health()
 
     def _events(
         self, start: int, bar_samples: int, spb: float, notes: list[Note], emotion: Fused
@@ -528,6 +613,8 @@ class ComposerActor(Actor):
             "recording": str(recorder.path) if recorder and recorder.path else None,
             "recording_bars": recorder.total_bars if recorder else 0,
             "neural": {"accepted": self.fusion.accepted, "gated": self.fusion.gated},
+            "bad_estimates": self.bad_estimates,
+            "transformer": self.transformer.telemetry(),
             "bars": self.stats["bars"],
             "ring_dropped_bars": self.stats["ring_dropped_bars"],
             "regrids": self.stats["regrids"],

@@ -61,6 +61,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     compose.add_argument(
         "-o", "--output", required=True, metavar="FILE.mid", help="MIDI file to write"
     )
+    compose.add_argument(
+        "--engine", default="rules", help="rules | transformer | hybrid (default rules)"
+    )
+    compose.add_argument(
+        "--tracks", help="hybrid: comma-separated tracks the transformer writes (melody,counter)"
+    )
+    compose.add_argument(
+        "--model", metavar="FILE.onnx", help="transformer model (default models/transformer.onnx)"
+    )
     compose.set_defaults(func=compose_command)
 
     emotions = subparsers.add_parser("emotions", help="list the 72-emotion thesaurus")
@@ -167,15 +176,39 @@ def _summary(request: _Request, composition: Composition, path: str) -> str:
     )
 
 
+def _compose(args: argparse.Namespace, request: _Request) -> Composition:
+    """The rules alone, or with the transformer (``--engine``); imports it only when asked."""
+    engine = str(args.engine or "rules").strip().lower()
+    if engine == "rules":
+        return compose_emotion(
+            request.current, request.desired, request.strategy, request.bars, request.seed
+        )
+    from kelly_actors.composer.emotion.intent import plan
+    from kelly_actors.composer.mapper import timeline
+    from kelly_actors.composer.transformer import engine as engines
+
+    tracks = [t.strip() for t in args.tracks.split(",")] if args.tracks else engines.DEFAULT_TRACKS
+    try:
+        chosen = engines.engine_tracks(engine, tracks)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    variation = engines.Variation(args.model, chosen, request.seed)
+    trajectory = plan(request.current, request.desired, request.strategy, request.bars)
+    return engines.compose(timeline(trajectory.points), request.seed, variation)
+
+
 def compose_command(args: argparse.Namespace) -> int:
     """Handler for ``kelly compose``; returns the exit code."""
     try:
         request = _request(args)
     except UsageError as exc:
         return _error(str(exc), EXIT_USAGE)
-    composition = compose_emotion(
-        request.current, request.desired, request.strategy, request.bars, request.seed
-    )
+    try:
+        composition = _compose(args, request)
+    except UsageError as exc:
+        return _error(str(exc), EXIT_USAGE)
+    except RuntimeError as exc:  # ModelError: missing or unusable model file
+        return _error(str(exc), EXIT_FAILED)
     try:
         midi_file.write(composition, args.output)
     except OSError as exc:

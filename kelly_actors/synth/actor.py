@@ -7,15 +7,20 @@ from typing import Any
 
 import numpy as np
 
-from kelly_actors.actor.base import Actor, Waitable
+from kelly_actors.actor.base import Actor, CallError, Waitable
+from kelly_actors.audio.features.layout import F0_CONFIDENCE, F0_HZ, LOUDNESS_DB, N_FEATURES
 from kelly_actors.bus import note_events as ne
 from kelly_actors.bus.ring import SpaceBelow
 from kelly_actors.config.typed import ConfigError
 from kelly_actors.synth import voices
 from kelly_actors.synth.gm import preset_index
+from kelly_actors.synth.neural import NeuralTimbre, TimbreError
 from kelly_actors.synth.presets import PRESETS
+from kelly_actors.synth.transfer import TransferParams, TransferVoice
 
 DRUM_CHANNEL = 9
+MODES = ("notes", "transfer")
+NO_TRANSFER_TIMBRE = "transfer mode without a timbre model: the preset voice follows the input"
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,23 @@ class SynthConfig:
         master_gain: linear output gain before emotion's dominance gain.
         play_drums: render channel 10 (the DDSP voice has no drum kit, so off by default).
         notes_ring / out_ring: ring names.
+        timbre_model: path of a neural DDSP timbre (``models/ddsp-NAME.onnx``); "" plays the
+            preset voice. A model that is missing or broken leaves the preset voice playing
+            and the actor degraded.
+        crossfade_s: length of the crossfade when the timbre changes (on a bar line).
+        decoder_budget_us: a decoder frame slower than this on average (over a second) is
+            late: the synth falls back to the preset voice and reports it.
+        mode: ``"notes"`` (MIDI voices only) or ``"transfer"``: the live input's f0 and
+            loudness (the ``frames`` ring) also drive one voice with the loaded timbre, mixed
+            with the MIDI voices (see ``docs/neural_ddsp.md``, "Timbre transfer").
+        frames_ring: ring of feature frames read in transfer mode.
+        features_frame_size / features_hop: samples of the features actor's window and hop.
+        transfer_gain: linear gain of the transfer voice on each output channel (1.0: about
+            the input's level).
+        transfer_confidence: f0 confidence (0…1) below which an input frame is unvoiced.
+        transfer_fade_db: dB per feature frame the transfer voice fades while unvoiced.
+        transfer_slack_blocks: blocks of safety between what is rendered and the first
+            transfer frame's output (more: fewer late frames, more latency).
     """
 
     sample_rate: int = 48_000
@@ -42,12 +64,33 @@ class SynthConfig:
     play_drums: bool = False
     notes_ring: str = "notes"
     out_ring: str = "audio_out"
+    timbre_model: str = ""
+    crossfade_s: float = 0.1
+    decoder_budget_us: float = 2000.0
+    mode: str = "notes"
+    frames_ring: str = "frames"
+    features_frame_size: int = 2048
+    features_hop: int = 512
+    transfer_gain: float = 1.0
+    transfer_confidence: float = 0.5
+    transfer_fade_db: float = 6.0
+    transfer_slack_blocks: int = 1
 
     def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}")
+        if self.features_frame_size <= 0 or self.features_hop <= 0:
+            raise ValueError("features_frame_size and features_hop must be positive")
+        if self.transfer_gain < 0 or self.transfer_fade_db <= 0:
+            raise ValueError("transfer_gain must be ≥ 0 and transfer_fade_db positive")
+        if not 0.0 <= self.transfer_confidence <= 1.0 or not 0 <= self.transfer_slack_blocks <= 64:
+            raise ValueError("transfer_confidence must be 0–1 and transfer_slack_blocks 0–64")
         if self.preset not in PRESETS:
             raise ValueError(f"preset must be one of {', '.join(sorted(PRESETS))}")
         if not 1 <= self.lookahead_blocks <= 64 or not 1 <= self.voices <= 256:
             raise ValueError("lookahead_blocks must be 1–64 and voices 1–256")
+        if not 0.0 <= self.crossfade_s <= 5.0 or self.decoder_budget_us <= 0:
+            raise ValueError("crossfade_s must be 0–5 s and decoder_budget_us positive")
 
 
 class SynthActor(Actor):
@@ -66,6 +109,13 @@ class SynthActor(Actor):
         notes = rings.get(config.notes_ring)
         if notes is None or tuple(notes.shape) != ne.EVENT_SHAPE or notes.dtype != ne.EVENT_DTYPE:
             raise ConfigError(f"ring {config.notes_ring!r} must be float64{list(ne.EVENT_SHAPE)}")
+        if config.mode == "transfer":
+            frames = rings.get(config.frames_ring)
+            if frames is None or tuple(frames.shape) != (N_FEATURES,) or frames.dtype != "float32":
+                raise ConfigError(
+                    f"transfer mode reads ring {config.frames_ring!r}: float32[{N_FEATURES}] "
+                    "with the synth among its readers"
+                )
 
     def on_start(self) -> None:
         cfg: SynthConfig = self.config
@@ -86,6 +136,20 @@ class SynthActor(Actor):
         emotion = self.ctx.restored_state.get("emotion")
         if emotion:
             self.synth.set_emotion(*emotion)
+        self.timbre_path = ""
+        self.timbre_problem: str | None = None
+        self._late_window = (0, 0.0)
+        self.transfer: TransferVoice | None = None
+        if cfg.mode == "transfer":
+            self._start_transfer()
+        model = self.ctx.restored_state.get("timbre_model", cfg.timbre_model)
+        if model:
+            try:
+                self._switch(model, self.synth.sample_time)
+            except TimbreError as exc:
+                self._degrade(f"timbre model unavailable, preset voice playing: {exc}")
+        if self.transfer is not None and not model:
+            self._degrade(NO_TRANSFER_TIMBRE)
         # Continue after what a predecessor left in the ring, else just ahead of the clock.
         last = self.writer.last_sample_time()
         self._align(self._clock_sample() if last is None else max(last, self._clock_sample()))
@@ -99,8 +163,38 @@ class SynthActor(Actor):
         block = self.config.block_size
         self.synth.seek(clock + block)
 
+    def _start_transfer(self) -> None:
+        cfg: SynthConfig = self.config
+        self.frames = self.ctx.reader(cfg.frames_ring)
+        self.frames.seek_latest()  # live input: frames queued before this start are stale
+        self.frame = np.empty(N_FEATURES, np.float32)
+        params = TransferParams(
+            sample_rate=cfg.sample_rate,
+            frame_size=cfg.features_frame_size,
+            feature_hop=cfg.features_hop,
+            min_confidence=cfg.transfer_confidence,
+            fade_db=cfg.transfer_fade_db,
+            slack=cfg.transfer_slack_blocks * cfg.block_size,
+        )
+        self.transfer = TransferVoice(params, None, PRESETS[cfg.preset])
+        self.transfer_buf = np.zeros(cfg.block_size, np.float64)
+
     def wait_on(self) -> list[Waitable]:
+        if self.transfer is not None:
+            return [self.notes, self.space, self.frames]
         return [self.notes, self.space]
+
+    def _take_frames(self) -> None:
+        """Feature frames from the live input → the transfer voice's control track."""
+        reader, frame, voice = self.frames, self.frame, self.transfer
+        while reader.available() > 0 and reader.read_into(frame):
+            voice.push(
+                int(reader.last_sample_time),
+                float(frame[F0_HZ]),
+                float(frame[F0_CONFIDENCE]),
+                float(frame[LOUDNESS_DB]),
+                self.synth.sample_time,
+            )
 
     def step(self) -> None:
         self._take_events()
@@ -110,13 +204,87 @@ class SynthActor(Actor):
         if self.synth.sample_time <= clock:
             self.skipped_blocks += 1
             self._align(clock)
+        transfer = self.transfer
         while self.writer.used() < cfg.lookahead_blocks:
             view = self.writer.claim()
             if view is None:
                 break
             start = self.synth.sample_time
+            if transfer is not None:
+                self._take_frames()
             self.synth.render(cfg.block_size, out=view)
+            if transfer is not None:
+                voice = transfer.render(start, cfg.block_size)
+                np.multiply(voice, cfg.transfer_gain, out=self.transfer_buf)
+                view += self.transfer_buf[:, None].astype(np.float32)
+                np.clip(view, -1.0, 1.0, out=view)
             self.writer.publish(start)
+        if transfer is not None:
+            self._take_frames()
+        self._watch_decoder()
+
+    # ----------------------------------------------------------------- timbre
+    def _next_bar_line(self) -> int:
+        """Absolute sample of the next bar line at or after the render position (the render
+        position itself when the transport is not running)."""
+        state = self.ctx.transport.read()
+        start = self.synth.sample_time
+        if state is None or not state.running or state.tempo <= 0:
+            return start
+        samples_per_beat = 60.0 / state.tempo * state.sample_rate
+        beats_left = state.beats_per_bar - state.beat_in_bar
+        bar = state.sample_counter + round(beats_left * samples_per_beat)
+        while bar < start:
+            bar += round(state.beats_per_bar * samples_per_beat)
+        return bar
+
+    def _switch(self, path: str, at: int) -> dict[str, Any]:
+        """Load ``path`` ("" = preset voice) and crossfade to it at sample ``at``."""
+        timbre = NeuralTimbre.load(path) if path else None
+        self.synth.set_timbre(timbre, at, self.config.crossfade_s)
+        if self.transfer is not None:
+            self.transfer.set_timbre(timbre)
+        self.timbre_path = path
+        self.timbre_problem = None
+        self._late_window = (0, 0.0)
+        self.ctx.set_healthy()
+        self.ctx.publish_state({"timbre_model": path})
+        if self.transfer is not None and timbre is None:
+            self._degrade(NO_TRANSFER_TIMBRE)
+        return {"timbre": timbre.name if timbre else "preset", "switch_at": at}
+
+    def _degrade(self, reason: str) -> None:
+        self.timbre_problem = reason
+        self.ctx.set_degraded(reason)
+        self.ctx.emit("timbre_fallback", reason=reason)
+
+    def _watch_decoder(self) -> None:
+        """Fall back to the preset voice when the decoder failed or is late."""
+        timbre = self.synth.timbre
+        error = self.synth.timbre_error
+        if error is None and self.transfer is not None:
+            error = self.transfer.broken
+        if error is not None:
+            self.synth.set_timbre(None, self.synth.sample_time, self.config.crossfade_s)
+            if self.transfer is not None:
+                self.transfer.set_timbre(None)
+            self._degrade(f"timbre model failed, preset voice playing: {error}")
+            return
+        if timbre is None:
+            return
+        calls, total = timbre.calls - self._late_window[0], timbre.total_us - self._late_window[1]
+        frames_per_s = self.config.sample_rate / timbre.hop
+        if calls >= frames_per_s:  # about a second of frames
+            mean = total / calls
+            self._late_window = (timbre.calls, timbre.total_us)
+            if mean > self.config.decoder_budget_us:
+                self.synth.set_timbre(None, self.synth.sample_time, self.config.crossfade_s)
+                if self.transfer is not None:
+                    self.transfer.set_timbre(None)
+                self._degrade(
+                    f"timbre model late ({mean:.0f} µs per frame > "
+                    f"{self.config.decoder_budget_us:.0f}), preset voice playing"
+                )
 
     def _take_events(self) -> None:
         reader, ev, synth = self.notes, self.event, self.synth
@@ -138,6 +306,8 @@ class SynthActor(Actor):
             elif kind == ne.EMOTION:
                 emotion = (float(ev[ne.A]), float(ev[ne.B]), float(ev[ne.C]))
                 synth.set_emotion(*emotion)
+                if self.transfer is not None:
+                    self.transfer.set_emotion(emotion[0], emotion[1])
                 self.ctx.publish_state({"emotion": list(emotion)})
             elif kind == ne.PROGRAM and 0 <= channel < 16:
                 synth.schedule(t, voices.EV_PRESET, preset_index(int(ev[ne.KEY])), channel=channel)
@@ -146,6 +316,16 @@ class SynthActor(Actor):
         if method == "panic":
             self.synth.schedule(self.synth.sample_time, voices.EV_ALL_SOUND_OFF)
             return {"panic": True}
+        if method == "load_model":
+            if args.get("kind", "ddsp") != "ddsp":
+                raise CallError(f"the synth loads ddsp timbre models, not {args.get('kind')!r}")
+            path = args.get("path")
+            if not isinstance(path, str):
+                raise CallError("load_model needs {'path': 'models/ddsp-NAME.onnx'} ('' = preset)")
+            try:
+                return self._switch(path, self._next_bar_line())
+            except TimbreError as exc:
+                raise CallError(str(exc)) from None
         return super().on_call(method, args)
 
     def telemetry(self) -> dict[str, Any]:
@@ -156,5 +336,31 @@ class SynthActor(Actor):
             "lookahead_ms": round(cfg.lookahead_blocks * cfg.block_size / cfg.sample_rate * 1e3, 3),
             "skipped_blocks": self.skipped_blocks,
             "dropped_notes": self.dropped_notes,
+            "timbre": self.synth.timbre.name if self.synth.timbre else "preset",
+            "timbre_model": self.timbre_path,
+            "timbre_problem": self.timbre_problem or "",
+            "neural_voices": self.synth.neural_voices,
+            "decoder_us_mean": round(self.synth.timbre.mean_us, 1) if self.synth.timbre else 0.0,
             **{k: int(v) for k, v in self.synth.stats.items()},
+            **self._transfer_telemetry(),
+        }
+
+    def _transfer_telemetry(self) -> dict[str, Any]:
+        voice = self.transfer
+        if voice is None:
+            return {"mode": "notes"}
+        track = voice.track
+        latency = track.latency
+        return {
+            "mode": "transfer",
+            "transfer_timbre": voice.timbre.name if voice.timbre else "preset",
+            "transfer_frames": track.frames,
+            "transfer_late_frames": track.late,
+            "transfer_dropped_frames": track.dropped,
+            "transfer_latency_ms": (
+                round(latency / self.config.sample_rate * 1e3, 3) if latency is not None else None
+            ),
+            "transfer_voiced": voice.voiced,
+            "transfer_f0_hz": round(voice.mapper.pitch, 2),
+            "transfer_loudness_db": round(voice.mapper.loudness, 2),
         }

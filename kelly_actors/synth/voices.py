@@ -26,6 +26,7 @@ import numpy as np
 
 from kelly_actors.synth import ddsp
 from kelly_actors.synth.emotion import dominance_gain, harmonic_tilt, noise_level
+from kelly_actors.synth.neural import NeuralBank, NeuralTimbre
 from kelly_actors.synth.presets import N_HARMONICS, N_NOISE_BANDS, PRESETS, TimbrePreset
 
 #: One scheduled event. ``sample_time``: absolute sample index (int64) at which it acts.
@@ -51,6 +52,7 @@ EV_PITCH_BEND = 3
 EV_ALL_NOTES_OFF = 4
 EV_ALL_SOUND_OFF = 5
 EV_PRESET = 6
+EV_TIMBRE = 7  # internal: switch timbre (``note`` = key into the synth's pending switches)
 
 PRESET_NAMES: tuple[str, ...] = tuple(sorted(PRESETS))
 
@@ -182,6 +184,19 @@ class Synth:
         self._rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(n_slots)]
         self._seq_counter = 0
 
+        # Neural timbre (None = the preset voice). A slot's bank is the timbre it sounds with
+        # (-1 = preset); during a crossfade old and new banks sound side by side.
+        self._timbre: NeuralTimbre | None = None
+        self._banks: dict[int, NeuralBank] = {}
+        self._bank_id = -1
+        self._slot_bank = np.full(n_slots, -1, dtype=np.int64)
+        self._vel = np.zeros(n_slots, dtype=np.int64)
+        self._fade_t0 = np.zeros(n_slots, dtype=np.int64)
+        self._fade_len = np.ones(n_slots)
+        self._fading_until = 0
+        self._switches: dict[int, tuple[NeuralTimbre | None, float]] = {}
+        self._switch_key = 0
+
         # Per MIDI channel.
         self._chan_preset: list[TimbrePreset] = [PRESETS[preset]] * N_CHANNELS_MIDI
         self._chan_ir: dict[str, tuple[TimbrePreset, np.ndarray]] = {}
@@ -190,6 +205,7 @@ class Synth:
 
         # Emotion.
         self._valence = 0.0
+        self._arousal = 0.5
         self._master = float(master_gain)
         self._gain = _Glide(self._master, GAIN_GLIDE_S * self.sample_rate)
         self._noise_level = _Glide(noise_level(0.5), GAIN_GLIDE_S * self.sample_rate)
@@ -285,6 +301,8 @@ class Synth:
         t = self._time
         self._gain.set(t, self._master * dominance_gain(dominance))
         self._noise_level.set(t, noise_level(arousal))
+        self._arousal = float(arousal)
+        self.set_neural_emotion(valence, arousal)
         w = self._tilt.at(t)
         self._dist_old[:] = self._dist_old + w * (self._dist - self._dist_old)
         self._valence = float(valence)
@@ -301,6 +319,90 @@ class Synth:
         """Constant-power pan of a MIDI channel: −1 left … 0 centre … +1 right."""
         angle = (float(np.clip(pan, -1.0, 1.0)) + 1.0) * np.pi / 4.0
         self._pan[channel] = (np.cos(angle), np.sin(angle))
+
+    @property
+    def timbre(self) -> NeuralTimbre | None:
+        """The neural timbre new notes use (None: the preset voice)."""
+        return self._timbre
+
+    @property
+    def neural_voices(self) -> int:
+        """Sounding voices driven by a neural decoder (crossfade ghosts included)."""
+        return int(np.count_nonzero(self._active & (self._slot_bank >= 0)))
+
+    @property
+    def timbre_error(self) -> str | None:
+        """Why a neural decoder failed while rendering (None when all work)."""
+        return next((b.broken for b in self._banks.values() if b.broken is not None), None)
+
+    def set_timbre(
+        self, timbre: NeuralTimbre | None, sample_time: int | None = None, fade_s: float = 0.1
+    ) -> None:
+        """Switch every voice to ``timbre`` (None: back to the preset voice) at
+        ``sample_time`` (default: the next rendered sample), crossfading sounding notes over
+        ``fade_s`` seconds: each keeps playing, the old sound fading out linearly while the
+        new one fades in, so the switch never clicks."""
+        if timbre is not None and timbre.runtime.sample_rate != self.sample_rate:
+            raise ValueError(f"timbre {timbre.name} is for {timbre.runtime.sample_rate} Hz, "
+                             f"the synth runs at {self.sample_rate} Hz")  # fmt: skip
+        self._switch_key = (self._switch_key + 1) % 256
+        self._switches[self._switch_key] = (timbre, float(fade_s))
+        t = self._time if sample_time is None else max(self._time, int(sample_time))
+        self.schedule(t, EV_TIMBRE, self._switch_key)
+
+    def set_neural_emotion(self, valence: float, arousal: float) -> None:
+        """Emotion for the decoder's conditioning (dominance stays neutral: the output stage
+        applies it to every voice, neural or not)."""
+        for bank in self._banks.values():
+            bank.emotion = (float(valence), float(arousal), 0.5)
+
+    def _switch_timbre(self, t: int, timbre: NeuralTimbre | None, fade_s: float) -> None:
+        fade = max(1.0, fade_s * self.sample_rate)
+        if timbre is None:
+            self._timbre, self._bank_id = None, -1
+        else:
+            self._bank_id = 1 + max(self._banks, default=-1)
+            bank = NeuralBank(timbre, self._n_slots, self.sample_rate)
+            bank.emotion = (self._valence, self._arousal, 0.5)
+            self._banks[self._bank_id] = bank
+            self._timbre = timbre
+        ghosts = np.arange(self.n_voices, self._n_slots)
+        held = self._active[: self.n_voices] & ~self._released[: self.n_voices]
+        for slot in np.flatnonzero(held):
+            free = ghosts[~self._active[ghosts]]
+            if free.size == 0:
+                break  # no room to fade the old sound out: this voice switches at its next note
+            ghost = int(free[0])
+            self._steal_into(int(slot), ghost, t, fade)
+            self._slot_bank[slot] = -1
+            self._phase[slot] = 0.0
+            self._tail[slot] = 0.0
+            self._fade_t0[slot] = t
+            self._fade_len[slot] = fade
+            if self._timbre is not None:
+                self._start_neural(int(slot), t)
+        self._fading_until = max(self._fading_until, t + int(fade))
+        used = {int(b) for b in self._slot_bank[self._active]} | {self._bank_id}
+        for key in [k for k in self._banks if k not in used]:
+            del self._banks[key]
+
+    def _steal_into(self, victim: int, ghost: int, t: int, fade: float) -> None:
+        """Copy ``victim``'s sound into ``ghost`` and fade it out over ``fade`` samples."""
+        level = self._env_at(victim, t)
+        for arr in (
+            self._active, self._note, self._chan, self._start, self._seq, self._attack,
+            self._decay, self._sustain, self._release, self._vib_rate, self._vib_depth,
+            self._vib_delay, self._f0, self._ceiling, self._amp, self._phase,
+            self._base_dist, self._dist, self._dist_old, self._noise_gain, self._ir,
+            self._tail, self._slot_bank, self._vel, self._fade_t0, self._fade_len,
+        ):  # fmt: skip
+            arr[ghost] = arr[victim]
+        if self._slot_bank[victim] >= 0:
+            self._banks[int(self._slot_bank[victim])].copy_slot(victim, ghost)
+        self._released[ghost] = True
+        self._rel_time[ghost] = t
+        self._rel_level[ghost] = level
+        self._rel_len[ghost] = fade
 
     # ----------------------------------------------------------------- voices
     def _env_at(self, slot: int, t: int) -> float:
@@ -337,9 +439,11 @@ class Synth:
             self._decay, self._sustain, self._release, self._vib_rate, self._vib_depth,
             self._vib_delay, self._f0, self._ceiling, self._amp, self._phase,
             self._base_dist, self._dist, self._dist_old, self._noise_gain, self._ir,
-            self._tail,
+            self._tail, self._slot_bank, self._vel, self._fade_t0, self._fade_len,
         ):  # fmt: skip
             arr[ghost] = arr[victim]
+        if self._slot_bank[victim] >= 0:
+            self._banks[int(self._slot_bank[victim])].copy_slot(victim, ghost)
         self._released[ghost] = True
         self._rel_time[ghost] = t
         self._rel_level[ghost] = level
@@ -380,6 +484,25 @@ class Synth:
             self._chan_ir[p.name] = (p, ddsp.frequency_impulse_response(mags))
         self._ir[slot] = self._chan_ir[p.name][1]
         self._tail[slot] = 0.0
+        self._vel[slot] = velocity
+        self._fade_len[slot] = 1.0
+        self._fade_t0[slot] = t
+        self._slot_bank[slot] = -1
+        if self._timbre is not None:
+            self._start_neural(slot, t)
+
+    def _start_neural(self, slot: int, t: int) -> None:
+        """Make ``slot`` a voice of the current neural timbre from sample ``t``."""
+        bank = self._banks[self._bank_id]
+        self._slot_bank[slot] = self._bank_id
+        loud = self._loudness_at(np.array([slot]), t + bank.hop)[0]
+        bank.start(slot, t, float(self._f0[slot]), float(loud), float(self._ceiling[slot]))
+
+    def _loudness_at(self, slots: np.ndarray, t: int) -> np.ndarray:
+        """Decoder loudness (dBFS) of neural ``slots`` at absolute time ``t``."""
+        env = np.array([self._env_at(int(s), t) for s in slots])
+        timbre = self._banks[int(self._slot_bank[slots[0]])].timbre
+        return timbre.note_loudness_db(self._vel[slots], env)
 
     def _apply(self, ev: np.void, t: int) -> None:
         kind = int(ev["kind"])
@@ -405,6 +528,9 @@ class Synth:
                     self._release_slot(int(s), t, self._release[s])
         elif kind == EV_PRESET and note < len(PRESET_NAMES):
             self._chan_preset[ch] = PRESETS[PRESET_NAMES[note]]
+        elif kind == EV_TIMBRE and note in self._switches:
+            timbre, fade_s = self._switches.pop(note)
+            self._switch_timbre(t, timbre, fade_s)
 
     # ----------------------------------------------------------------- rendering
     def _render_segment(self, t: int, n: int, mix: np.ndarray) -> None:
@@ -412,7 +538,6 @@ class Synth:
         idx = np.flatnonzero(self._active)
         if idx.size == 0:
             return
-        sr = self.sample_rate
         ramp = self._ramp[:n]
         tau = (t - self._start[idx]).astype(np.float64)[:, None] + ramp
 
@@ -443,6 +568,65 @@ class Synth:
                 semis[chans == ch] += bend.fill(t, ramp, self._buf[:n])
         f0 = self._f0[idx, None] * np.exp2(semis / 12.0)
 
+        neural = self._slot_bank[idx] >= 0
+        if neural.any():
+            harm = np.empty((idx.size, n))
+            if not neural.all():
+                p = ~neural
+                harm[p] = self._preset_audio(idx[p], t, n, env[p], f0[p], ramp)
+            self._neural_audio(idx, neural, t, env, f0, harm)
+        else:
+            harm = self._preset_audio(idx, t, n, env, f0, ramp)
+        if t < self._fading_until:
+            fade = (t + 1 - self._fade_t0[idx]).astype(np.float64)[:, None] + ramp
+            harm *= np.clip(fade / self._fade_len[idx, None], 0.0, 1.0)
+
+        if self.channels == 1:
+            mix[:, 0] += harm.sum(axis=0)
+        else:
+            mix += harm.T @ self._pan[chans]
+
+        # Retire voices whose release (or sustain-0 decay) is over at the segment end.
+        t_end = t + n
+        done_rel = rel & (t_end - self._rel_time[idx] >= self._rel_len[idx])
+        done_decay = (self._sustain[idx] <= 0.0) & (
+            t_end - self._start[idx] >= self._attack[idx] + self._decay[idx]
+        )
+        finished = idx[done_rel | done_decay]
+        self._active[finished] = False
+        self._released[finished] = False
+        self._slot_bank[finished] = -1
+
+    def _neural_audio(self, idx, neural, t, env, f0, harm) -> None:
+        """Neural voices (rows ``neural`` of ``idx``) into ``harm``, grouped by timbre bank."""
+        n = harm.shape[1]
+        for key in np.unique(self._slot_bank[idx[neural]]):
+            rows = np.flatnonzero(self._slot_bank[idx] == key)
+            slots = idx[rows]
+            white = self._white[: slots.size, :n]
+            for row, slot in enumerate(slots):
+                self._rngs[slot].random(out=white[row])
+            white *= 2.0
+            white -= 1.0
+            audio, phase = self._banks[int(key)].render(
+                slots, t, f0[rows], white, self._phase[slots], self._ceiling[slots],
+                self._loudness_at,
+            )  # fmt: skip
+            self._phase[slots] = phase
+            # The decoder follows the envelope through its loudness input; after a note-off
+            # (or a steal or crossfade) the release ramp itself also scales the voice, so it
+            # ends in silence exactly when its release does, like a preset voice.
+            rel = self._released[slots]
+            if rel.any():
+                r = np.flatnonzero(rel)
+                tau = (t - self._rel_time[slots[r]]).astype(np.float64)[:, None] + self._ramp[:n]
+                ramp = np.clip(1.0 - tau / self._rel_len[slots[r], None], 0.0, 1.0)
+                audio[r] *= np.where(tau >= 0.0, ramp, 1.0)
+            harm[rows] = audio
+
+    def _preset_audio(self, idx, t, n, env, f0, ramp) -> np.ndarray:
+        """Preset (additive) voices ``idx``: harmonic part plus filtered noise, ``(v, n)``."""
+        sr = self.sample_rate
         amp = env * self._amp[idx, None]
         harm, phase = ddsp.harmonic_synthesis(
             f0, amp, self._dist[idx], sr, self._phase[idx], self._ceiling[idx]
@@ -468,21 +652,7 @@ class Synth:
             noise *= env[noisy] * self._noise_gain[vi, None]
             noise *= self._noise_level.fill(t, ramp, self._buf[:n])
             harm[noisy] += noise
-
-        if self.channels == 1:
-            mix[:, 0] += harm.sum(axis=0)
-        else:
-            mix += harm.T @ self._pan[chans]
-
-        # Retire voices whose release (or sustain-0 decay) is over at the segment end.
-        t_end = t + n
-        done_rel = rel & (t_end - self._rel_time[idx] >= self._rel_len[idx])
-        done_decay = (self._sustain[idx] <= 0.0) & (
-            t_end - self._start[idx] >= self._attack[idx] + self._decay[idx]
-        )
-        finished = idx[done_rel | done_decay]
-        self._active[finished] = False
-        self._released[finished] = False
+        return harm
 
     def _render_block(self, n: int, out: np.ndarray) -> None:
         t0 = self._time

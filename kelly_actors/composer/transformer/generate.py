@@ -1,0 +1,227 @@
+"""Sampling music from the step model: whole pieces, or one bar's lines given the rest.
+
+Every generated token passes through :class:`Grammar` masks, so whatever the
+model prefers, the result decodes. Pitches keep to each track's range
+(:data:`~kelly_actors.composer.notes.RANGES`, drums 35–81).
+
+Scale-aware decoding (``GenerationConfig.scale_aware``, on by default): pitched
+notes keep to the scale of a key whose mode is the one the rule mapper gives
+the conditioning valence (:func:`~kelly_actors.composer.mapper.mode_for`;
+``params.mode`` in the engines). The tonic is the rule composer's key where
+there is one (hybrid / transformer engines), else the key the given bar and
+history fit best, else one drawn from the seed (free generation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from kelly_actors.composer.mapper import mode_for
+from kelly_actors.composer.notes import RANGES, Note
+from kelly_actors.composer.theory import MODES, Key
+from kelly_actors.composer.transformer import vocab as V
+from kelly_actors.composer.transformer.grammar import Grammar
+from kelly_actors.composer.transformer.sampler import SamplingConfig, sample_token, sample_value
+from kelly_actors.composer.transformer.session import Cache, StepSession
+from kelly_actors.composer.transformer.tokens import (
+    SPECIAL,
+    Bar,
+    bar_token,
+    decode,
+    encode,
+    note_sort_key,
+    quantize_bar,
+)
+
+PITCH_RANGES: dict[str, tuple[int, int]] = {**RANGES, "drums": (35, 81)}
+#: A bar with more notes than this is closed by force (bounds the time a bar takes).
+MAX_NOTES_PER_BAR = 96
+#: Scale-aware decoding's bonus (nats) on the key's tonic-triad pitch classes: a
+#: scale alone does not say which of its notes is home (C ionian and A aeolian
+#: share one), so the tonic, third and fifth are favoured to establish the key.
+TONIC_EMPHASIS = 1.0
+
+
+@dataclass(frozen=True)
+class GenerationConfig:
+    """``context`` tokens of history at most; sampling settings; note cap per bar;
+    ``scale_aware`` keeps pitched notes to the scale of the conditioning's key and
+    adds ``tonic_emphasis`` nats to the pitches of its tonic triad."""
+
+    context: int = 192
+    sampling: SamplingConfig = field(default_factory=SamplingConfig)
+    max_notes_per_bar: int = MAX_NOTES_PER_BAR
+    scale_aware: bool = True
+    tonic_emphasis: float = TONIC_EMPHASIS
+
+
+def _emotion(valence: float, arousal: float) -> np.ndarray:
+    return np.asarray([[valence, arousal]], np.float32)
+
+
+def fitting_key(bars: Iterable[Bar], mode: str) -> Key | None:
+    """The key in ``mode`` whose scale holds most of the bars' pitched notes (weighted by
+    duration); ties go to the tonic, then its fifth, sounding longest. None without notes."""
+    hist = np.zeros(12)
+    for bar in bars:
+        for n in bar.notes:
+            if n.track != "drums":
+                hist[n.pitch % 12] += n.duration_beats
+    if hist.sum() == 0:
+        return None
+    steps = np.asarray(MODES[mode])
+    tonic = max(
+        range(12),
+        key=lambda t: (round(float(hist[(t + steps) % 12].sum()), 6), hist[t], hist[(t + 7) % 12]),
+    )
+    return Key(tonic, mode)
+
+
+def scale_grammar(key: Key | None, emphasis: float, **kwargs) -> Grammar:
+    """A :class:`Grammar` keeping pitched notes to ``key``'s scale, its tonic triad
+    favoured by ``emphasis`` nats (``key`` None: no pitch-class limit)."""
+    if key is None:
+        return Grammar(**kwargs)
+    triad = {key.pitch_classes[d]: emphasis for d in (0, 2, 4)} if emphasis else {}
+    return Grammar(pitch_classes=frozenset(key.pitch_classes), emphasis=triad, **kwargs)
+
+
+class Generator:
+    """Samples from a :class:`StepSession` with the KV cache, under the grammar."""
+
+    def __init__(self, session: StepSession, config: GenerationConfig | None = None) -> None:
+        self.session = session
+        self.config = config or GenerationConfig()
+
+    def _step(self, row: np.ndarray, emotion: np.ndarray, cache: Cache):
+        return self.session.run(row.reshape(1, -1, V.N_FIELDS), emotion, cache)
+
+    def piece(
+        self,
+        valence: float,
+        arousal: float,
+        bars: int,
+        rng: np.random.Generator,
+        tempos: Sequence[float] | None = None,
+        key: Key | None = None,
+    ) -> np.ndarray:
+        """A piece of ``bars`` bars from BOS: ``int64 [n, N_FIELDS]`` (decodes by construction).
+
+        With ``tempos`` (bpm, one per bar) the bar lines carry those tempi;
+        otherwise the model samples them. An EOS before the last bar, or a bar
+        over the note cap, becomes a bar line. When scale-aware, pitches keep to
+        ``key`` (default: a tonic drawn from ``rng``, the mode of ``valence``).
+        """
+        emotion = _emotion(valence, arousal)
+        sampling = self.config.sampling
+        if self.config.scale_aware and key is None:
+            key = Key(int(rng.integers(12)), mode_for(valence))
+        grammar = scale_grammar(
+            key if self.config.scale_aware else None,
+            self.config.tonic_emphasis,
+            pitch_ranges=PITCH_RANGES,
+        )
+        rows = [np.asarray(SPECIAL[V.BOS], np.int64)]
+        grammar.feed(rows[0])
+        logits, cache = self._step(rows[0], emotion, self.session.empty_cache())
+        done_bars, notes_in_bar = 0, 0
+        while True:
+            last = [x[0, -1] for x in logits]
+            row = None
+            if notes_in_bar < self.config.max_notes_per_bar:
+                row = sample_token(last, grammar, sampling, rng)
+            if row is None or row[V.TYPE] != V.NOTE:
+                if done_bars == bars:
+                    break
+                if tempos is not None:
+                    row = np.asarray(bar_token(tempos[done_bars]), np.int64)
+                elif row is None or row[V.TYPE] != V.BAR:
+                    tempo = sample_value(last[V.TEMPO], grammar.tempo_mask(), sampling, rng)
+                    row = np.asarray(bar_token(V.bin_tempo(tempo - 1)), np.int64)
+                done_bars, notes_in_bar = done_bars + 1, 0
+            else:
+                notes_in_bar += 1
+            grammar.feed(row)
+            rows.append(row)
+            if cache[0].shape[3] + 1 >= self.session.info.max_len:
+                logits, cache = self._reprime(rows, emotion)
+            else:
+                logits, cache = self._step(row, emotion, cache)
+        rows.append(np.asarray(SPECIAL[V.EOS], np.int64))
+        return np.stack(rows)
+
+    def _reprime(self, rows: list[np.ndarray], emotion: np.ndarray):
+        window = _window(np.stack(rows), self.config.context)
+        return self.session.run(window[None], emotion, self.session.empty_cache())
+
+    def bar(
+        self,
+        history: Iterable[Bar],
+        given: Bar,
+        tracks: Iterable[str],
+        valence: float,
+        arousal: float,
+        rng: np.random.Generator,
+        key: Key | None = None,
+    ) -> list[Note]:
+        """New notes for ``tracks`` in the bar ``given`` (its tempo and the other tracks' notes).
+
+        The prompt is the recent ``history`` (quantized bars), the bar line and
+        those notes of ``given`` whose tracks come before the first requested
+        track in :data:`~vocab.TRACK_ORDER`; the answer is sampled under masks
+        that allow only ``tracks``. Times are beats from the bar line. When
+        scale-aware, pitches keep to ``key`` (default: the key in the mode of
+        ``valence`` that ``given`` and ``history`` fit best; a tonic drawn from
+        ``rng`` when they hold no pitched note).
+        """
+        history = list(history)
+        wanted = frozenset(tracks)
+        unknown = wanted - set(V.TRACK_ORDER)
+        if unknown:
+            raise ValueError(f"unknown tracks: {sorted(unknown)}")
+        first = min(V.TRACK_INDEX[t] for t in wanted)
+        current = quantize_bar(given)
+        before = tuple(n for n in current.notes if V.TRACK_INDEX[n.track] < first)
+        prompt = encode([Bar(current.tempo_bpm, before)], bos=False, eos=False)
+        past = encode(list(history), bos=False, eos=False)
+        room = self.config.context - len(prompt)
+        tokens = np.concatenate([_window(past, room), prompt]) if room > 0 else prompt
+        tokens = tokens[-(self.session.info.max_len - self.config.max_notes_per_bar - 1) :]
+        emotion = _emotion(valence, arousal)
+        if self.config.scale_aware and key is None:
+            key = fitting_key([*history, current], mode_for(valence)) or Key(
+                int(rng.integers(12)), mode_for(valence)
+            )
+        grammar = scale_grammar(
+            key if self.config.scale_aware else None,
+            self.config.tonic_emphasis,
+            tracks=wanted,
+            pitch_ranges=PITCH_RANGES,
+        )
+        for row in tokens:
+            grammar.feed(row)
+        logits, cache = self.session.run(tokens[None], emotion, self.session.empty_cache())
+        made: list[np.ndarray] = []
+        while len(made) < self.config.max_notes_per_bar:
+            row = sample_token([x[0, -1] for x in logits], grammar, self.config.sampling, rng)
+            if row[V.TYPE] != V.NOTE:
+                break
+            made.append(row)
+            grammar.feed(row)
+            logits, cache = self._step(row, emotion, cache)
+        if not made:
+            return []
+        bars = decode(np.concatenate([np.asarray([bar_token(current.tempo_bpm)]), np.stack(made)]))
+        return sorted(bars[0].notes, key=note_sort_key)
+
+
+def _window(tokens: np.ndarray, size: int) -> np.ndarray:
+    """The last ≤ ``size`` tokens of ``tokens``, starting at a bar line (empty if none fits)."""
+    if size <= 0 or len(tokens) == 0:
+        return tokens[:0]
+    tail = tokens[-size:]
+    bars = np.flatnonzero(tail[:, V.TYPE] == V.BAR)
+    return tail[bars[0] :] if bars.size else tokens[:0]

@@ -1,0 +1,179 @@
+"""Compound-word encoding of bars of notes, and its exact inverse.
+
+A piece is a sequence of :class:`Bar` (a tempo and notes relative to the bar
+line, in beats). :func:`quantize` puts it on the token grid; on quantized
+music :func:`encode` and :func:`decode` are exact inverses:
+``decode(encode(q)) == q`` and ``encode(decode(t)) == t``.
+
+Token array: ``int64 [n_tokens, N_FIELDS]`` (columns as in
+:data:`~kelly_actors.composer.transformer.vocab.FIELDS`). Layout::
+
+    BOS, then per bar: BAR(tempo), NOTE… (sorted by track order, position, pitch), then EOS
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from kelly_actors.composer.notes import Note
+from kelly_actors.composer.transformer import vocab as V
+
+
+class TokenError(ValueError):
+    """A token sequence that breaks the grammar; the message says where."""
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """One 4/4 bar: tempo in bpm and notes with ``start_beat`` relative to its bar line."""
+
+    tempo_bpm: float
+    notes: tuple[Note, ...]
+
+
+def note_sort_key(note: Note) -> tuple[int, float, int]:
+    """Canonical order inside a bar: track order, then onset, then pitch."""
+    return (V.TRACK_INDEX[note.track], note.start_beat, note.pitch)
+
+
+def quantize_note(note: Note) -> Note:
+    """Snap a note (times relative to its bar) to the grid; it ends by the bar line."""
+    if note.track not in V.TRACK_INDEX:
+        raise TokenError(f"unknown track {note.track!r}")
+    position = min(V.STEPS_PER_BAR - 1, max(0, round(note.start_beat * V.STEPS_PER_BEAT)))
+    room = V.STEPS_PER_BAR - position
+    steps = V.DURATION_STEPS[V.duration_bin(note.duration_beats * V.STEPS_PER_BEAT, room)]
+    return Note(
+        note.track,
+        min(127, max(0, int(note.pitch))),
+        V.level_velocity(V.velocity_level(note.velocity)),
+        position / V.STEPS_PER_BEAT,
+        steps / V.STEPS_PER_BEAT,
+    )
+
+
+def quantize_bar(bar: Bar) -> Bar:
+    """Grid, 32 velocity levels, 8 durations, 48 tempi; one note per (track, onset, pitch)."""
+    unique: dict[tuple[str, float, int], Note] = {}
+    for note in bar.notes:
+        q = quantize_note(note)
+        key = (q.track, q.start_beat, q.pitch)
+        # Of two notes that land on the same slot keep the longer (then louder) one.
+        old = unique.get(key)
+        if old is None or (q.duration_beats, q.velocity) > (old.duration_beats, old.velocity):
+            unique[key] = q
+    notes = tuple(sorted(unique.values(), key=note_sort_key))
+    return Bar(V.bin_tempo(V.tempo_bin(bar.tempo_bpm)), notes)
+
+
+def quantize(bars: Iterable[Bar]) -> tuple[Bar, ...]:
+    return tuple(quantize_bar(b) for b in bars)
+
+
+def note_token(note: Note) -> tuple[int, ...]:
+    """One quantized note → its compound word (a tuple of N_FIELDS ints)."""
+    steps = round(note.duration_beats * V.STEPS_PER_BEAT)
+    return (
+        V.NOTE,
+        V.TRACK_INDEX[note.track] + 1,
+        round(note.start_beat * V.STEPS_PER_BEAT) + 1,
+        note.pitch + 1,
+        V.velocity_level(note.velocity) + 1,
+        V.DURATION_STEPS.index(steps) + 1,
+        0,
+    )
+
+
+def bar_token(tempo_bpm: float) -> tuple[int, ...]:
+    return (V.BAR, 0, 0, 0, 0, 0, V.tempo_bin(tempo_bpm) + 1)
+
+
+SPECIAL = {kind: (kind, 0, 0, 0, 0, 0, 0) for kind in (V.PAD_TYPE, V.BOS, V.EOS)}
+
+
+def encode(bars: Sequence[Bar], bos: bool = True, eos: bool = True) -> np.ndarray:
+    """Quantized bars → ``int64 [n, N_FIELDS]``. Quantize first (:func:`quantize`)."""
+    rows: list[tuple[int, ...]] = [SPECIAL[V.BOS]] if bos else []
+    for bar in bars:
+        rows.append(bar_token(bar.tempo_bpm))
+        rows.extend(note_token(n) for n in sorted(bar.notes, key=note_sort_key))
+    if eos:
+        rows.append(SPECIAL[V.EOS])
+    return np.asarray(rows, dtype=np.int64).reshape(-1, V.N_FIELDS)
+
+
+def decode_note(row: Sequence[int]) -> Note:
+    """A NOTE compound word → the quantized note it stands for (times in beats from the bar)."""
+    _, track, position, pitch, level, duration, _ = (int(x) for x in row)
+    return Note(
+        V.TRACK_ORDER[track - 1],
+        pitch - 1,
+        V.level_velocity(level - 1),
+        (position - 1) / V.STEPS_PER_BEAT,
+        V.DURATION_STEPS[duration - 1] / V.STEPS_PER_BEAT,
+    )
+
+
+def check_row(row: Sequence[int], index: int) -> None:
+    """Raise :class:`TokenError` unless every field of ``row`` is legal for its type."""
+    kind = int(row[V.TYPE])
+    if not 0 < kind < len(V.TYPE_NAMES):
+        raise TokenError(f"token {index}: bad type {kind}")
+    used = V.FIELDS_OF_TYPE[kind]
+    for field in range(1, V.N_FIELDS):
+        value = int(row[field])
+        if field in used and not 1 <= value < V.FIELD_SIZES[field]:
+            raise TokenError(f"token {index}: {V.FIELDS[field]}={value} out of range")
+        if field not in used and value != 0:
+            raise TokenError(
+                f"token {index}: {V.FIELDS[field]} must be 0 in a {V.TYPE_NAMES[kind]}"
+            )
+    if kind == V.NOTE:
+        position = int(row[V.POSITION]) - 1
+        if position + V.DURATION_STEPS[int(row[V.DURATION]) - 1] > V.STEPS_PER_BAR:
+            raise TokenError(f"token {index}: note runs past the bar line")
+
+
+def decode(tokens: np.ndarray) -> tuple[Bar, ...]:
+    """``int [n, N_FIELDS]`` → bars; :class:`TokenError` on a sequence that breaks the grammar.
+
+    BOS and EOS are optional (a window cut from a longer piece decodes too);
+    notes before the first BAR are an error, as is anything after EOS.
+    """
+    tokens = np.asarray(tokens)
+    if tokens.ndim != 2 or tokens.shape[1] != V.N_FIELDS:
+        raise TokenError(f"tokens must have shape [n, {V.N_FIELDS}], got {list(tokens.shape)}")
+    bars: list[Bar] = []
+    tempo: float | None = None
+    notes: list[Note] = []
+    last_key: tuple[int, float, int] | None = None
+    ended = False
+    for i, row in enumerate(tokens.tolist()):
+        if ended:
+            raise TokenError(f"token {i}: after EOS")
+        check_row(row, i)
+        kind = row[V.TYPE]
+        if kind == V.BOS:
+            if i != 0:
+                raise TokenError(f"token {i}: BOS must come first")
+        elif kind == V.EOS:
+            ended = True
+        elif kind == V.BAR:
+            if tempo is not None:
+                bars.append(Bar(tempo, tuple(notes)))
+            tempo, notes, last_key = V.bin_tempo(row[V.TEMPO] - 1), [], None
+        else:
+            if tempo is None:
+                raise TokenError(f"token {i}: a note before the first bar line")
+            note = decode_note(row)
+            key = note_sort_key(note)
+            if last_key is not None and key <= last_key:
+                raise TokenError(f"token {i}: notes out of order inside the bar")
+            last_key = key
+            notes.append(note)
+    if tempo is not None:
+        bars.append(Bar(tempo, tuple(notes)))
+    return tuple(bars)

@@ -1,0 +1,84 @@
+"""The compound-word vocabulary: fields, their sizes and the quantization grids.
+
+A token is one row of ``N_FIELDS`` small integers (one per field in
+:data:`FIELDS`). Value 0 of every field except ``type`` means "not used by
+this kind of token", so a BAR token leaves the note fields at 0 and a NOTE
+token leaves ``tempo`` at 0. See docs/tokens.md.
+"""
+
+from __future__ import annotations
+
+from kelly_actors.composer.notes import BEATS_PER_BAR
+
+#: Field names, in the column order of a token array.
+FIELDS: tuple[str, ...] = ("type", "track", "position", "pitch", "velocity", "duration", "tempo")
+N_FIELDS = len(FIELDS)
+TYPE, TRACK, POSITION, PITCH, VELOCITY, DURATION, TEMPO = range(N_FIELDS)
+
+#: Token types (values of the ``type`` field).
+PAD_TYPE, BOS, EOS, BAR, NOTE = range(5)
+TYPE_NAMES = ("pad", "bos", "eos", "bar", "note")
+
+#: Tracks in the order they appear inside a bar: accompaniment first, so a
+#: model can be prompted with the rule engines' harmony and asked for the lines.
+TRACK_ORDER: tuple[str, ...] = ("bass", "chords", "pad", "arpeggio", "drums", "counter", "melody")
+TRACK_INDEX: dict[str, int] = {name: i for i, name in enumerate(TRACK_ORDER)}
+
+#: Positions per bar: a 16th-note grid in 4/4.
+STEPS_PER_BEAT = 4
+STEPS_PER_BAR = STEPS_PER_BEAT * BEATS_PER_BAR
+#: The 8 duration bins, in 16th notes: 16th, 8th, dotted 8th, quarter,
+#: dotted quarter, half, dotted half, whole.
+DURATION_STEPS: tuple[int, ...] = (1, 2, 3, 4, 6, 8, 12, 16)
+#: 32 velocity levels of 4 MIDI steps; level l sounds at 4·l + 2.
+VELOCITY_LEVELS = 32
+#: 48 tempo bins of 4 bpm from 40 bpm: bin i is 40 + 4·i bpm (40…228).
+TEMPO_BINS = 48
+TEMPO_MIN_BPM = 40.0
+TEMPO_STEP_BPM = 4.0
+
+#: Number of values of each field, including the 0 = "not used" value.
+FIELD_SIZES: tuple[int, ...] = (
+    len(TYPE_NAMES),
+    len(TRACK_ORDER) + 1,
+    STEPS_PER_BAR + 1,
+    128 + 1,
+    VELOCITY_LEVELS + 1,
+    len(DURATION_STEPS) + 1,
+    TEMPO_BINS + 1,
+)
+#: Which fields each token type uses (beyond ``type``).
+FIELDS_OF_TYPE: dict[int, tuple[int, ...]] = {
+    PAD_TYPE: (),
+    BOS: (),
+    EOS: (),
+    BAR: (TEMPO,),
+    NOTE: (TRACK, POSITION, PITCH, VELOCITY, DURATION),
+}
+
+
+def velocity_level(velocity: int) -> int:
+    """MIDI velocity 1…127 → level 0…31."""
+    return min(VELOCITY_LEVELS - 1, max(0, int(velocity) // 4))
+
+
+def level_velocity(level: int) -> int:
+    """Level 0…31 → the MIDI velocity it stands for (2…126)."""
+    return 4 * int(level) + 2
+
+
+def tempo_bin(bpm: float) -> int:
+    """Beats per minute → tempo bin 0…47 (nearest, clipped to 40…228 bpm)."""
+    index = round((float(bpm) - TEMPO_MIN_BPM) / TEMPO_STEP_BPM)
+    return min(TEMPO_BINS - 1, max(0, index))
+
+
+def bin_tempo(index: int) -> float:
+    """Tempo bin → beats per minute."""
+    return TEMPO_MIN_BPM + TEMPO_STEP_BPM * int(index)
+
+
+def duration_bin(steps: float, room: int) -> int:
+    """A length in 16ths → the nearest bin that still fits in ``room`` 16ths (≥ 1)."""
+    fitting = [i for i, d in enumerate(DURATION_STEPS) if d <= room]
+    return min(fitting, key=lambda i: (abs(DURATION_STEPS[i] - steps), -i))

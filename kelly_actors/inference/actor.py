@@ -1,0 +1,369 @@
+"""The inference actor: feature frames → emotion estimates on ZeroMQ, for the composer.
+
+Reads every frame of the ``frames`` ring, runs the emotion model (in this process when
+``workers = 0``, else through a :class:`~kelly_actors.inference.pool.WorkerPool`), gates and
+smooths the estimates (:mod:`~kelly_actors.inference.smoothing`) and publishes one
+``estimate`` message per frame on a PUB socket in the run directory
+(``ipc://<run dir>/estimates.sock``, topic ``estimate``).
+
+The stream's LSTM state lives here and travels with each request. Only one request of the
+stream is in flight at a time (frame t+1 needs frame t's state); frames that arrive meanwhile
+are sent together in the next request (up to ``max_batch``).
+
+Without a usable model (missing, corrupt, incompatible) the actor is *degraded*: it says why
+in its status and estimates with :mod:`~kelly_actors.inference.heuristic`, marked
+``degraded``; the performance goes on. ``load_model`` (``kelly ctl load-model emotion
+PATH``) checks a new file first, then swaps between two frames. See docs/inference.md.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import zmq
+
+from kelly_actors.actor.base import Actor, CallError, Waitable
+from kelly_actors.audio.features.layout import LOUDNESS_DB, N_FEATURES
+from kelly_actors.bus import messages
+from kelly_actors.config.typed import ConfigError
+from kelly_actors.inference import curve
+from kelly_actors.inference.heuristic import SILENCE_DB, HeuristicEstimator
+from kelly_actors.inference.model import (
+    HIDDEN,
+    EmotionModel,
+    ModelError,
+    check_provider,
+    load_model,
+)
+from kelly_actors.inference.pool import PoolConfig, WorkerPool
+from kelly_actors.inference.smoothing import Smoother
+
+#: Default model, relative to the repository (or absolute in the options).
+DEFAULT_MODEL = str(Path(__file__).resolve().parents[2] / "models" / "emotion.onnx")
+ESTIMATES_SOCKET = "estimates.sock"
+#: Seconds on_start waits for the first local worker.
+WORKER_START_S = 12.0
+
+
+@dataclass(frozen=True)
+class InferenceConfig:
+    """The inference actor's ``[actors.options]``.
+
+    Attributes:
+        model: path of the ONNX model ("" = none: heuristic mode).
+        provider: ``cpu`` | ``cuda`` (CUDA needs onnxruntime-gpu and a GPU; checked at start).
+        workers: worker processes (0 = run the model in this process).
+        pin_workers: pin worker i to core i (psutil CPU affinity).
+        threads: onnxruntime intra-op threads per worker (or for this process).
+        deadline_s: a frame's estimate must be ready this long after the frame was read;
+            later results are dropped and counted.
+        retry_s: a request unanswered this long is sent to another worker.
+        max_batch: most frames in one request.
+        smoothing: α of the per-frame exponential smoothing; confidence_gate: frames below
+            this confidence do not move it.
+        remote_endpoint: ``tcp://HOST:PORT`` for remote workers ("" = none; needs keys_dir).
+        keys_dir: CurveZMQ keys (``kelly keys generate DIR``).
+        frames_ring: the ring of feature frames; publish: socket name in the run dir.
+    """
+
+    model: str = DEFAULT_MODEL
+    provider: str = "cpu"
+    workers: int = 0
+    pin_workers: bool = False
+    threads: int = 1
+    deadline_s: float = 0.5
+    retry_s: float = 0.1
+    max_batch: int = 32
+    smoothing: float = 0.1
+    confidence_gate: float = 0.3
+    remote_endpoint: str = ""
+    keys_dir: str = ""
+    frames_ring: str = "frames"
+    publish: str = ESTIMATES_SOCKET
+
+    def __post_init__(self) -> None:
+        if self.workers < 0 or self.threads < 1 or not 1 <= self.max_batch <= 256:
+            raise ValueError("workers ≥ 0, threads ≥ 1 and max_batch 1–256 are required")
+        if not 0 < self.smoothing <= 1 or not 0 <= self.confidence_gate <= 1:
+            raise ValueError("smoothing must be in (0, 1] and confidence_gate in 0…1")
+        if self.deadline_s <= 0 or self.retry_s <= 0:
+            raise ValueError("deadline_s and retry_s must be positive")
+        if self.remote_endpoint and not self.remote_endpoint.startswith("tcp://"):
+            raise ValueError("remote_endpoint must be tcp://HOST:PORT")
+        if self.remote_endpoint and not self.keys_dir:
+            raise ValueError(
+                "remote_endpoint needs keys_dir: TCP is never opened without CurveZMQ keys"
+            )
+
+
+class InferenceActor(Actor):
+    Config = InferenceConfig
+    deadline = 0.02
+
+    @classmethod
+    def preflight(cls, config: InferenceConfig, rings: dict[str, Any]) -> None:
+        ring = rings.get(config.frames_ring)
+        if ring is None or tuple(ring.shape) != (N_FEATURES,) or ring.dtype != "float32":
+            raise ConfigError(
+                f"ring {config.frames_ring!r} must be float32[{N_FEATURES}] read by this actor"
+            )
+        try:
+            check_provider(config.provider)
+        except ModelError as exc:
+            raise ConfigError(str(exc)) from None
+        if config.remote_endpoint:
+            try:
+                curve.server_keys(Path(config.keys_dir))
+                curve.authorized_clients(Path(config.keys_dir))
+            except curve.KeyError_ as exc:
+                raise ConfigError(str(exc)) from None
+
+    def on_start(self) -> None:
+        cfg: InferenceConfig = self.config
+        self.reader = self.ctx.reader(cfg.frames_ring)
+        self.reader.seek_latest()  # frames queued while we were away are stale
+        self.frame = np.empty(N_FEATURES, np.float32)
+        self.pending: deque[tuple[int, np.ndarray, float]] = deque()
+        self.h = np.zeros((1, 1, HIDDEN), np.float32)
+        self.c = np.zeros((1, 1, HIDDEN), np.float32)
+        self.smoother = Smoother(cfg.smoothing, cfg.confidence_gate)
+        self.heuristic = HeuristicEstimator()
+        self.model: EmotionModel | None = None
+        self.problem = ""
+        self.swap: EmotionModel | None = None
+        self.swap_path = ""
+        self.stats = dict.fromkeys(("frames", "estimates", "lost", "late", "gated", "swaps"), 0)
+        self.latency: deque[float] = deque(maxlen=512)
+        self.last: dict[str, float] = {}
+        self.expected_sample: int | None = None
+        self.gaps = 0
+
+        self.zctx = zmq.Context()
+        self.pub = self.zctx.socket(zmq.PUB)
+        self.pub.linger = 0
+        self.pub.sndhwm = 1000
+        self.pub.bind(f"ipc://{self.ctx.run_dir / cfg.publish}")
+        self.pool: WorkerPool | None = None
+        if cfg.workers > 0 or cfg.remote_endpoint:
+            pool_cfg = PoolConfig(
+                cfg.workers,
+                cfg.pin_workers,
+                cfg.provider,
+                cfg.threads,
+                cfg.retry_s,
+                cfg.remote_endpoint,
+                cfg.keys_dir,
+            )
+            self.pool = WorkerPool(
+                pool_cfg, self.ctx.run_dir / f"workers-{self.ctx.name}.sock", self.ctx.emit
+            )
+        restored = self.ctx.restored_state.get("model")
+        path = restored if isinstance(restored, str) and restored else cfg.model
+        self.model_path = path
+        if path:
+            try:
+                self._install(load_model(path, cfg.provider, cfg.threads), path)
+            except ModelError as exc:
+                self._degrade(str(exc))
+        else:
+            self._degrade("no model configured")
+        self.ctx.publish_state({"model": self.model_path})
+        if self.pool is not None and self.model is not None and cfg.workers > 0:
+            self._wait_for_workers(WORKER_START_S)
+
+    def _wait_for_workers(self, timeout: float) -> None:
+        """Be ready only once a local worker has the model, so the first frames have
+        somewhere to go (a worker process imports onnxruntime: ~0.5 s)."""
+        deadline = time.monotonic() + timeout
+        while self.pool.ready_workers() == 0:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no inference worker was ready within {timeout:g} s")
+            self.pool.poll(time.monotonic())
+            time.sleep(0.01)
+
+    def _degrade(self, reason: str) -> None:
+        self.problem = reason
+        self.ctx.set_degraded(f"{reason}; heuristic estimates (energy, tempo, mode)")
+        self.ctx.emit("model_unavailable", reason=reason)
+
+    def _install(self, model: EmotionModel, path: str) -> None:
+        """Use ``model`` from the next frame on; the stream's state starts afresh."""
+        self.model, self.model_path, self.problem = model, path, ""
+        self.h[:] = 0
+        self.c[:] = 0
+        self.smoother.reset()
+        if self.pool is not None:
+            self.pool.set_model(model.version, model.data)
+        self.ctx.set_healthy()
+        self.ctx.emit("model_loaded", path=path, version=model.version)
+
+    def on_stop(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+        self.pub.close(0)
+        self.zctx.term()
+
+    def wait_on(self) -> list[Waitable]:
+        return [self.reader, *(self.pool.waitables() if self.pool else [])]
+
+    def next_wakeup(self) -> float | None:
+        # Workers are watched (deaths, silent requests, deadlines) at least every 10 ms.
+        return time.monotonic() + 0.01 if self.pool is not None else None
+
+    # -- the loop ---------------------------------------------------------------------
+
+    def step(self) -> None:
+        now = time.monotonic()
+        reader = self.reader
+        while reader.available() > 0 and reader.read_into(self.frame):
+            self.pending.append((reader.last_sample_time, self.frame.copy(), now))
+            self.stats["frames"] += 1
+        if self.swap is not None and (self.pool is None or not self.pool.busy_streams()):
+            # Between two frames: nothing of the stream is in flight.
+            model, self.swap = self.swap, None
+            self._install(model, self.swap_path)
+            self.stats["swaps"] += 1
+        if self.model is None:
+            self._heuristic()
+        elif self.pool is None:
+            self._inline()
+        else:
+            self._pooled(now)
+
+    def _take(self) -> tuple[list[int], np.ndarray, float]:
+        """Up to ``max_batch`` pending frames: sample times, float32 (n, 128), first arrival."""
+        n = min(len(self.pending), self.config.max_batch)
+        items = [self.pending.popleft() for _ in range(n)]
+        return [s for s, _, _ in items], np.stack([f for _, f, _ in items]), items[0][2]
+
+    def _heuristic(self) -> None:
+        while self.pending:
+            sample, frame, read_at = self.pending.popleft()
+            raw = self.heuristic.update(frame)
+            self._publish(sample, raw, float(frame[LOUDNESS_DB]), read_at, degraded=True)
+
+    def _inline(self) -> None:
+        while self.pending:
+            samples, frames, read_at = self._take()
+            emotion, self.h, self.c = self.model.run(frames[:, None, :], self.h, self.c)
+            for sample, row, loud in zip(
+                samples, emotion[:, 0, :], frames[:, LOUDNESS_DB], strict=True
+            ):
+                self._publish(sample, tuple(float(x) for x in row), float(loud), read_at, False)
+
+    def _pooled(self, now: float) -> None:
+        pool = self.pool
+        for result in pool.poll(now):
+            samples, read_at = result.request.tag
+            loudness = result.request.frames[:, LOUDNESS_DB]
+            if result.reason == "expired":
+                # Nothing came back in time: those frames are lost; the stream goes on
+                # from the last state we have.
+                self.stats["lost"] += len(samples)
+                continue
+            self.h, self.c = result.h, result.c
+            if not result.ok:
+                self.stats["late"] += len(samples)
+                continue
+            for sample, row, loud in zip(samples, result.emotion, loudness, strict=True):
+                self._publish(sample, tuple(float(x) for x in row), float(loud), read_at, False)
+        if self.pending and not pool.busy_streams():
+            samples, frames, read_at = self._take()
+            deadline = read_at + self.config.deadline_s
+            pool.submit(0, frames, self.h.copy(), self.c.copy(), deadline, (samples, read_at))
+            pool.dispatch(now)
+
+    def _publish(
+        self,
+        sample: int,
+        raw: tuple[float, float, float, float],
+        loudness_db: float,
+        read_at: float,
+        degraded: bool,
+    ) -> None:
+        """Gate, smooth and publish one frame's estimate. In silence (below SILENCE_DB) the
+        confidence is 0: nobody is playing, so the composer's gate ignores it."""
+        if loudness_db < SILENCE_DB:
+            raw = (*raw[:3], 0.0)
+        if self.expected_sample is not None and sample != self.expected_sample:
+            self.gaps += 1
+        self.expected_sample = sample + 512
+        smoothed = self.smoother.update(raw)
+        self.latency.append(time.monotonic() - read_at)
+        # Before any frame passed the gate there is no smoothed value: send the raw one.
+        v, a, d, conf = smoothed if smoothed is not None else raw
+        if raw[3] == 0.0:
+            conf = 0.0
+        msg = messages.make(
+            "estimate",
+            valence=max(-1.0, min(1.0, v)),
+            arousal=max(0.0, min(1.0, a)),
+            dominance=max(0.0, min(1.0, d)),
+            confidence=max(0.0, min(1.0, conf)),
+            time=time.time(),
+            sample_time=int(sample),
+            model_version=self.model.version if self.model and not degraded else "heuristic",
+            degraded=degraded,
+        )
+        self.pub.send_multipart([b"estimate", *messages.encode(msg)], zmq.NOBLOCK)
+        self.stats["estimates"] += 1
+        self.last = {
+            "valence": round(v, 3),
+            "arousal": round(a, 3),
+            "dominance": round(d, 3),
+            "confidence": round(conf, 3),
+        }
+
+    # -- commands ---------------------------------------------------------------------
+
+    def on_call(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        if method == "load_model":
+            return self._load_model(args)
+        if method == "get":
+            return self.telemetry()
+        return super().on_call(method, args)
+
+    def _load_model(self, args: dict[str, Any]) -> dict[str, Any]:
+        path = args.get("path")
+        if not isinstance(path, str) or not path:
+            raise CallError("load_model needs a path")
+        try:
+            model = load_model(path, self.config.provider, self.config.threads)
+        except ModelError as exc:
+            self.ctx.emit("model_refused", path=path, reason=str(exc))
+            running = self.model.version if self.model else "heuristic"
+            raise CallError(f"{exc}; still running {running}") from None
+        self.swap, self.swap_path = model, path
+        self.ctx.publish_state({"model": path})
+        return {"path": path, "version": model.version, "swap": "at the next frame"}
+
+    def telemetry(self) -> dict[str, Any]:
+        lat = np.array(self.latency) * 1000 if self.latency else np.zeros(1)
+        out: dict[str, Any] = {
+            **self.stats,
+            "gated": self.smoother.gated,
+            "gaps": self.gaps,
+            "pending": len(self.pending),
+            "model": self.model.version if self.model else None,
+            "model_path": self.model_path,
+            "degraded": self.model is None,
+            "problem": self.problem,
+            "latency_ms_p50": round(float(np.percentile(lat, 50)), 3),
+            "latency_ms_p99": round(float(np.percentile(lat, 99)), 3),
+            "last": self.last,
+        }
+        if self.pool is not None:
+            out["pool"] = {
+                **self.pool.stats,
+                "workers": len(self.pool.workers),
+                "ready": self.pool.ready_workers(),
+                "pids": self.pool.worker_pids(),
+            }
+            if self.pool.remote is not None:
+                out["pool"]["tcp"] = self.pool.tcp_endpoint
+        return out

@@ -1,0 +1,386 @@
+"""The worker pool: a ROUTER the workers connect to, load balancing, retries, deadlines.
+
+* Local workers are processes this pool starts (``python -m kelly_actors.inference.worker``),
+  each optionally pinned to its own core, watched through ``Popen.poll`` and restarted when
+  they die. Remote workers connect over TCP with CurveZMQ (:mod:`~kelly_actors.inference.curve`).
+* A worker serves one request at a time; requests go first come first served to an idle
+  worker that has the request's model loaded.
+* A request whose worker dies (process exit) or stays silent for ``retry_s`` is sent again
+  to another worker — the request carries the LSTM state, so nothing is lost. It stays valid
+  until its ``deadline`` (monotonic seconds); a result after that is dropped and counted
+  (``late``), never queued; one for a request already answered is a ``duplicate``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import zmq
+import zmq.utils.monitor
+
+from kelly_actors.inference import curve, wire
+
+RESPAWN_DELAY_S = 0.2
+#: A remote worker silent this long while holding a request is forgotten (it re-registers
+#: with its next message).
+REMOTE_TIMEOUT_S = 10.0
+
+
+@dataclass
+class Request:
+    """``frames`` float32 (n, 128) of one stream, its state ``h``/``c`` (1, 1, 128)."""
+
+    id: int
+    stream: int
+    frames: np.ndarray
+    h: np.ndarray
+    c: np.ndarray
+    model: str
+    deadline: float
+    tag: Any = None
+    attempts: int = 0
+    sent_at: float = 0.0
+
+
+@dataclass
+class Result:
+    """``emotion`` float32 (n, 4) and the new state, or ``ok`` False with ``reason``
+    (``late`` — state still valid, estimates stale; ``expired`` — nothing came back)."""
+
+    request: Request
+    ok: bool
+    reason: str = ""
+    emotion: np.ndarray | None = None
+    h: np.ndarray | None = None
+    c: np.ndarray | None = None
+
+
+@dataclass
+class WorkerInfo:
+    ident: bytes
+    socket: zmq.Socket
+    remote: bool
+    models: set[str] = field(default_factory=set)
+    busy: int | None = None
+    pid: int = 0
+    last_seen: float = 0.0
+
+
+class SocketBell:
+    """A ZeroMQ socket as a runtime Waitable (its FD is edge-triggered: check EVENTS first)."""
+
+    def __init__(self, socket: zmq.Socket) -> None:
+        self.socket = socket
+
+    def arm(self) -> bool:
+        return bool(self.socket.getsockopt(zmq.EVENTS) & zmq.POLLIN)
+
+    def disarm(self) -> None:
+        return None
+
+    def fileno(self) -> int:
+        return self.socket.getsockopt(zmq.FD)
+
+
+@dataclass(frozen=True)
+class PoolConfig:
+    """workers: local worker processes; pin: pin worker i to core i; provider; threads per
+    worker; retry_s: resend a request after this long without an answer; tcp: endpoint
+    for remote workers ("" = none); keys: CurveZMQ keys directory (required with tcp)."""
+
+    workers: int = 1
+    pin: bool = False
+    provider: str = "cpu"
+    threads: int = 1
+    retry_s: float = 0.1
+    tcp: str = ""
+    keys: str = ""
+
+
+class WorkerPool:
+    def __init__(self, config: PoolConfig, ipc_path: Path, emit: Callable[..., None]) -> None:
+        self.config = config
+        self.emit = emit
+        self.ctx = zmq.Context()
+        self.local = self._router()
+        self.ipc = f"ipc://{ipc_path}"
+        self.local.bind(self.ipc)
+        self.sockets = [self.local]
+        self.remote: zmq.Socket | None = None
+        self.auth: curve.Authenticator | None = None
+        self.monitor: zmq.Socket | None = None
+        if config.tcp:
+            keys = Path(config.keys)
+            self.auth = curve.Authenticator(self.ctx, keys, self._refused)
+            self.remote = self._router()
+            curve.make_server(self.remote, keys)
+            self.monitor = self.remote.get_monitor_socket(
+                zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL
+            )
+            self.remote.bind(config.tcp)
+            self.tcp_endpoint = self.remote.getsockopt_string(zmq.LAST_ENDPOINT)
+            self.sockets.append(self.remote)
+        self.workers: dict[bytes, WorkerInfo] = {}
+        self.procs: list[subprocess.Popen | None] = [None] * config.workers
+        self.respawn_at = [0.0] * config.workers
+        self.queue: deque[Request] = deque()
+        self.outstanding: dict[int, Request] = {}
+        self.ids = itertools.count(1)
+        self.model_id = ""
+        self.model_data = b""
+        self.stats = dict.fromkeys(
+            (
+                "served",
+                "retried",
+                "late",
+                "expired",
+                "duplicates",
+                "worker_exits",
+                "spawned",
+                "refused",
+                "load_failed",
+            ),
+            0,
+        )
+        for slot in range(config.workers):
+            self._spawn(slot)
+
+    def _router(self) -> zmq.Socket:
+        s = self.ctx.socket(zmq.ROUTER)
+        s.linger = 0
+        s.maxmsgsize = wire.MAX_PAYLOAD + wire.MAX_HEADER
+        s.router_mandatory = True  # a send to a vanished worker raises instead of vanishing
+        return s
+
+    def _refused(self, address: str, reason: str) -> None:
+        self.stats["refused"] += 1
+        self.emit("worker_refused", address=address, reason=reason)
+
+    def waitables(self) -> list[SocketBell]:
+        extra = [
+            s for s in (self.auth.socket if self.auth else None, self.monitor) if s is not None
+        ]
+        return [SocketBell(s) for s in [*self.sockets, *extra]]
+
+    # -- local processes -------------------------------------------------------------
+
+    def _spawn(self, slot: int) -> None:
+        cmd = [
+            sys.executable,
+            "-m",
+            "kelly_actors.inference.worker",
+            "--connect",
+            self.ipc,
+            "--provider",
+            self.config.provider,
+            "--threads",
+            str(self.config.threads),
+            "--parent",
+            str(os.getpid()),
+        ]
+        if self.config.pin:
+            cmd += ["--cpu", str(slot)]
+        self.procs[slot] = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
+        self.stats["spawned"] += 1
+
+    def worker_pids(self) -> list[int]:
+        return [p.pid for p in self.procs if p is not None and p.poll() is None]
+
+    def _watch_processes(self, now: float) -> None:
+        for slot, proc in enumerate(self.procs):
+            if proc is None:
+                if now >= self.respawn_at[slot]:
+                    self._spawn(slot)
+                continue
+            code = proc.poll()
+            if code is None:
+                continue
+            self.stats["worker_exits"] += 1
+            self.emit("worker_exited", pid=proc.pid, code=code)
+            self.procs[slot] = None
+            self.respawn_at[slot] = now + RESPAWN_DELAY_S
+            for ident, info in list(self.workers.items()):
+                if info.pid == proc.pid:
+                    self._lose(ident, now)
+
+    def _lose(self, ident: bytes, now: float) -> None:
+        """Forget a worker; its request (if any) goes back to the front of the queue."""
+        info = self.workers.pop(ident)
+        if info.busy is not None and info.busy in self.outstanding:
+            req = self.outstanding.pop(info.busy)
+            req.attempts += 1
+            self.stats["retried"] += 1
+            self.queue.appendleft(req)
+
+    # -- models and requests --------------------------------------------------------
+
+    def set_model(self, model_id: str, data: bytes) -> None:
+        """From now on requests use this model; every worker is sent it."""
+        self.model_id, self.model_data = model_id, data
+        for ident, info in list(self.workers.items()):
+            self._send(ident, info, wire.encode("model", data, model=model_id))
+
+    def submit(
+        self,
+        stream: int,
+        frames: np.ndarray,
+        h: np.ndarray,
+        c: np.ndarray,
+        deadline: float,
+        tag: Any = None,
+    ) -> int:
+        """Queue frames float32 (n, 128) of ``stream`` with its state; sent by :meth:`dispatch`."""
+        req = Request(next(self.ids), stream, frames, h, c, self.model_id, deadline, tag)
+        self.queue.append(req)
+        return req.id
+
+    def busy_streams(self) -> set[int]:
+        return {r.stream for r in self.outstanding.values()} | {r.stream for r in self.queue}
+
+    def ready_workers(self) -> int:
+        return sum(1 for w in self.workers.values() if self.model_id in w.models)
+
+    def _send(self, ident: bytes, info: WorkerInfo, frames: list[bytes]) -> bool:
+        try:
+            info.socket.send_multipart([ident, *frames], zmq.NOBLOCK)
+            return True
+        except (zmq.Again, zmq.ZMQError):
+            self.workers.pop(ident, None)
+            return False
+
+    # -- the loop step ----------------------------------------------------------------
+
+    def poll(self, now: float) -> list[Result]:
+        """Take in replies, watch workers, resend and expire requests, dispatch; results."""
+        results: list[Result] = []
+        if self.auth is not None:
+            self.auth.serve()
+        if self.monitor is not None:
+            while self.monitor.poll(0):
+                event = zmq.utils.monitor.recv_monitor_message(self.monitor)
+                self._refused(
+                    str(event.get("endpoint", b""), "utf-8", "replace"),
+                    f"handshake failed (ZMQ event {event['event']})",
+                )
+        for sock in self.sockets:
+            while sock.poll(0):
+                ident, *frames = sock.recv_multipart()
+                self._receive(sock, ident, frames, now, results)
+        self._watch_processes(now)
+        for ident, info in list(self.workers.items()):
+            req = self.outstanding.get(info.busy) if info.busy is not None else None
+            if req is not None and now - req.sent_at > self.config.retry_s:
+                # Silent too long (hung, or a remote host gone): serve it elsewhere.
+                self.outstanding.pop(req.id)
+                req.attempts += 1
+                self.stats["retried"] += 1
+                self.queue.appendleft(req)
+                info.busy = -1  # stays out of rotation until it answers
+            elif info.remote and info.busy is not None and now - info.last_seen > REMOTE_TIMEOUT_S:
+                self.workers.pop(ident)
+        self._expire(now, results)
+        self.dispatch(now)
+        return results
+
+    def _expire(self, now: float, results: list[Result]) -> None:
+        for req in [r for r in self.queue if r.deadline < now]:
+            self.queue.remove(req)
+            self.stats["expired"] += 1
+            results.append(Result(req, False, "expired"))
+        for req in [r for r in self.outstanding.values() if r.deadline < now]:
+            del self.outstanding[req.id]
+            self.stats["expired"] += 1
+            results.append(Result(req, False, "expired"))
+
+    def dispatch(self, now: float) -> None:
+        idle = [(i, w) for i, w in self.workers.items() if w.busy is None]
+        while self.queue and idle:
+            req = self.queue[0]
+            pick = next(((i, w) for i, w in idle if req.model in w.models), None)
+            if pick is None:
+                return
+            ident, info = pick
+            idle.remove(pick)
+            payload = wire.pack(req.frames, req.h, req.c)
+            frames = wire.encode(
+                "infer", payload, id=req.id, model=req.model, frames=len(req.frames)
+            )
+            if self._send(ident, info, frames):
+                self.queue.popleft()
+                req.sent_at = now
+                info.busy = req.id
+                self.outstanding[req.id] = req
+
+    def _receive(
+        self, sock: zmq.Socket, ident: bytes, frames: list[bytes], now: float, results: list[Result]
+    ) -> None:
+        try:
+            type_, fields, payload = wire.decode(frames)
+        except wire.WireError as exc:
+            self.emit("worker_bad_message", error=str(exc))
+            return
+        info = self.workers.get(ident)
+        if info is None:
+            info = WorkerInfo(ident, sock, remote=sock is not self.local)
+            self.workers[ident] = info
+            if self.model_id:
+                self._send(ident, info, wire.encode("model", self.model_data, model=self.model_id))
+        info.last_seen = now
+        if type_ == "hello":
+            info.pid = fields["pid"]
+            self.emit("worker_joined", pid=fields["pid"], remote=info.remote)
+        elif type_ == "loaded":
+            info.models.add(fields["model"])
+        elif type_ == "load_failed":
+            self.stats["load_failed"] += 1
+            self.emit("worker_load_failed", pid=info.pid, error=fields["error"])
+        elif type_ in ("result", "failed"):
+            info.busy = None
+            req = self.outstanding.pop(fields["id"], None)
+            if req is None:
+                self.stats["duplicates"] += 1
+            elif type_ == "failed":
+                req.attempts += 1
+                self.stats["retried"] += 1
+                self.queue.appendleft(req)
+            else:
+                emotion, h, c = wire.unpack(payload, fields["frames"], 4)
+                late = now > req.deadline
+                self.stats["late" if late else "served"] += 1
+                results.append(
+                    Result(
+                        req, not late, "late" if late else "", emotion.copy(), h.copy(), c.copy()
+                    )
+                )
+
+    def close(self) -> None:
+        for proc in self.procs:
+            if proc is not None and proc.poll() is None:
+                proc.terminate()
+        deadline = time.monotonic() + 2.0
+        for proc in self.procs:
+            if proc is None:
+                continue
+            try:
+                proc.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if self.remote is not None:
+            self.remote.disable_monitor()
+        for s in [*self.sockets, self.monitor]:
+            if s is not None:
+                s.close(0)
+        if self.auth is not None:
+            self.auth.close()
+        self.ctx.term()

@@ -1,0 +1,181 @@
+"""An inference worker process: serves ``infer`` requests from an actor's ROUTER.
+
+Stateless between requests: each request carries its frames *and* the LSTM state, the
+reply carries the estimates and the new state, so any worker can serve any frame.
+Models arrive over the socket (``model`` message) and are checked before use.
+
+Local workers are started by the actor (``python -m kelly_actors.inference.worker
+--connect ipc://… --parent PID``) and exit when the actor goes; remote ones by
+``kelly worker --connect tcp://HOST:PORT --keys DIR`` (CurveZMQ, keys required for TCP).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import os
+import signal
+import sys
+from pathlib import Path
+
+import numpy as np
+import zmq
+import zmq.utils.monitor
+
+from kelly_actors.inference import curve, wire
+from kelly_actors.inference.model import EmotionModel, ModelError
+
+#: Keep at most this many models (the current one and the one being swapped out).
+MAX_MODELS = 2
+_PR_SET_PDEATHSIG = 1
+
+
+class WorkerError(RuntimeError):
+    """The worker cannot serve (refused by the server, bad arguments)."""
+
+
+def _die_with_parent() -> None:
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass  # not Linux: the parent-pid check in the loop still ends the worker
+
+
+def pin(cpu: int) -> None:
+    """Pin this process to one core (psutil CPU affinity)."""
+    import psutil
+
+    cores = psutil.Process().cpu_affinity() or [0]
+    psutil.Process().cpu_affinity([cores[cpu % len(cores)]])
+
+
+class Worker:
+    def __init__(self, endpoint: str, keys: Path | None, provider: str, threads: int) -> None:
+        if endpoint.startswith("tcp://") and keys is None:
+            raise WorkerError(
+                "a tcp:// endpoint needs --keys DIR (CurveZMQ); TCP is never used without keys"
+            )
+        self.provider = provider
+        self.threads = threads
+        self.models: dict[str, EmotionModel] = {}
+        self.ctx = zmq.Context()
+        self.socket = self.ctx.socket(zmq.DEALER)
+        self.socket.linger = 0
+        self.socket.maxmsgsize = wire.MAX_PAYLOAD + wire.MAX_HEADER
+        if keys is not None:
+            curve.make_client(self.socket, keys)
+        self.monitor = self.socket.get_monitor_socket(
+            zmq.EVENT_HANDSHAKE_FAILED_AUTH
+            | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
+            | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL
+            | zmq.EVENT_HANDSHAKE_SUCCEEDED
+        )
+        self.socket.connect(endpoint)
+        self.endpoint = endpoint
+        self.served = 0
+        self._send("hello", pid=os.getpid(), provider=provider)
+
+    def _send(self, type_: str, payload: bytes | np.ndarray | None = None, **fields) -> None:
+        self.socket.send_multipart(wire.encode(type_, payload, **fields))
+
+    def serve(self, parent: int | None = None) -> None:
+        poller = zmq.Poller()
+        poller.register(self.socket, zmq.POLLIN)
+        poller.register(self.monitor, zmq.POLLIN)
+        while True:
+            events = dict(poller.poll(250))
+            if parent is not None and os.getppid() != parent:
+                return  # the actor is gone
+            if self.monitor in events:
+                event = zmq.utils.monitor.recv_monitor_message(self.monitor)
+                if event["event"] != zmq.EVENT_HANDSHAKE_SUCCEEDED:
+                    raise WorkerError(
+                        f"refused by {self.endpoint}: the server did not accept our keys"
+                    )
+            if self.socket in events:
+                self.handle(self.socket.recv_multipart())
+
+    def handle(self, frames: list[bytes]) -> None:
+        try:
+            type_, fields, payload = wire.decode(frames)
+        except wire.WireError as exc:
+            print(f"kelly worker: dropped a bad message: {exc}", file=sys.stderr)
+            return
+        if type_ == "model":
+            self._load(fields["model"], payload)
+        elif type_ == "infer":
+            self._infer(fields, payload)
+
+    def _load(self, model_id: str, data: bytes) -> None:
+        try:
+            model = EmotionModel(data, self.provider, self.threads, source=f"model {model_id}")
+        except ModelError as exc:
+            self._send("load_failed", model=model_id, error=str(exc))
+            return
+        self.models[model_id] = model
+        while len(self.models) > MAX_MODELS:
+            self.models.pop(next(iter(self.models)))
+        self._send("loaded", model=model_id)
+
+    def _infer(self, fields: dict, payload: bytes) -> None:
+        model = self.models.get(fields["model"])
+        if model is None:
+            self._send("failed", id=fields["id"], error=f"model {fields['model']} not loaded")
+            return
+        n = fields["frames"]
+        rows, h, c = wire.unpack(payload, n, wire.N_FEATURES)
+        emotion, h, c = model.run(rows[:, None, :], h, c)
+        self.served += 1
+        self._send("result", wire.pack(emotion[:, 0, :], h, c), id=fields["id"], frames=n)
+
+    def close(self) -> None:
+        self.socket.disable_monitor()
+        self.monitor.close(0)
+        self.socket.close(0)
+        self.ctx.term()
+
+
+def run(
+    endpoint: str,
+    keys: Path | None,
+    provider: str,
+    threads: int,
+    cpu: int | None,
+    parent: int | None,
+) -> int:
+    if parent is not None:
+        _die_with_parent()
+    if cpu is not None:
+        pin(cpu)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        worker = Worker(endpoint, keys, provider, threads)
+    except (WorkerError, curve.KeyError_, ModelError) as exc:
+        print(f"kelly worker: {exc}", file=sys.stderr)
+        return 2
+    try:
+        worker.serve(parent)
+    except WorkerError as exc:
+        print(f"kelly worker: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    finally:
+        worker.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m kelly_actors.inference.worker")
+    p.add_argument("--connect", required=True)
+    p.add_argument("--keys", type=Path)
+    p.add_argument("--provider", default="cpu", choices=("cpu", "cuda"))
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--cpu", type=int)
+    p.add_argument("--parent", type=int)
+    a = p.parse_args(argv)
+    return run(a.connect, a.keys, a.provider, a.threads, a.cpu, a.parent)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""The training pipeline at CI size: data → train → checkpoint/resume → ONNX → card."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from inference_support import REPO
+
+from kelly_actors.inference.model import load_model
+from training.emotion.dataset import DataConfig, assign_splits, plan_clips
+
+
+def test_the_data_plan_is_reproducible_from_its_seed_and_splits_by_piece_and_instrument() -> None:
+    config = DataConfig.quick(seed=4)
+    a, b = plan_clips(config), plan_clips(config)
+    assert [c.performance.target for c in a] == [c.performance.target for c in b]
+    train = {(c.performance.piece, c.instrument.name) for c in a if c.split == "train"}
+    test = {(c.performance.piece, c.instrument.name) for c in a if c.split == "test"}
+    assert test and train
+    assert not {p for p, _ in train} & {p for p, _ in test}
+    assert not {i for _, i in train} & {i for _, i in test}
+    splits = assign_splits([f"p{i}" for i in range(20)], seed=1)
+    assert sorted(splits.values()).count("test") == 4 and list(splits.values()).count("val") == 2
+
+
+@pytest.mark.slow
+def test_kelly_train_emotion_quick_builds_trains_resumes_and_writes_a_loadable_model(
+    tmp_path,
+) -> None:
+    out, ck, data = tmp_path / "out", tmp_path / "ck", tmp_path / "data.npz"
+    base = [
+        sys.executable,
+        "-m",
+        "kelly_actors.cli",
+        "train",
+        "emotion",
+        "--quick",
+        "--out",
+        str(out),
+        "--checkpoints",
+        str(ck),
+        "--data",
+        str(data),
+    ]
+    first = subprocess.run(base, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert "ETA" in first.stderr and (ck / "last.pt").exists()
+    card = json.loads((out / "emotion.json").read_text())
+    assert load_model(out / "emotion.onnx").version == card["model_version"]
+    assert card["training"]["epochs"] == 2 and len(card["training"]["history"]) == 2
+    again = subprocess.run(
+        [*base, "--resume", "--epochs", "3"], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "resumed from" in again.stdout and "after epoch 2" in again.stdout
+    history = json.loads((out / "emotion.json").read_text())["training"]["history"]
+    assert [h["epoch"] for h in history] == [1, 2, 3]

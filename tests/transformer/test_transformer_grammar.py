@@ -1,0 +1,85 @@
+"""Grammar-constrained sampling: whatever the logits, every sequence decodes, and the
+track restriction and top-k / temperature settings hold."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kelly_actors.composer.transformer import vocab as V
+from kelly_actors.composer.transformer.grammar import Grammar
+from kelly_actors.composer.transformer.sampler import SamplingConfig, sample_token, sample_value
+from kelly_actors.composer.transformer.tokens import decode
+
+
+def random_logits(rng: np.random.Generator, scale: float) -> list[np.ndarray]:
+    return [rng.normal(0, scale, size) for size in V.FIELD_SIZES]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_sampling_from_random_logits_under_the_masks_always_decodes(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    grammar = Grammar(pitch_ranges={"melody": (60, 62)})
+    config = SamplingConfig(temperature=2.0, top_k=200)
+    rows = []
+    while not grammar.ended and len(rows) < 400:
+        row = sample_token(random_logits(rng, 5.0), grammar, config, rng)
+        grammar.feed(row)
+        rows.append(row)
+    tokens = np.stack(rows)
+    bars = decode(tokens)
+    assert tokens[0, V.TYPE] == V.BOS
+    assert all(n.pitch in (60, 61, 62) for b in bars for n in b.notes if n.track == "melody")
+
+
+def test_a_crowded_slot_moves_the_next_note_on_rather_than_dead_ending() -> None:
+    grammar = Grammar(tracks=frozenset({"melody"}))
+    grammar.feed([V.BOS, 0, 0, 0, 0, 0, 0])
+    grammar.feed([V.BAR, 0, 0, 0, 0, 0, 10])
+    # The melody's last note is pitch 127 at the last 16th: no melody note can follow.
+    grammar.feed([V.NOTE, V.TRACK_INDEX["melody"] + 1, 16, 128, 5, 1, 0])
+    assert not grammar.type_mask()[V.NOTE]
+    assert grammar.type_mask()[V.BAR] and grammar.type_mask()[V.EOS]
+
+
+def test_only_the_requested_tracks_are_sampled() -> None:
+    rng = np.random.default_rng(3)
+    grammar = Grammar(tracks=frozenset({"counter", "melody"}))
+    for row in ([V.BOS, 0, 0, 0, 0, 0, 0], [V.BAR, 0, 0, 0, 0, 0, 10]):
+        grammar.feed(row)
+    logits = random_logits(rng, 1.0)
+    logits[V.TYPE][V.NOTE] = 50.0  # the model wants notes
+    tracks = []
+    for _ in range(30):
+        row = sample_token(logits, grammar, SamplingConfig(top_k=64), rng)
+        if row[V.TYPE] != V.NOTE:  # the bar is full for these tracks
+            break
+        tracks.append(V.TRACK_ORDER[row[V.TRACK] - 1])
+        grammar.feed(row)
+    assert len(tracks) >= 5 and set(tracks) <= {"counter", "melody"}
+
+
+def test_top_k_of_one_takes_the_best_allowed_value() -> None:
+    rng = np.random.default_rng(0)
+    logits = np.array([9.0, 1.0, 5.0, 3.0])
+    mask = np.array([False, True, True, True])
+    picks = {sample_value(logits, mask, SamplingConfig(top_k=1), rng) for _ in range(20)}
+    assert picks == {2}
+
+
+def test_low_temperature_concentrates_and_high_temperature_spreads() -> None:
+    logits = np.array([2.0, 1.0, 0.0])
+    mask = np.ones(3, bool)
+
+    def share_of_best(temperature: float) -> float:
+        rng = np.random.default_rng(1)
+        config = SamplingConfig(temperature=temperature, top_k=3)
+        return np.mean([sample_value(logits, mask, config, rng) == 0 for _ in range(2000)])
+
+    assert share_of_best(0.2) > 0.95 > share_of_best(1.0) > share_of_best(5.0)
+
+
+@pytest.mark.parametrize(("temperature", "top_k"), [(0.0, 8), (-1.0, 8), (1.0, 0)])
+def test_bad_sampling_settings_are_refused(temperature: float, top_k: int) -> None:
+    with pytest.raises(ValueError, match="must be"):
+        SamplingConfig(temperature=temperature, top_k=top_k)

@@ -1,0 +1,88 @@
+"""`kelly train transformer --quick`: the whole pipeline for real (data, training with a
+progress bar, checkpoints, exact resume, ONNX export with a KV cache, the card), and
+torch ↔ onnxruntime parity on a sequence the exported model generated."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch", reason="training needs the train extra")
+pytest.importorskip("music21", reason="the corpus comes with the train extra")
+
+from kelly_actors.composer.transformer.generate import Generator  # noqa: E402
+from kelly_actors.composer.transformer.session import StepSession  # noqa: E402
+from kelly_actors.composer.transformer.tokens import decode  # noqa: E402
+from training.transformer.card import parity  # noqa: E402
+from training.transformer.model import CompoundTransformer, ModelConfig  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+
+def kelly_train(work: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "kelly_actors.cli", "train", "transformer", "--quick"]
+    command += ["--work", str(work), "--model", str(work / "t.onnx"), *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=240)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    work = tmp_path_factory.mktemp("transformer-quick")
+    done = kelly_train(work)
+    assert done.returncode == 0, done.stderr
+    assert "ETA" in done.stderr and "data" in done.stderr
+    return work
+
+
+def test_the_quick_run_writes_checkpoint_model_and_a_card_with_measured_numbers(
+    trained: Path,
+) -> None:
+    for name in ("data.npz", "checkpoint.pt", "model.pt", "t.onnx", "t.json", "t.md"):
+        assert (trained / name).is_file(), name
+    card = json.loads((trained / "t.json").read_text())
+    assert card["parameters"] > 0
+    assert card["held_out"]["all_tokens"] > 0 and card["held_out"]["all_loss_nats"] > 0
+    assert card["parity_max_abs_logit_diff"] < 1e-4
+    assert set(card["controllability"]["corners"]) == {
+        "v-0.8_a0.1", "v-0.8_a0.9", "v+0.8_a0.1", "v+0.8_a0.9",
+    }  # fmt: skip
+    assert card["data"]["by_split"]["train"] > 0
+    assert "Controllability" in (trained / "t.md").read_text()
+
+
+def test_torch_and_onnxruntime_agree_on_a_generated_sequence(trained: Path) -> None:
+    state = torch.load(trained / "model.pt", weights_only=False)
+    model = CompoundTransformer(ModelConfig(**state["model_config"]))
+    model.load_state_dict(state["model"])
+    session = StepSession(trained / "t.onnx")
+    sequence = Generator(session).piece(-0.5, 0.3, 3, np.random.default_rng(7))
+    assert len(decode(sequence)) == 3
+    assert parity(model, session, sequence) < 1e-4
+
+
+def test_resuming_from_the_checkpoint_continues_exactly_like_an_unbroken_run(
+    trained: Path, tmp_path: Path
+) -> None:
+    resumed, fresh = tmp_path / "resumed", tmp_path / "fresh"
+    shutil.copytree(trained, resumed)
+    fresh.mkdir()
+    for name in ("data.npz", "data.json"):
+        shutil.copy(trained / name, fresh / name)
+    assert kelly_train(resumed, "--resume", "--steps", "16").returncode == 0
+    assert kelly_train(fresh, "--steps", "16").returncode == 0
+    logs = [torch.load(d / "checkpoint.pt", weights_only=False)["log"] for d in (resumed, fresh)]
+    assert len(logs[0]["train"]) == 16
+    assert logs[0]["train"] == logs[1]["train"]
+
+
+def test_bad_training_arguments_exit_with_a_usage_error(tmp_path: Path) -> None:
+    done = kelly_train(tmp_path, "--steps", "0")
+    assert done.returncode == 2
+    assert "--steps must be >= 1" in done.stderr
+    assert not (tmp_path / "data.npz").exists()

@@ -1,0 +1,146 @@
+"""``python -m training.emotion [--quick]`` (= ``kelly train emotion``): data → train → ONNX → card.
+
+Steps, each skipped when its output is already there (``--rebuild-data`` forces the data):
+
+1. build the labelled feature set (``--data``; ``build/emotion/data[-quick].npz``);
+2. train with checkpoints in ``--checkpoints`` (``--resume`` continues ``last.pt``);
+3. export ``<out>/emotion.onnx`` (hand-written ONNX, :mod:`training.emotion.onnx_writer`);
+4. evaluate on the held-out test split against the mean and linear baselines and write the
+   model card ``<out>/emotion.json`` + ``<out>/emotion.md`` and the linear baseline
+   ``<out>/emotion.baseline.npz``.
+
+``--quick`` is the CI smoke size (seconds of audio, 2 epochs) and writes to
+``build/emotion/quick`` unless ``--out`` says otherwise: it never replaces the shipped model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import numpy as np
+
+from kelly_actors.audio.features.layout import LAYOUT_VERSION
+from training.emotion.card import write_card
+from training.emotion.dataset import DataConfig, Dataset, build
+from training.emotion.evaluate import beats_baselines, evaluate, fit_linear
+from training.emotion.model import keep_mask
+from training.emotion.onnx_writer import model_bytes
+from training.emotion.train import TrainConfig, train
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="kelly train emotion",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--quick", action="store_true", help="CI smoke size")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--epochs", type=int, help="default 20 (2 with --quick)")
+    p.add_argument("--crop", type=int, help="frames per crop (default 192; 96 with --quick)")
+    p.add_argument("--no-raw-chroma", action="store_true", help="mask the 12 raw chroma values")
+    p.add_argument("--valence-weight", type=float, default=0.5, help="valence loss scale")
+    p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    p.add_argument("--data", type=Path, help="data set path (.npz)")
+    p.add_argument("--rebuild-data", action="store_true")
+    p.add_argument("--checkpoints", type=Path, help="checkpoint directory")
+    p.add_argument("--resume", action="store_true", help="continue from <checkpoints>/last.pt")
+    p.add_argument("--out", type=Path, help="where emotion.onnx and its card go (default models/)")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    started = time.monotonic()
+    tag = "quick" if args.quick else "full"
+    data_config = DataConfig.quick(args.seed) if args.quick else DataConfig(seed=args.seed)
+    train_config = TrainConfig(
+        epochs=args.epochs or (2 if args.quick else 20),
+        seed=args.seed,
+        threads=args.threads,
+        raw_chroma=not args.no_raw_chroma,
+        valence_weight=args.valence_weight,
+    )
+    if args.quick:
+        train_config = replace(train_config, batch=8, crop=96)
+    if args.crop:
+        train_config = replace(train_config, crop=args.crop)
+    data_path = args.data or Path(f"build/emotion/data-{tag}-seed{args.seed}.npz")
+    checkpoints = args.checkpoints or Path(f"build/emotion/checkpoints-{tag}")
+    out = args.out or (Path("build/emotion/quick") if args.quick else Path("models"))
+
+    if args.rebuild_data or not data_path.exists():
+        print(f"building the data set → {data_path}", flush=True)
+        build(data_config, data_path)
+    data = Dataset.load(data_path)
+    print(
+        f"data: {len(data.labels)} clips, {data.features.shape[0]} frames "
+        f"(train {len(data.clips('train'))}, val {len(data.clips('val'))}, "
+        f"test {len(data.clips('test'))} clips)",
+        flush=True,
+    )
+
+    result = train(data, train_config, checkpoints, args.resume)
+    print(f"best epoch {result.best_epoch}: val MAE {result.best_val_mae:.4f}", flush=True)
+
+    weights = b"".join(t.numpy().tobytes() for t in result.net.state_dict().values())
+    version = f"emotion-{hashlib.sha256(weights).hexdigest()[:12]}"
+    onnx = model_bytes(result.net, version, LAYOUT_VERSION)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "emotion.onnx.tmp").write_bytes(onnx)
+    (out / "emotion.onnx.tmp").replace(out / "emotion.onnx")
+
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    session = ort.InferenceSession(onnx, options, providers=["CPUExecutionProvider"])
+    linear = fit_linear(data, keep_mask(train_config.raw_chroma).numpy(), key=True)
+    linear_all = fit_linear(data)
+    np.savez(
+        out / "emotion.baseline.npz",
+        mean=linear.mean,
+        std=linear.std,
+        weights=linear.weights,
+        bias=linear.bias,
+        key=linear.key,
+        label_mean=data.labels[data.clips("train")].mean(0),
+    )
+    test = evaluate(session, data, "test", linear, linear_all)
+    val = evaluate(session, data, "val", linear, linear_all)
+    write_card(
+        out,
+        version=version,
+        onnx=onnx,
+        data=data,
+        data_config=asdict(data_config),
+        train_config=asdict(train_config),
+        result=result,
+        test=test,
+        val=val,
+        wall_s=time.monotonic() - started,
+    )
+    m, lin, mean = test["model"], test["linear_baseline"], test["mean_baseline"]
+    for axis in ("valence", "arousal", "dominance"):
+        print(
+            f"test {axis:9}: MAE model {m[axis]['mae']:.3f} linear {lin[axis]['mae']:.3f} "
+            f"mean {mean[axis]['mae']:.3f}; R² model {m[axis]['r2']:.3f} "
+            f"linear {lin[axis]['r2']:.3f}"
+        )
+    print(
+        f"test quadrant accuracy: model {m['quadrant_accuracy']:.3f} linear "
+        f"{lin['quadrant_accuracy']:.3f} mean {mean['quadrant_accuracy']:.3f}"
+    )
+    print(f"wrote {out / 'emotion.onnx'} ({version}) and its card", flush=True)
+    if not beats_baselines(test):
+        print("warning: the model does not beat both baselines on every axis", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

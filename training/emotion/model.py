@@ -1,0 +1,180 @@
+"""The emotion network (the original's shape) and its loss.
+
+``EmotionNet``: raw 128-value feature frames → standardise (train-set mean/std baked in as
+buffers, clipped to ±8; the timbre features of :data:`TIMBRE_PREFIXES` multiplied by 0),
+joined by 6 key-invariant mode features computed from the frame's 12 chroma values
+(:func:`key_features`, standardised the same way) → Dense 134→256 → tanh → LSTM 256→128
+→ Dense 128→64. The mode features are part of the graph, so the input stays the 128-value
+frame the inference actor sends.
+
+Shapes (sequence-major, like ONNX's LSTM): ``features`` float32 (T, B, 128), ``h``/``c``
+float32 (1, B, 128). Outputs: ``emotion`` float32 (T, B, 4) and ``embedding`` (T, B, 64),
+plus the new ``h``/``c``. The 64 Dense outputs are laid out as
+
+* 0: valence (tanh → −1…1), 1: arousal, 2: dominance (sigmoid → 0…1),
+  3: confidence (sigmoid → 0…1, trained to predict how close the estimate is:
+  target ``exp(−err/0.25)`` with ``err`` the mean absolute error over (valence/2, arousal,
+  dominance)) — these four, activated, are ``emotion``;
+* 4–8: auxiliary targets, linear: tempo/240, minor mode 0/1, velocity/127, register/7,
+  legato (the performance parameters; multi-task training);
+* 9–63: free, untrained by any loss of their own (an embedding for later models).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from kelly_actors.audio.features.layout import CHROMA, FEATURE_NAMES
+
+#: Features the network does not look at: spectral shape and timbre (ZCR, centroid,
+#: bandwidth, rolloff, flatness, contrast, MFCCs and their deltas, the log-mel bands). A
+#: first run on all 128 learned the five training instruments' timbres and did worse than
+#: the baselines on the held-out instruments (see the model card); loudness, onsets, tempo,
+#: pitch and chroma carry what the labels are made of and travel across instruments.
+TIMBRE_PREFIXES = (
+    "zcr",
+    "centroid",
+    "bandwidth",
+    "rolloff",
+    "flatness",
+    "contrast",
+    "mfcc",
+    "logmel",
+)
+KEEP = torch.tensor([not n.startswith(TIMBRE_PREFIXES) for n in FEATURE_NAMES])
+#: :data:`KEEP` without the 12 raw chroma values: their pitch classes depend on the key
+#: (and so can identify a training piece); :func:`key_features` carries the mode instead.
+KEEP_NO_CHROMA = KEEP & torch.tensor([not n.startswith("chroma") for n in FEATURE_NAMES])
+
+
+def keep_mask(raw_chroma: bool) -> torch.Tensor:
+    """bool (128,): the raw features the network sees."""
+    return KEEP if raw_chroma else KEEP_NO_CHROMA
+
+
+N_FEATURES = 128
+N_KEY = 6
+HIDDEN_IN = 256
+HIDDEN = 128
+N_OUT = 64
+N_AUX = 5
+INPUT_CLIP = 8.0
+CONFIDENCE_SCALE = 0.25
+#: Added to the chroma norm so a silent frame (all-zero chroma) gives 0, not 0/0.
+KEY_EPS = 1e-3
+
+#: Key profiles, C as the tonic: Krumhansl–Kessler major and minor probe-tone ratings, and
+#: the major and minor triads. Valence sets the mode (kelly_actors.composer.mapper), and raw
+#: chroma depends on the key; the best match of a frame's chroma with a profile over all 12
+#: transpositions does not.
+KEY_PROFILES = (
+    (6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88),
+    (6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17),
+    (1, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0),
+    (1, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0),
+)
+
+
+def key_templates() -> torch.Tensor:
+    """float32 (12, 48): column ``12·p + r`` is profile ``p`` (zero-mean, unit norm)
+    transposed up ``r`` semitones."""
+    cols = []
+    for profile in KEY_PROFILES:
+        t = torch.tensor(profile, dtype=torch.float64)
+        t = t - t.mean()
+        t = t / t.norm()
+        cols += [torch.roll(t, r) for r in range(12)]
+    return torch.stack(cols, dim=1).float()
+
+
+def centring() -> torch.Tensor:
+    """float32 (12, 12): ``chroma @ centring()`` subtracts the chroma's mean."""
+    return torch.eye(12) - torch.full((12, 12), 1.0 / 12)
+
+
+#: (4, 6): the 4 best matches → themselves, major − minor profile, major − minor triad.
+KEY_MIX = torch.tensor(
+    [
+        [1.0, 0.0, 0.0, 0.0, 1.0, 0.0],
+        [0.0, 1.0, 0.0, 0.0, -1.0, 0.0],
+        [0.0, 0.0, 1.0, 0.0, 0.0, 1.0],
+        [0.0, 0.0, 0.0, 1.0, 0.0, -1.0],
+    ]
+)
+
+
+def key_features(features: torch.Tensor) -> torch.Tensor:
+    """(…, 128) raw frames → (…, 6): for each profile the best correlation over the 12
+    transpositions with the frame's centred chroma, then the two major − minor differences.
+    Invariant to transposition; 0 for silence."""
+    chroma = features[..., CHROMA]
+    norm = (chroma @ centring()).norm(dim=-1, keepdim=True) + KEY_EPS
+    corr = (chroma @ key_templates()).unflatten(-1, (len(KEY_PROFILES), 12))
+    return (corr.amax(-1) / norm) @ KEY_MIX
+
+
+class EmotionNet(nn.Module):
+    """See the module docstring. ``mean``/``std``: float32 (128,) from the training frames;
+    ``key_mean``/``key_std``: float32 (6,), the same for :func:`key_features`; ``keep``:
+    bool (128,), the raw features not masked (:func:`keep_mask`)."""
+
+    def __init__(
+        self,
+        mean: torch.Tensor | None = None,
+        std: torch.Tensor | None = None,
+        key_mean: torch.Tensor | None = None,
+        key_std: torch.Tensor | None = None,
+        keep: torch.Tensor = KEEP,
+    ) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(N_FEATURES) if mean is None else mean.float())
+        inv = torch.ones(N_FEATURES) if std is None else 1.0 / std.float().clamp_min(1e-6)
+        # A masked feature is multiplied by 0: it reaches the network as a constant 0.
+        self.register_buffer("inv_std", inv * keep)
+        self.register_buffer(
+            "key_mean", torch.zeros(N_KEY) if key_mean is None else key_mean.float()
+        )
+        key_inv = torch.ones(N_KEY) if key_std is None else 1.0 / key_std.float().clamp_min(1e-6)
+        self.register_buffer("key_inv_std", key_inv)
+        self.dense_in = nn.Linear(N_FEATURES + N_KEY, HIDDEN_IN)
+        self.lstm = nn.LSTM(HIDDEN_IN, HIDDEN)
+        self.dense_out = nn.Linear(HIDDEN, N_OUT)
+
+    def forward(
+        self, features: torch.Tensor, h: torch.Tensor, c: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        z = ((features - self.mean) * self.inv_std).clamp(-INPUT_CLIP, INPUT_CLIP)
+        k = (key_features(features) - self.key_mean) * self.key_inv_std
+        z = torch.cat([z, k.clamp(-INPUT_CLIP, INPUT_CLIP)], dim=-1)
+        z = torch.tanh(self.dense_in(z))
+        y, (h, c) = self.lstm(z, (h, c))
+        raw = self.dense_out(y)
+        emotion = torch.cat([torch.tanh(raw[..., :1]), torch.sigmoid(raw[..., 1:4])], dim=-1)
+        return emotion, raw, h, c
+
+    @staticmethod
+    def zero_state(batch: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return torch.zeros(1, batch, HIDDEN), torch.zeros(1, batch, HIDDEN)
+
+
+def loss_terms(
+    emotion: torch.Tensor,
+    raw: torch.Tensor,
+    labels: torch.Tensor,
+    aux: torch.Tensor,
+    valence_weight: float = 0.5,
+) -> dict[str, torch.Tensor]:
+    """Per-term losses over (T, B) frames. ``labels`` (T, B, 3) or broadcastable, ``aux``
+    (…, 5). Valence errors are multiplied by ``valence_weight`` (0.5: every axis spans 1)."""
+    scale = torch.tensor([valence_weight, 1.0, 1.0])
+    err = (emotion[..., :3] - labels) * scale
+    pad = err.square().mean()
+    aux_loss = (raw[..., 4 : 4 + N_AUX] - aux).square().mean()
+    target = torch.exp(-err.abs().mean(-1).detach() / CONFIDENCE_SCALE)
+    conf = nn.functional.binary_cross_entropy(emotion[..., 3].clamp(1e-6, 1 - 1e-6), target)
+    return {"pad": pad, "aux": aux_loss, "confidence": conf}
+
+
+def total_loss(terms: dict[str, torch.Tensor]) -> torch.Tensor:
+    return terms["pad"] + 0.5 * terms["aux"] + 0.1 * terms["confidence"]

@@ -1,0 +1,165 @@
+"""Training loop: seeded, with progress/ETA, a checkpoint every epoch and resume.
+
+Batches are random crops of ``crop`` frames from training clips, each run from a zero LSTM
+state (the live stream starts from zero too). Model selection: the epoch with the lowest
+validation MAE (mean over the three axes, frames after the warm-up) is kept as ``best``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from training.emotion.dataset import Dataset
+from training.emotion.model import EmotionNet, keep_mask, key_features, loss_terms, total_loss
+from training.emotion.progress import Progress
+
+#: Frames at the start of every clip left out of metrics (1 s at 48 kHz / 512): every
+#: model, baselines included, is scored on the same frames.
+WARMUP_FRAMES = 94
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """epochs; batch (crops per step); crop (frames per crop); lr (Adam); seed; threads
+    (torch intra-op threads, 1 by default: the machine is shared); steps_per_epoch (0 =
+    about one pass over the training frames); raw_chroma (the network sees the 12 raw
+    chroma values besides the key features, :func:`~training.emotion.model.keep_mask`);
+    valence_weight (valence's error scale in the loss; 0.5 makes its range 1 like the
+    others')."""
+
+    epochs: int = 20
+    batch: int = 32
+    crop: int = 192
+    lr: float = 2e-3
+    seed: int = 0
+    threads: int = 1
+    steps_per_epoch: int = 0
+    raw_chroma: bool = True
+    valence_weight: float = 0.5
+
+
+@dataclass
+class TrainResult:
+    net: EmotionNet
+    best_epoch: int
+    best_val_mae: float
+    epochs_run: int
+    wall_s: float
+    history: list[dict[str, float]]
+
+
+def _stats(data: Dataset, train: list[int]) -> tuple[torch.Tensor, ...]:
+    """mean and std of the training frames' 128 features and of their key features."""
+    frames = np.concatenate([data.clip(i) for i in train])
+    with torch.no_grad():
+        key = key_features(torch.from_numpy(frames)).double().numpy()
+    frames = frames.astype(np.float64)
+    return tuple(
+        torch.from_numpy(a.astype(np.float32))
+        for a in (frames.mean(0), frames.std(0), key.mean(0), key.std(0))
+    )
+
+
+def stacked(data: Dataset, clips: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Whole clips as one batch: features (T, N, 128) cut to the shortest clip, labels (N, 3)."""
+    n = min(data.clip(i).shape[0] for i in clips)
+    x = np.stack([data.clip(i)[:n] for i in clips], axis=1)
+    return torch.from_numpy(x), torch.from_numpy(data.labels[clips])
+
+
+def val_mae(net: EmotionNet, data: Dataset, clips: list[int]) -> float:
+    x, y = stacked(data, clips)
+    with torch.no_grad():
+        emotion, _, _, _ = net(x, *net.zero_state(x.shape[1]))
+    err = (emotion[WARMUP_FRAMES:, :, :3] - y).abs() * torch.tensor([0.5, 1.0, 1.0])
+    return float(err.mean())
+
+
+def train(data: Dataset, config: TrainConfig, checkpoints: Path, resume: bool) -> TrainResult:
+    torch.set_num_threads(config.threads)
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    train_clips, val_clips = data.clips("train"), data.clips("val")
+    stats = _stats(data, train_clips)
+    keep = keep_mask(config.raw_chroma)
+    net = EmotionNet(*stats, keep=keep)
+    opt = torch.optim.Adam(net.parameters(), lr=config.lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.epochs)
+    start_epoch, best, best_epoch, history = 0, float("inf"), -1, []
+    checkpoints.mkdir(parents=True, exist_ok=True)
+    last = checkpoints / "last.pt"
+    if resume and last.exists():
+        state = torch.load(last, weights_only=True)
+        # More epochs may be asked for on resume; anything else must match.
+        if {**state["config"], "epochs": 0} != {**asdict(config), "epochs": 0}:
+            raise SystemExit(f"{last} was written with other settings: {state['config']}")
+        net.load_state_dict(state["net"])
+        opt.load_state_dict(state["opt"])
+        sched.load_state_dict(state["sched"])
+        torch.set_rng_state(state["torch_rng"])
+        rng.bit_generator.state = state["numpy_rng"]
+        start_epoch, best, best_epoch = state["epoch"] + 1, state["best"], state["best_epoch"]
+        history = state["history"]
+        print(f"resumed from {last} after epoch {state['epoch'] + 1}", flush=True)
+
+    lengths = np.array([data.clip(i).shape[0] for i in train_clips])
+    crop = int(min(config.crop, lengths.min()))
+    steps = config.steps_per_epoch or max(1, int(lengths.sum() / (config.batch * crop)))
+    labels = torch.from_numpy(data.labels)
+    aux = torch.from_numpy(data.aux)
+    t0 = time.monotonic()
+    bar = Progress((config.epochs - start_epoch) * steps, "train")
+    for epoch in range(start_epoch, config.epochs):
+        net.train()
+        losses = []
+        for _ in range(steps):
+            pick = rng.integers(0, len(train_clips), config.batch)
+            xs, idx = [], []
+            for k in pick:
+                clip = train_clips[k]
+                at = int(rng.integers(0, lengths[k] - crop + 1))
+                xs.append(data.clip(clip)[at : at + crop])
+                idx.append(clip)
+            x = torch.from_numpy(np.stack(xs, axis=1))
+            emotion, raw, _, _ = net(x, *net.zero_state(config.batch))
+            terms = loss_terms(emotion[8:], raw[8:], labels[idx], aux[idx], config.valence_weight)
+            loss = total_loss(terms)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+            opt.step()
+            losses.append(float(loss.detach()))
+            bar.advance(extra=f"epoch {epoch + 1}/{config.epochs} loss {np.mean(losses):.4f}")
+        sched.step()
+        net.eval()
+        mae = val_mae(net, data, val_clips)
+        history.append({"epoch": epoch + 1, "loss": float(np.mean(losses)), "val_mae": mae})
+        if mae < best:
+            best, best_epoch = mae, epoch + 1
+            torch.save(net.state_dict(), checkpoints / "best.pt")
+        torch.save(
+            {
+                "net": net.state_dict(),
+                "opt": opt.state_dict(),
+                "sched": sched.state_dict(),
+                "torch_rng": torch.get_rng_state(),
+                "numpy_rng": rng.bit_generator.state,
+                "epoch": epoch,
+                "best": best,
+                "best_epoch": best_epoch,
+                "history": history,
+                "config": asdict(config),
+            },
+            checkpoints / "last.tmp.pt",
+        )
+        (checkpoints / "last.tmp.pt").replace(last)
+    bar.close()
+    best_net = EmotionNet(*stats, keep=keep)
+    best_net.load_state_dict(torch.load(checkpoints / "best.pt", weights_only=True))
+    best_net.eval()
+    return TrainResult(best_net, best_epoch, best, config.epochs, time.monotonic() - t0, history)

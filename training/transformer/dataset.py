@@ -1,0 +1,127 @@
+"""Build the training set: corpus pieces (weak labels) + rule-composer pieces (exact labels).
+
+``python -m training.transformer.dataset [--quick] [--out DIR]`` writes
+``DIR/data.npz``:
+
+* ``tokens``  int16 ``[n_tokens, N_FIELDS]`` — every sequence, concatenated;
+* ``starts``  int64 ``[n_seq + 1]`` — sequence i is ``tokens[starts[i]:starts[i+1]]``;
+* ``emotion`` float32 ``[n_seq, 2]`` — (valence −1…1, arousal 0…1);
+* ``split``   int8 ``[n_seq]`` — 0 train, 1 validation, 2 test (by piece, so the
+  transposed and re-timed copies of a piece share its split);
+* ``source``  int8 ``[n_seq]`` — 0 corpus, 1 rule composer;
+* ``piece``   str ``[n_seq]`` — the piece each sequence came from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from kelly_actors.composer.transformer.tokens import decode, encode
+from training.transformer.corpus import corpus_paths, load_piece, scale_tempo, transpose, weak_label
+from training.transformer.progress import Progress
+from training.transformer.rules_data import rule_piece
+
+TRAIN, VALIDATION, TEST = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """What goes in: counts of pieces, rule-piece length, the augmentation grid."""
+
+    corpus_pieces: int = 120
+    rule_pieces: int = 1200
+    rule_bars: int = 8
+    transpositions: tuple[int, ...] = (-3, -2, -1, 0, 1, 2, 3)
+    tempo_factors: tuple[float, ...] = (0.8, 1.0, 1.25)
+    seed: int = 0
+
+    @classmethod
+    def quick(cls) -> DataConfig:
+        return cls(corpus_pieces=6, rule_pieces=40, transpositions=(0, 2), tempo_factors=(1.0,))
+
+
+def split_of(name: str) -> int:
+    """A stable split from the piece name: 5 % validation, 5 % test."""
+    bucket = int(hashlib.sha256(name.encode()).hexdigest(), 16) % 20
+    return VALIDATION if bucket == 0 else TEST if bucket == 1 else TRAIN
+
+
+def build(cfg: DataConfig, out: Path) -> dict:
+    """Build and write ``out/data.npz`` and ``out/data.json`` (a summary); return the summary."""
+    sequences: list[np.ndarray] = []
+    rows: list[tuple[float, float, int, int, str]] = []
+    paths = corpus_paths(cfg.corpus_pieces)
+    progress = Progress(len(paths) + cfg.rule_pieces, "data")
+    skipped: list[str] = []
+    for path in paths:
+        piece = load_piece(path)
+        progress.advance()
+        if piece is None:
+            skipped.append(path.name)
+            continue
+        split = split_of(piece.name)
+        for shift in cfg.transpositions:
+            for factor in cfg.tempo_factors:
+                bars = scale_tempo(transpose(piece.bars, shift), factor)
+                tokens = encode(bars)
+                if decode(tokens) != bars:
+                    raise AssertionError(f"{path.name}: tokens do not round-trip")
+                v, a = weak_label(bars, piece.mode)
+                sequences.append(tokens)
+                rows.append((v, a, split, 0, piece.name))
+    rng = np.random.default_rng(cfg.seed)
+    for i in range(cfg.rule_pieces):
+        piece = rule_piece(i, cfg.rule_bars, rng)
+        sequences.append(encode(piece.bars))
+        rows.append((piece.valence, piece.arousal, split_of(piece.name), 1, piece.name))
+        progress.advance()
+    progress.close()
+    out.mkdir(parents=True, exist_ok=True)
+    lengths = [len(s) for s in sequences]
+    arrays = {
+        "tokens": np.concatenate(sequences).astype(np.int16),
+        "starts": np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+        "emotion": np.asarray([r[:2] for r in rows], np.float32),
+        "split": np.asarray([r[2] for r in rows], np.int8),
+        "source": np.asarray([r[3] for r in rows], np.int8),
+        "piece": np.asarray([r[4] for r in rows]),
+    }
+    np.savez_compressed(out / "data.npz", **arrays)
+    summary = {
+        "config": asdict(cfg),
+        "corpus_files": [p.name for p in paths if p.name not in skipped],
+        "corpus_skipped_not_4_4": skipped,
+        "sequences": len(sequences),
+        "tokens": int(sum(lengths)),
+        "by_split": {
+            name: int(sum(lengths[i] for i, r in enumerate(rows) if r[2] == code))
+            for code, name in ((TRAIN, "train"), (VALIDATION, "validation"), (TEST, "test"))
+        },
+        "by_source_tokens": {
+            "corpus": int(sum(n for n, r in zip(lengths, rows, strict=True) if r[3] == 0)),
+            "rules": int(sum(n for n, r in zip(lengths, rows, strict=True) if r[3] == 1)),
+        },
+    }
+    (out / "data.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m training.transformer.dataset")
+    parser.add_argument("--quick", action="store_true", help="a tiny set for CI")
+    parser.add_argument("--out", default="build/transformer", help="output directory")
+    args = parser.parse_args(argv)
+    summary = build(DataConfig.quick() if args.quick else DataConfig(), Path(args.out))
+    print(f"{summary['sequences']} sequences, {summary['tokens']} tokens → {args.out}/data.npz")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""Pieces from the rule composer, each at one PAD point: exact emotion labels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from kelly_actors.composer.emotion.pad import PAD
+from kelly_actors.composer.mapper import map_emotion
+from kelly_actors.composer.orchestrator import compose
+from kelly_actors.composer.transformer.tokens import Bar, quantize
+
+
+@dataclass(frozen=True)
+class RulePiece:
+    """``bars`` bars composed at (valence, arousal, dominance) with ``seed``."""
+
+    name: str
+    bars: tuple[Bar, ...]
+    valence: float
+    arousal: float
+
+
+def rule_piece(index: int, n_bars: int, rng: np.random.Generator) -> RulePiece:
+    """Compose one piece at a random PAD point (uniform over the whole space)."""
+    v, a, d = float(rng.uniform(-1, 1)), float(rng.uniform(0, 1)), float(rng.uniform(0, 1))
+    params = map_emotion(PAD(v, a, d))
+    seed = int(rng.integers(0, 2**31))
+    piece = compose([params] * n_bars, seed=seed)
+    bars: list[list] = [[] for _ in range(n_bars)]
+    for note in piece.notes:
+        bar = int(note.start_beat // 4)
+        bars[bar].append(note.shifted(-4.0 * bar))
+    return RulePiece(
+        f"rules-{index:05d}", quantize(Bar(params.tempo_bpm, tuple(b)) for b in bars), v, a
+    )
