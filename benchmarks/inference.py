@@ -32,7 +32,7 @@ import zmq
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from kelly_actors.inference import curve  # noqa: E402
+from kelly_actors.bus import curve  # noqa: E402
 from kelly_actors.inference.model import EmotionModel, load_model  # noqa: E402
 from kelly_actors.inference.pool import PoolConfig, WorkerPool  # noqa: E402
 from training.emotion.model import EmotionNet  # noqa: E402

@@ -53,7 +53,10 @@ def _run(args: argparse.Namespace) -> int:
 
 def _client_call(cli: argparse.Namespace, cmd: str, /, **cmd_args: Any) -> tuple[int, dict]:
     try:
-        with ControlClient(RunDir(cli.run_dir), timeout=cli.timeout) as client:
+        client = ControlClient(
+            RunDir(cli.run_dir), timeout=cli.timeout, connect=cli.connect or "", keys=cli.keys
+        )
+        with client:
             return EXIT_OK, client.request(cmd, **cmd_args)
     except NotRunning as exc:
         print(f"kelly: {exc}", file=sys.stderr)
@@ -127,6 +130,14 @@ def _ctl(args: argparse.Namespace) -> int:
 
 def _add_client_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for an answer")
+    parser.add_argument(
+        "--connect",
+        metavar="tcp://HOST:PORT",
+        help="a remote performance's control endpoint (supervisor.remote_control)",
+    )
+    parser.add_argument(
+        "--keys", type=Path, metavar="DIR", help="CurveZMQ keys (kelly keys generate) for --connect"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

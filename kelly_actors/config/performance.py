@@ -36,6 +36,10 @@ class SupervisorSettings:
         status_hz: status snapshots published per second.
         record_dir: directory the actors record into and ``run.json`` goes
             to ("" = no recording).
+        remote_control / remote_status: TCP endpoints (e.g. ``tcp://0.0.0.0:5560``)
+            on which the control ROUTER and the status PUB are also served, to
+            remote consoles; only with ``keys_dir`` (CurveZMQ), never without.
+        keys_dir: the ``kelly keys generate`` directory for the remote endpoints.
     """
 
     strategy: str = "one_for_one"
@@ -46,6 +50,9 @@ class SupervisorSettings:
     stable_after: float = 2.0
     status_hz: float = 4.0
     record_dir: str = ""
+    remote_control: str = ""
+    remote_status: str = ""
+    keys_dir: str = ""
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
@@ -56,6 +63,11 @@ class SupervisorSettings:
             raise ValueError("need 0 ≤ backoff_initial ≤ backoff_max")
         if not 0.5 <= self.status_hz <= 50:
             raise ValueError("status_hz must be within 0.5–50")
+        for endpoint in (self.remote_control, self.remote_status):
+            if endpoint and not endpoint.startswith("tcp://"):
+                raise ValueError(f"remote endpoint {endpoint!r} must be tcp://HOST:PORT")
+        if (self.remote_control or self.remote_status) and not self.keys_dir:
+            raise ValueError("remote endpoints need keys_dir: TCP is never opened without keys")
 
 
 @dataclass(frozen=True)

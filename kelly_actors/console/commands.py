@@ -23,7 +23,7 @@ DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 
 def _endpoints(args: argparse.Namespace, prog: str) -> Endpoints | int:
     try:
-        return resolve(args.run_dir, args.connect)
+        return resolve(args.run_dir, args.connect, args.keys)
     except ConnectError as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -114,8 +114,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     top.add_argument(
         "--connect",
         metavar="ENDPOINT",
-        help="a performance's ipc:///…/control.sock instead of --run-dir's (tcp:// is refused)",
+        help="a performance's ipc:///…/control.sock, or tcp://HOST:PORT with --keys",
     )
+    top.add_argument("--keys", type=Path, metavar="DIR", help="CurveZMQ keys for a tcp:// endpoint")
     top.add_argument("--once", action="store_true", help="print the panels once and exit")
     top.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for answers")
     top.set_defaults(func=_top)

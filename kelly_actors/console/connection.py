@@ -6,9 +6,10 @@ endpoints come from the run directory's ``supervisor.json``. With
 ``--connect ipc:///…/control.sock`` the status endpoint is the
 ``status.sock`` beside it (the supervisor binds both in its run directory).
 
-TCP is refused: the supervisor binds only ``ipc://`` endpoints, and a TCP
-console would need CurveZMQ keys on both ends, which the supervisor does
-not serve.
+Remotely, ``--connect tcp://HOST:PORT --keys DIR`` reaches a supervisor that
+serves ``remote_control`` / ``remote_status`` with CurveZMQ: the console asks
+the control endpoint (``ping``) where the status PUB is, and both sockets
+authenticate with the keys. A tcp:// endpoint without keys is refused.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 
 import zmq
 
-from kelly_actors.bus import messages
+from kelly_actors.bus import curve, messages
 from kelly_actors.supervisor.client import NoAnswer, NotRunning, Refused
 from kelly_actors.supervisor.rundir import RunDir
 
@@ -59,9 +60,10 @@ class Endpoints:
     status: str
     config: str
     where: str
+    keys: Path | None = None
 
 
-def resolve(run_dir: Path, connect: str | None) -> Endpoints:
+def resolve(run_dir: Path, connect: str | None, keys: Path | None = None) -> Endpoints:
     """The endpoints of the run in ``run_dir``, or of ``connect`` when given.
 
     Raises:
@@ -79,11 +81,7 @@ def resolve(run_dir: Path, connect: str | None) -> Endpoints:
             f"--connect wants an endpoint like ipc:///path/control.sock, got {connect!r}"
         )
     if scheme == "tcp":
-        raise ConnectError(
-            "tcp:// endpoints are refused: a remote console needs CurveZMQ keys and the "
-            "supervisor binds only ipc:// sockets; run `kelly top` on the performance's "
-            "host (e.g. over ssh) or pass its ipc:///…/control.sock"
-        )
+        return _remote(connect, rest, keys)
     if scheme != "ipc":
         raise ConnectError(f"unsupported endpoint scheme {scheme!r}; use ipc:///…/control.sock")
     control = Path(rest)
@@ -95,11 +93,37 @@ def resolve(run_dir: Path, connect: str | None) -> Endpoints:
     return Endpoints(connect, f"ipc://{status}", "", connect)
 
 
+def _remote(connect: str, host_port: str, keys: Path | None) -> Endpoints:
+    if keys is None:
+        raise ConnectError("a tcp:// endpoint needs --keys DIR: TCP is never used without keys")
+    probe = Endpoints(connect, "", "", connect, keys)
+    connection = Connection(probe)
+    try:
+        status = connection.request("ping").get("remote_status", "")
+    finally:
+        connection.close()
+    if not status:
+        raise ConnectError(f"{connect} serves no remote status endpoint (remote_status)")
+    # The supervisor may bind 0.0.0.0 or *: reach its PUB on the host we reached it on.
+    host = host_port.rpartition(":")[0]
+    port = status.rpartition(":")[2]
+    return Endpoints(connect, f"tcp://{host}:{port}", "", connect, keys)
+
+
 def _socket(ctx: zmq.Context, kind: int) -> zmq.Socket:
     sock = ctx.socket(kind)
     sock.setsockopt(zmq.LINGER, 0)
     sock.setsockopt(zmq.MAXMSGSIZE, messages.SOCKET_MAX_MESSAGE_BYTES)
     return sock
+
+
+def _secure(sock: zmq.Socket, endpoints: Endpoints) -> None:
+    if endpoints.keys is not None:
+        try:
+            curve.make_client(sock, endpoints.keys)
+        except curve.KeyError_ as exc:
+            sock.close(linger=0)
+            raise ConnectError(str(exc)) from None
 
 
 class Connection:
@@ -113,6 +137,7 @@ class Connection:
         self.timeout = timeout
         self._ctx = zmq.Context()
         self._sock = _socket(self._ctx, zmq.DEALER)
+        _secure(self._sock, endpoints)
         self._sock.connect(endpoints.control)
 
     def request(self, cmd: str, **args: Any) -> dict[str, Any]:
@@ -156,6 +181,7 @@ class StatusFeed:
         self._sock = _socket(self._ctx, zmq.SUB)
         self._sock.setsockopt(zmq.SUBSCRIBE, b"status")
         self._sock.setsockopt(zmq.SUBSCRIBE, b"event")
+        _secure(self._sock, endpoints)
         self._sock.connect(endpoints.status)
         self.snapshot: dict[str, Any] | None = None
         self.events: deque[dict[str, Any]] = deque(maxlen=EVENT_HISTORY)

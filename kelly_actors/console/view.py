@@ -180,7 +180,7 @@ def audio_lines(snapshot: dict[str, Any], writers: dict[str, str]) -> list[str]:
         + (f" — blame {feeder} ({out_ring} ran dry)" if underruns else "")
         + f"  late blocks {t.get('late_blocks', 0)}",
         f"callback load p99 {p99:.2f} ms / {period:.2f} ms = {100 * p99 / period:.0f} %"
-        f"  (p50 {t.get('callback_p50_ms', 0):.2f}, max {t.get('callback_max_ms', 0):.2f})",
+        f"  (p50 {t.get('callback_p50_ms') or 0:.2f}, max {t.get('callback_max_ms') or 0:.2f})",
     ]
     budget = latency_budget(snapshot)
     lines.append(
@@ -222,7 +222,7 @@ def emotion_lines(snapshot: dict[str, Any]) -> list[str]:
     e = t["emotion"]
     locks = t.get("locks") or {}
     return [
-        f"now     {_pad(e)}  conf {e.get('confidence', 0):.2f}  ({e.get('source', '?')})",
+        f"now     {_pad(e)}  conf {e.get('confidence') or 0:.2f}  ({e.get('source', '?')})",
         f"nearest {t.get('nearest') or '-'}",
         f"target  {_pad(t.get('target'))}"
         + (f"  ({t['journey_bars_left']} bars to go)" if t.get("journey_bars_left") else ""),
@@ -237,7 +237,7 @@ def music_lines(snapshot: dict[str, Any]) -> list[str]:
     lines = []
     if t:
         lines.append(
-            f"key {t.get('key', '?')}  tempo {t.get('tempo', 0):.0f} bpm  bar {t.get('bar', '?')}"
+            f"key {t.get('key', '?')}  tempo {t.get('tempo') or 0:.0f} bpm  bar {t.get('bar', '?')}"
             f"  (composed to {t.get('composed_bar', '?')})"
         )
         lines.append(f"MIDI {t.get('midi_port') or 'off'}  recording {t.get('recording') or 'off'}")

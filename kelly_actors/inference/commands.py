@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from kelly_actors.inference import curve
+from kelly_actors.bus import curve
 
 
 def _worker(args: argparse.Namespace) -> int:

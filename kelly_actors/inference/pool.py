@@ -2,7 +2,7 @@
 
 * Local workers are processes this pool starts (``python -m kelly_actors.inference.worker``),
   each optionally pinned to its own core, watched through ``Popen.poll`` and restarted when
-  they die. Remote workers connect over TCP with CurveZMQ (:mod:`~kelly_actors.inference.curve`).
+  they die. Remote workers connect over TCP with CurveZMQ (:mod:`~kelly_actors.bus.curve`).
 * A worker serves one request at a time; requests go first come first served to an idle
   worker that has the request's model loaded.
 * A request whose worker dies (process exit) or stays silent for ``retry_s`` is sent again
@@ -28,7 +28,8 @@ import numpy as np
 import zmq
 import zmq.utils.monitor
 
-from kelly_actors.inference import curve, wire
+from kelly_actors.bus import curve
+from kelly_actors.inference import wire
 
 RESPAWN_DELAY_S = 0.2
 #: A remote worker silent this long while holding a request is forgotten (it re-registers

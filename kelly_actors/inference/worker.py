@@ -22,7 +22,8 @@ import numpy as np
 import zmq
 import zmq.utils.monitor
 
-from kelly_actors.inference import curve, wire
+from kelly_actors.bus import curve
+from kelly_actors.inference import wire
 from kelly_actors.inference.model import EmotionModel, ModelError
 
 #: Keep at most this many models (the current one and the one being swapped out).

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 import zmq
 
-from kelly_actors.bus import messages
+from kelly_actors.bus import curve, messages
 from kelly_actors.supervisor.rundir import RunDir, RunInfo
 
 
@@ -30,17 +31,42 @@ class NoAnswer(RuntimeError):
 class ControlClient:
     """A DEALER connected to a running supervisor's control ROUTER."""
 
-    def __init__(self, run_dir: RunDir, timeout: float = 5.0) -> None:
-        info = run_dir.running()
-        if info is None:
-            raise NotRunning(f"no performance is running in {run_dir.path}")
-        self.info: RunInfo = info
+    def __init__(
+        self, run_dir: RunDir, timeout: float = 5.0, connect: str = "", keys: Path | None = None
+    ) -> None:
+        """Connect to the performance in ``run_dir``, or to the remote control
+        endpoint ``connect`` (``tcp://HOST:PORT``, CurveZMQ keys from ``keys``)."""
         self.timeout = timeout
+        self.info: RunInfo | None = None  # the local run's record (None when remote)
         self._ctx = zmq.Context()
         self._sock = self._ctx.socket(zmq.DEALER)
         self._sock.setsockopt(zmq.LINGER, 0)
         self._sock.setsockopt(zmq.MAXMSGSIZE, messages.SOCKET_MAX_MESSAGE_BYTES)
+        try:
+            self.where = self._target(run_dir, connect, keys)
+        except BaseException:
+            self.close()
+            raise
+
+    def _target(self, run_dir: RunDir, connect: str, keys: Path | None) -> str:
+        if connect:
+            if not connect.startswith("tcp://"):
+                raise NotRunning(f"--connect wants tcp://HOST:PORT, got {connect!r}")
+            if keys is None:
+                raise NotRunning(
+                    "a tcp:// endpoint needs --keys DIR: TCP is never used without keys"
+                )
+            try:
+                curve.make_client(self._sock, keys)
+            except curve.KeyError_ as exc:
+                raise NotRunning(str(exc)) from None
+            self._sock.connect(connect)
+            return connect
+        info = self.info = run_dir.running()
+        if info is None:
+            raise NotRunning(f"no performance is running in {run_dir.path}")
         self._sock.connect(info.control)
+        return f"pid {info.pid}"
 
     def request(self, cmd: str, **args: Any) -> dict[str, Any]:
         """Send ``cmd`` and return its result; raise Refused or NoAnswer."""
@@ -56,9 +82,7 @@ class ControlClient:
                 return reply.get("result") or {}
             error = reply.get("error") or {}
             raise Refused(error.get("code", "error"), error.get("message", "refused"))
-        raise NoAnswer(
-            f"the performance (pid {self.info.pid}) did not answer within {self.timeout:g} s"
-        )
+        raise NoAnswer(f"the performance ({self.where}) did not answer within {self.timeout:g} s")
 
     def close(self) -> None:
         self._sock.close(linger=0)

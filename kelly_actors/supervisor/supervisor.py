@@ -24,7 +24,7 @@ import zmq
 
 from kelly_actors.actor import runtime
 from kelly_actors.actor.launch import Launch, RingAttachment
-from kelly_actors.bus import messages
+from kelly_actors.bus import curve, messages
 from kelly_actors.bus.namespace import RunNamespace, sweep_dead_runs
 from kelly_actors.bus.ring import Ring
 from kelly_actors.bus.transport import Transport
@@ -49,9 +49,17 @@ class AlreadyRunning(RuntimeError):
     """Another live performance owns the run directory."""
 
 
+@dataclass(frozen=True)
+class _Route:
+    """Where a reply goes: the socket a request came in on and its routing frames."""
+
+    socket: zmq.Socket
+    frames: list[bytes]
+
+
 @dataclass
 class _PendingCall:
-    client: list[bytes]  # routing frames to answer on
+    client: _Route
     request_id: str
     actor: str
     deadline: float
@@ -157,6 +165,11 @@ class Supervisor:
         self.control.bind(self.control_endpoint)
         self.actor_sock.bind(self.actors_endpoint)
         self.pub.bind(self.status_endpoint)
+        self.control_remote: zmq.Socket | None = None
+        self.pub_remote: zmq.Socket | None = None
+        self.auth: curve.Authenticator | None = None
+        if self.settings.remote_control or self.settings.remote_status:
+            self._open_remote()
         self.wake_r, self.wake_w = self._pipe = os.pipe()
         os.set_blocking(self.wake_r, False)
         os.set_blocking(self.wake_w, False)
@@ -164,6 +177,38 @@ class Supervisor:
         self.poller.register(self.control, zmq.POLLIN)
         self.poller.register(self.actor_sock, zmq.POLLIN)
         self.poller.register(self.wake_r, zmq.POLLIN)
+        for sock in (self.control_remote, self.auth.socket if self.auth else None):
+            if sock is not None:
+                self.poller.register(sock, zmq.POLLIN)
+
+    def _open_remote(self) -> None:
+        """CURVE-only TCP twins of the control ROUTER and the status PUB."""
+        keys = Path(self.settings.keys_dir)
+        try:
+            self.auth = curve.Authenticator(self.zctx, keys, self._remote_refused)
+        except curve.KeyError_ as exc:
+            raise ConfigError(f"supervisor.keys_dir: {exc}") from None
+        self._sockets.append(self.auth.socket)
+        for endpoint, kind in (
+            (self.settings.remote_control, zmq.ROUTER),
+            (self.settings.remote_status, zmq.PUB),
+        ):
+            if not endpoint:
+                continue
+            sock = self._socket(kind)
+            self._sockets.append(sock)
+            curve.make_server(sock, keys)
+            try:
+                sock.bind(endpoint)
+            except zmq.ZMQError as exc:
+                raise ConfigError(f"cannot bind {endpoint}: {exc}") from None
+            if kind == zmq.ROUTER:
+                self.control_remote = sock
+            else:
+                self.pub_remote = sock
+
+    def _remote_refused(self, address: str, reason: str) -> None:
+        self.log("remote_refused", address=address, reason=reason)
 
     # -------------------------------------------------------------- main loop
     def run(self, duration: float | None = None) -> int:
@@ -220,7 +265,11 @@ class Supervisor:
         if self.actor_sock in events:
             self._drain_actor_messages()
         if self.control in events:
-            self._drain_requests()
+            self._drain_requests(self.control)
+        if self.control_remote is not None and self.control_remote in events:
+            self._drain_requests(self.control_remote)
+        if self.auth is not None and self.auth.socket in events:
+            self.auth.serve()
         self._tick(time.monotonic())
 
     def _tick(self, now: float) -> None:
@@ -321,6 +370,7 @@ class Supervisor:
             if child.restart_after_stop and not self._stop_requested:
                 child.restart_after_stop = False
                 self._queue_start(child, now)
+                self.log("actor_restarting", actor=child.name, delay_s=0.0, reason="commanded")
             return
         crashed = code != 0 or bool(child.kill_reason)
         restart = child.spec.restart
@@ -479,18 +529,18 @@ class Supervisor:
         else:
             self.dropped_messages += 1
 
-    def _drain_requests(self) -> None:
+    def _drain_requests(self, sock: zmq.Socket) -> None:
         while True:
             try:
-                frames = self.control.recv_multipart(zmq.NOBLOCK)
+                frames = sock.recv_multipart(zmq.NOBLOCK)
             except zmq.Again:
                 return
             # DEALER clients send [id, payload…]; REQ clients add an empty delimiter.
             split = 2 if len(frames) > 1 and frames[1] == b"" else 1
-            route, payload = frames[:split], frames[split:]
-            self._on_request(route, payload)
+            route = _Route(sock, frames[:split])
+            self._on_request(route, frames[split:])
 
-    def _on_request(self, route: list[bytes], payload: list[bytes]) -> None:
+    def _on_request(self, route: _Route, payload: list[bytes]) -> None:
         try:
             msg = messages.decode(payload)
             if msg.type != "request":
@@ -508,12 +558,12 @@ class Supervisor:
         if result is not None:
             self._reply(route, messages.ok_reply(msg["id"], result))
 
-    def _reply(self, route: list[bytes], msg: messages.Message) -> None:
+    def _reply(self, route: _Route, msg: messages.Message) -> None:
         with contextlib.suppress(zmq.ZMQError):
-            self.control.send_multipart([*route, *messages.encode(msg)], flags=zmq.NOBLOCK)
+            route.socket.send_multipart([*route.frames, *messages.encode(msg)], flags=zmq.NOBLOCK)
 
     def forward_call(
-        self, actor: str, method: str, args: dict[str, Any], route: list[bytes], request_id: str
+        self, actor: str, method: str, args: dict[str, Any], route: _Route, request_id: str
     ) -> None:
         """Send ``method`` to ``actor``; its reply goes back to the client on ``route``."""
         child = self.children[actor]
@@ -526,8 +576,11 @@ class Supervisor:
         self.actor_sock.send_multipart([identity, *messages.encode(call)], flags=zmq.NOBLOCK)
 
     def publish(self, topic: str, msg: messages.Message) -> None:
-        with contextlib.suppress(zmq.ZMQError):
-            self.pub.send_multipart([topic.encode(), *messages.encode(msg)], flags=zmq.NOBLOCK)
+        frames = [topic.encode(), *messages.encode(msg)]
+        for pub in (self.pub, self.pub_remote):
+            if pub is not None:
+                with contextlib.suppress(zmq.ZMQError):
+                    pub.send_multipart(frames, flags=zmq.NOBLOCK)
 
     def log(self, event: str, **detail: Any) -> None:
         if self.events is None:

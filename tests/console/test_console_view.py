@@ -98,9 +98,9 @@ def test_emotion_history_maps_valence_into_the_sparklines_range() -> None:
     assert view.sparkline([0.0, 0.5, 1.0, 2.0]) == "▁▅██"
 
 
-def test_connect_refuses_tcp_and_anything_but_a_control_socket(tmp_path: Path) -> None:
-    with pytest.raises(ConnectError, match="tcp:// endpoints are refused"):
-        resolve(tmp_path, "tcp://10.0.0.2:5555")
+def test_connect_refuses_tcp_without_keys_and_anything_but_a_control_socket(tmp_path: Path) -> None:
+    with pytest.raises(ConnectError, match="needs --keys DIR"):
+        resolve(tmp_path, "tcp://127.0.0.1:5555")
     with pytest.raises(ConnectError, match=r"wants the run's control\.sock"):
         resolve(tmp_path, f"ipc://{tmp_path}/status.sock")
     with pytest.raises(NotRunning, match="no such socket"):

@@ -83,3 +83,20 @@ def test_low_temperature_concentrates_and_high_temperature_spreads() -> None:
 def test_bad_sampling_settings_are_refused(temperature: float, top_k: int) -> None:
     with pytest.raises(ValueError, match="must be"):
         SamplingConfig(temperature=temperature, top_k=top_k)
+
+
+def test_a_scale_limit_keeps_pitched_tracks_in_the_scale_and_leaves_drums_free() -> None:
+    rng = np.random.default_rng(11)
+    scale = frozenset({0, 2, 4, 5, 7, 9, 11})
+    grammar = Grammar(pitch_classes=scale, emphasis={0: 2.0})
+    config = SamplingConfig(temperature=2.0, top_k=200)
+    rows = []
+    while not grammar.ended and len(rows) < 400:
+        row = sample_token(random_logits(rng, 5.0), grammar, config, rng)
+        grammar.feed(row)
+        rows.append(row)
+    notes = [n for b in decode(np.stack(rows)) for n in b.notes]
+    assert all(n.pitch % 12 in scale for n in notes if n.track != "drums")
+    assert grammar.pitch_bias(V.TRACK_INDEX["drums"] + 1) is None
+    bias = grammar.pitch_bias(V.TRACK_INDEX["melody"] + 1)
+    assert bias is not None and bias[60 + 1] == 2.0 and bias[62 + 1] == 0.0

@@ -43,7 +43,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--epochs", type=int, help="default 20 (2 with --quick)")
     p.add_argument("--crop", type=int, help="frames per crop (default 192; 96 with --quick)")
-    p.add_argument("--no-raw-chroma", action="store_true", help="mask the 12 raw chroma values")
+    p.add_argument(
+        "--raw-chroma",
+        action="store_true",
+        help="let the network see the 12 key-dependent raw chroma values (hidden by default)",
+    )
     p.add_argument("--valence-weight", type=float, default=0.5, help="valence loss scale")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     p.add_argument("--data", type=Path, help="data set path (.npz)")
@@ -63,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         epochs=args.epochs or (2 if args.quick else 20),
         seed=args.seed,
         threads=args.threads,
-        raw_chroma=not args.no_raw_chroma,
+        raw_chroma=args.raw_chroma,
         valence_weight=args.valence_weight,
     )
     if args.quick:

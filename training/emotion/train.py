@@ -39,7 +39,7 @@ class TrainConfig:
     seed: int = 0
     threads: int = 1
     steps_per_epoch: int = 0
-    raw_chroma: bool = True
+    raw_chroma: bool = False
     valence_weight: float = 0.5
 
 

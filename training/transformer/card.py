@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from kelly_actors.composer.transformer.generate import Generator
+from kelly_actors.composer.transformer.generate import GenerationConfig, Generator
 from kelly_actors.composer.transformer.session import StepSession
 from kelly_actors.composer.transformer.tokens import decode
 from training.transformer import metrics as M
@@ -129,10 +129,16 @@ def finish(
     export(model, model_path, {"kelly.parameters": str(n_params)})
     session = StepSession(model_path)
     generator = Generator(session)
-    started = time.monotonic()
     pieces, bars = (2, 2) if quick else (10, 8)
-    control, generated = controllability(generator, pieces, bars, train_cfg.seed)
+    # The model alone (grammar masks only), then with scale-aware decoding, the
+    # default of the live composer and `kelly compose` (docs/transformer.md).
+    started = time.monotonic()
+    free = Generator(session, GenerationConfig(scale_aware=False))
+    control, generated = controllability(free, pieces, bars, train_cfg.seed)
     control["seconds"] = round(time.monotonic() - started, 1)
+    started = time.monotonic()
+    aware_control, aware_generated = controllability(generator, pieces, bars, train_cfg.seed)
+    aware_control["seconds"] = round(time.monotonic() - started, 1)
     sequence = generator.piece(0.5, 0.7, 2, np.random.default_rng(1))[:128]
     summary = json.loads((work / "data.json").read_text())
     limit = 4 if quick else 40
@@ -163,8 +169,14 @@ def finish(
         "held_out": held_out_loss(model, data, train_cfg.seq_len),
         "parity_max_abs_logit_diff": parity(model, session, sequence),
         "controllability": control,
+        "controllability_scale_aware": aware_control,
+        "decoding": {
+            "live_and_offline": "scale-aware" if generator.config.scale_aware else "free",
+            "triad_emphasis_nats": list(generator.config.triad_emphasis),
+        },
         "musicality": {
             "generated": M.musicality(generated),
+            "generated_scale_aware": M.musicality(aware_generated),
             "corpus_test": M.musicality(reference_pieces(data, 0, limit)),
             "rules_test": M.musicality(reference_pieces(data, 1, limit)),
         },
@@ -177,9 +189,10 @@ def finish(
 def render(card: dict) -> str:
     """The human-readable model card."""
     c, h, m = card["controllability"], card["held_out"], card["musicality"]
+    s = card["controllability_scale_aware"]
     corners = "\n".join(
-        f"| {name} | {v['major_fraction']:.2f} | {v['tempo_bpm']:.0f} | {v['notes_per_bar']:.1f} "
-        f"| {v['velocity']:.0f} |"
+        f"| {name} | {v['major_fraction']:.2f} | {s['corners'][name]['major_fraction']:.2f} "
+        f"| {v['tempo_bpm']:.0f} | {v['notes_per_bar']:.1f} | {v['velocity']:.0f} |"
         for name, v in c["corners"].items()
     )
     music = "\n".join(
@@ -236,18 +249,36 @@ max |Δ logit| = {card["parity_max_abs_logit_diff"]:.2e}.
 ## Controllability
 
 {c["pieces_per_corner"]} pieces of {c["bars_per_piece"]} bars per quadrant corner, sampled
-freely from BOS (top-k 8, temperature 1, grammar masks), tempo sampled by the model.
-Mode by Krumhansl–Kessler key finding.
+from BOS (top-k 8, temperature 1, grammar masks), tempo sampled by the model.
+Mode by Krumhansl–Kessler key finding. Two decodings of the same model:
 
-* mode matches the sign of valence in **{c["mode_matches_valence_sign"]:.0%}** of pieces
-* Spearman(arousal, tempo) = **{c["spearman_tempo_arousal"]}**
-* Spearman(arousal, notes per bar) = **{c["spearman_density_arousal"]}**
-* Spearman(arousal, velocity) = {c["spearman_velocity_arousal"]};
-  Spearman(valence, velocity) = {c["spearman_velocity_valence"]}
-  (velocity follows dominance in the rules, which the model does not see)
+* **model alone** (grammar masks only): mode matches the sign of valence in
+  **{c["mode_matches_valence_sign"]:.0%}** of pieces — the model has not learnt to
+  follow valence in its pitch content;
+* **scale-aware decoding** (pitches masked to the scale of the mode the rule mapper
+  gives the valence, on a tonic drawn from the seed; tonic, third and fifth favoured
+  by {card["decoding"]["triad_emphasis_nats"]} nats): mode matches in
+  **{s["mode_matches_valence_sign"]:.0%}** of pieces. **The live composer and
+  `kelly compose` use scale-aware decoding** (there the tonic is the rule
+  composer's key).
 
-| corner | major fraction | tempo (bpm) | notes/bar | velocity |
-|---|---|---|---|---|
+| measure | model alone | scale-aware |
+|---|---|---|
+| mode matches valence sign | {c["mode_matches_valence_sign"]:.0%} \
+| {s["mode_matches_valence_sign"]:.0%} |
+| Spearman(arousal, tempo) | {c["spearman_tempo_arousal"]} | {s["spearman_tempo_arousal"]} |
+| Spearman(arousal, notes per bar) | {c["spearman_density_arousal"]} \
+| {s["spearman_density_arousal"]} |
+| Spearman(arousal, velocity) | {c["spearman_velocity_arousal"]} \
+| {s["spearman_velocity_arousal"]} |
+| Spearman(valence, velocity) | {c["spearman_velocity_valence"]} \
+| {s["spearman_velocity_valence"]} |
+
+Velocity follows dominance in the rules, which the model does not see.
+Per corner (model alone, except the scale-aware major fraction):
+
+| corner | major fraction | major fraction, scale-aware | tempo (bpm) | notes/bar | velocity |
+|---|---|---|---|---|---|
 {corners}
 
 ## Musicality beside the data
@@ -258,7 +289,9 @@ Mode by Krumhansl–Kessler key finding.
 
 ## Limits
 
-The corpus labels are estimates from the score, not listener ratings; the chorales
+Scale-aware decoding narrows the pitch palette (lower pitch-class entropy, scale
+consistency 1 by construction) and forbids chromatic notes. The corpus labels are
+estimates from the score, not listener ratings; the chorales
 sit in a narrow arousal band, so the arousal axis is learnt mostly from the rule
 composer's pieces. The model never sees dominance.
 """

@@ -28,9 +28,6 @@ class ModelConfig:
     d_ff: int = 384
     max_len: int = 512
     dropout: float = 0.1
-    #: Also add a per-layer projection of the emotion embedding before every
-    #: block (not only at the input), so the conditioning reaches each layer.
-    layer_conditioning: bool = True
 
     @property
     def head_dim(self) -> int:
@@ -79,17 +76,11 @@ class CompoundTransformer(nn.Module):
         self.fields = nn.ModuleList(nn.Embedding(n, cfg.d_model) for n in V.FIELD_SIZES)
         self.positions = nn.Embedding(cfg.max_len, cfg.d_model)
         # The emotion is added to every position (not only prepended), so a
-        # cached prefix and a fresh step see it the same way; with
-        # ``layer_conditioning`` it is added again before every block.
+        # cached prefix and a fresh step see it the same way.
         self.emotion = nn.Sequential(
             nn.Linear(2, cfg.d_model), nn.GELU(), nn.Linear(cfg.d_model, cfg.d_model)
         )
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.layers))
-        self.layer_emotion = (
-            nn.ModuleList(nn.Linear(cfg.d_model, cfg.d_model) for _ in range(cfg.layers))
-            if cfg.layer_conditioning
-            else None
-        )
         self.norm = nn.LayerNorm(cfg.d_model)
         self.heads = nn.ModuleList(nn.Linear(cfg.d_model, n) for n in V.FIELD_SIZES)
         self.drop = nn.Dropout(cfg.dropout)
@@ -112,16 +103,13 @@ class CompoundTransformer(nn.Module):
         t = past_keys.shape[3]
         steps = torch.arange(s, device=tokens.device) + t
         x = sum(emb(tokens[..., i]) for i, emb in enumerate(self.fields))
-        feeling = self.emotion(emotion)[:, None, :]
-        x = x + self.positions(steps)[None] + feeling
+        x = x + self.positions(steps)[None] + self.emotion(emotion)[:, None, :]
         x = self.drop(x)
         keys = torch.arange(t + s, device=tokens.device)
         mask = torch.zeros(s, t + s, device=tokens.device)
         mask = mask.masked_fill(keys[None, :] > steps[:, None], float("-inf"))
         new_k, new_v = [], []
         for i, block in enumerate(self.blocks):
-            if self.layer_emotion is not None:
-                x = x + self.layer_emotion[i](feeling)
             x, k, v = block(x, mask, past_keys[i], past_values[i])
             new_k.append(k)
             new_v.append(v)

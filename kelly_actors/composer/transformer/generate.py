@@ -9,7 +9,8 @@ notes keep to the scale of a key whose mode is the one the rule mapper gives
 the conditioning valence (:func:`~kelly_actors.composer.mapper.mode_for`;
 ``params.mode`` in the engines). The tonic is the rule composer's key where
 there is one (hybrid / transformer engines), else the key the given bar and
-history fit best, else one drawn from the seed (free generation).
+history fit best, else one drawn from the seed among the rule composer's
+tonics (:data:`~kelly_actors.composer.bar_composer.TONICS`; free generation).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from kelly_actors.composer.bar_composer import TONICS
 from kelly_actors.composer.mapper import mode_for
 from kelly_actors.composer.notes import RANGES, Note
 from kelly_actors.composer.theory import MODES, Key
@@ -39,23 +41,24 @@ from kelly_actors.composer.transformer.tokens import (
 PITCH_RANGES: dict[str, tuple[int, int]] = {**RANGES, "drums": (35, 81)}
 #: A bar with more notes than this is closed by force (bounds the time a bar takes).
 MAX_NOTES_PER_BAR = 96
-#: Scale-aware decoding's bonus (nats) on the key's tonic-triad pitch classes: a
+#: Scale-aware decoding's bonus (nats) on the key's tonic, third and fifth: a
 #: scale alone does not say which of its notes is home (C ionian and A aeolian
-#: share one), so the tonic, third and fifth are favoured to establish the key.
-TONIC_EMPHASIS = 1.0
+#: share one), so the tonic and the mode's third are favoured to establish the
+#: key. Chosen on the shipped model's controllability (docs/transformer.md).
+TRIAD_EMPHASIS: tuple[float, float, float] = (2.0, 1.5, 0.5)
 
 
 @dataclass(frozen=True)
 class GenerationConfig:
     """``context`` tokens of history at most; sampling settings; note cap per bar;
     ``scale_aware`` keeps pitched notes to the scale of the conditioning's key and
-    adds ``tonic_emphasis`` nats to the pitches of its tonic triad."""
+    adds ``triad_emphasis`` nats to its tonic, third and fifth."""
 
     context: int = 192
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
     max_notes_per_bar: int = MAX_NOTES_PER_BAR
     scale_aware: bool = True
-    tonic_emphasis: float = TONIC_EMPHASIS
+    triad_emphasis: tuple[float, float, float] = TRIAD_EMPHASIS
 
 
 def _emotion(valence: float, arousal: float) -> np.ndarray:
@@ -80,12 +83,12 @@ def fitting_key(bars: Iterable[Bar], mode: str) -> Key | None:
     return Key(tonic, mode)
 
 
-def scale_grammar(key: Key | None, emphasis: float, **kwargs) -> Grammar:
-    """A :class:`Grammar` keeping pitched notes to ``key``'s scale, its tonic triad
-    favoured by ``emphasis`` nats (``key`` None: no pitch-class limit)."""
+def scale_grammar(key: Key | None, emphasis: Sequence[float], **kwargs) -> Grammar:
+    """A :class:`Grammar` keeping pitched notes to ``key``'s scale, its tonic, third and
+    fifth favoured by ``emphasis`` nats each (``key`` None: no pitch-class limit)."""
     if key is None:
         return Grammar(**kwargs)
-    triad = {key.pitch_classes[d]: emphasis for d in (0, 2, 4)} if emphasis else {}
+    triad = {key.pitch_classes[d]: float(e) for d, e in zip((0, 2, 4), emphasis, strict=True)}
     return Grammar(pitch_classes=frozenset(key.pitch_classes), emphasis=triad, **kwargs)
 
 
@@ -118,10 +121,10 @@ class Generator:
         emotion = _emotion(valence, arousal)
         sampling = self.config.sampling
         if self.config.scale_aware and key is None:
-            key = Key(int(rng.integers(12)), mode_for(valence))
+            key = Key(int(rng.choice(TONICS)), mode_for(valence))
         grammar = scale_grammar(
             key if self.config.scale_aware else None,
-            self.config.tonic_emphasis,
+            self.config.triad_emphasis,
             pitch_ranges=PITCH_RANGES,
         )
         rows = [np.asarray(SPECIAL[V.BOS], np.int64)]
@@ -193,11 +196,11 @@ class Generator:
         emotion = _emotion(valence, arousal)
         if self.config.scale_aware and key is None:
             key = fitting_key([*history, current], mode_for(valence)) or Key(
-                int(rng.integers(12)), mode_for(valence)
+                int(rng.choice(TONICS)), mode_for(valence)
             )
         grammar = scale_grammar(
             key if self.config.scale_aware else None,
-            self.config.tonic_emphasis,
+            self.config.triad_emphasis,
             tracks=wanted,
             pitch_ranges=PITCH_RANGES,
         )

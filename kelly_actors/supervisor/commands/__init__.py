@@ -20,7 +20,7 @@ COMMANDS: dict[str, ModuleType] = {m.NAME: m for m in (call, ping, restart, stat
 
 
 def dispatch(
-    sup: Supervisor, cmd: str, args: dict[str, Any], route: list[bytes], request_id: str
+    sup: Supervisor, cmd: str, args: dict[str, Any], route: Any, request_id: str
 ) -> dict[str, Any] | None:
     """Run command ``cmd``; raise :class:`CommandError` when it is refused."""
     module = COMMANDS.get(cmd)

@@ -11,7 +11,7 @@ NAME = "call"
 HELP = "forward a command to an actor"
 
 
-def run(sup: Any, args: dict[str, Any], route: list[bytes], request_id: str) -> None:
+def run(sup: Any, args: dict[str, Any], route: Any, request_id: str) -> None:
     name = require_actor(sup, args)
     method = require(args, "method", str)
     call_args = args.get("args", {})

@@ -1,4 +1,4 @@
-"""``ping``: is the supervisor there? Answers its pid and run tag."""
+"""``ping``: is the supervisor there? Answers its pid, run tag and remote status endpoint."""
 
 from __future__ import annotations
 
@@ -9,5 +9,11 @@ NAME = "ping"
 HELP = "check the supervisor answers"
 
 
-def run(sup: Any, args: dict[str, Any], route: list[bytes], request_id: str) -> dict[str, Any]:
-    return {"pong": True, "pid": os.getpid(), "tag": sup.ns.tag if sup.ns else ""}
+def run(sup: Any, args: dict[str, Any], route: Any, request_id: str) -> dict[str, Any]:
+    return {
+        "pong": True,
+        "pid": os.getpid(),
+        "tag": sup.ns.tag if sup.ns else "",
+        # A remote console learns here where the status PUB is served over TCP.
+        "remote_status": sup.settings.remote_status,
+    }

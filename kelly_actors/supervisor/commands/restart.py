@@ -10,7 +10,7 @@ NAME = "restart"
 HELP = "restart one actor"
 
 
-def run(sup: Any, args: dict[str, Any], route: list[bytes], request_id: str) -> dict[str, Any]:
+def run(sup: Any, args: dict[str, Any], route: Any, request_id: str) -> dict[str, Any]:
     name = require_actor(sup, args)
     sup.restart_actor(name)
     return {"actor": name, "restarting": True}

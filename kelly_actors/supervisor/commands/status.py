@@ -8,5 +8,5 @@ NAME = "status"
 HELP = "one status snapshot"
 
 
-def run(sup: Any, args: dict[str, Any], route: list[bytes], request_id: str) -> dict[str, Any]:
+def run(sup: Any, args: dict[str, Any], route: Any, request_id: str) -> dict[str, Any]:
     return sup.snapshot()

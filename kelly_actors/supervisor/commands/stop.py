@@ -8,6 +8,6 @@ NAME = "stop"
 HELP = "stop the performance"
 
 
-def run(sup: Any, args: dict[str, Any], route: list[bytes], request_id: str) -> dict[str, Any]:
+def run(sup: Any, args: dict[str, Any], route: Any, request_id: str) -> dict[str, Any]:
     sup.request_stop("stop command")
     return {"stopping": True}

@@ -1,14 +1,15 @@
-"""CurveZMQ keys and the authentication of remote workers.
+"""CurveZMQ keys and the authentication of everything that connects over TCP.
 
 ``kelly keys generate DIR`` writes two key pairs (ZeroMQ certificate files): ``server.key``
-/ ``server.key_secret`` for the performance's inference actor and ``client.key`` /
-``client.key_secret`` for its remote workers. Give a worker host the directory without
-``server.key_secret``; the performance needs ``server.key_secret`` and ``client.key``.
+/ ``server.key_secret`` for the performance (the inference actor's worker endpoint, the
+supervisor's remote control and status endpoints) and ``client.key`` /
+``client.key_secret`` for remote workers and consoles. Give a remote host the directory
+without ``server.key_secret``; the performance needs ``server.key_secret`` and ``client.key``.
 
-The actor binds its TCP endpoint only as a CURVE server, and answers ZAP requests itself
-(:class:`Authenticator`): a connection is accepted only with CURVE and a client public key
-listed in the keys directory (``client.key`` and any ``*.key`` besides ``server.key``);
-every refusal is reported with the peer's address so the actor logs it.
+A TCP endpoint is bound only as a CURVE server, and the binding process answers ZAP
+requests itself (:class:`Authenticator`): a connection is accepted only with CURVE and a
+client public key listed in the keys directory (``client.key`` and any ``*.key`` besides
+``server.key``); every refusal is reported with the peer's address so it can be logged.
 """
 
 from __future__ import annotations
@@ -116,7 +117,7 @@ class Authenticator:
             ok = mechanism == b"CURVE" and bool(credentials) and credentials[0] in self.allowed
             if ok:
                 self.accepted += 1
-                reply = [version, request_id, b"200", b"OK", b"worker", b""]
+                reply = [version, request_id, b"200", b"OK", b"client", b""]
             else:
                 self.refused += 1
                 why = (
