@@ -157,6 +157,8 @@ class AudioActor(Actor):
             self._open_recordings()
         self.backend = self._start_backend()
         self.next_flush = time.monotonic() + FLUSH_INTERVAL
+        self.reported_xruns = 0
+        self.reported_underruns = 0
         # The callback must not pause for the collector: nothing it does creates cycles.
         gc.disable()
         # PortAudio's thread needs the GIL within a fraction of a period, not after
@@ -204,7 +206,33 @@ class AudioActor(Actor):
         self.backend.pump(now)
         if now >= self.next_flush:
             self._flush()
+            self._report_glitches()
             self.next_flush = now + FLUSH_INTERVAL
+
+    def _report_glitches(self) -> None:
+        """Put new xruns and under-runs in the run's event log, with whom they blame."""
+        engine = self.engine
+        period_ms = self.config.block_size / self.config.sample_rate * 1e3
+        if engine.xruns > self.reported_xruns:
+            first, last = self.reported_xruns, min(engine.xruns, engine.xrun_at.size)
+            late = engine.max_duration * 1e3 > period_ms
+            self.ctx.emit(
+                "xrun",
+                count=engine.xruns - self.reported_xruns,
+                samples=engine.xrun_at[first:last].tolist(),
+                callback_max_ms=round(engine.max_duration * 1e3, 3),
+                # A callback that overran its period is this actor's fault; one that
+                # was on time was not scheduled in time (the machine, the server).
+                blame=self.ctx.name if late else "scheduling (the callback was on time)",
+            )
+            self.reported_xruns = engine.xruns
+        if engine.underruns > self.reported_underruns:
+            self.ctx.emit(
+                "underrun",
+                count=engine.underruns - self.reported_underruns,
+                blame=f"the writer of {self.config.out_ring} (it ran dry)",
+            )
+            self.reported_underruns = engine.underruns
 
     def _flush(self) -> None:
         for buffer, writer in self.writers:

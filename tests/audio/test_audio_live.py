@@ -85,6 +85,8 @@ def test_killing_the_synth_never_stops_the_output_and_makes_no_click(run_dir) ->
         assert audio["restarts"] == 0
         assert audio["telemetry"]["underruns"] > 0  # the gap was bridged by the fallback
         assert perf.stop() == 0
+        underruns = [e for e in perf.events() if e["event"] == "underrun"]
+        assert underruns and "audio_out" in underruns[0]["detail"]["blame"]
     samples, info = wav.read(record / "output.wav")
     mono = samples[:, 0]
     summary = json.loads((record / "run.json").read_text())

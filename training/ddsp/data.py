@@ -32,7 +32,7 @@ from kelly_actors.audio.features import extract
 from kelly_actors.audio.features import layout as L
 from training.ddsp.instruments import Instrument, get_instrument
 from training.ddsp.phrases import make_phrases, phrase_length, write_midi
-from training.ddsp.progress import Progress
+from training.progress import Progress
 
 SAMPLE_RATE = 48_000
 FRAME_SIZE = 2048

@@ -19,7 +19,7 @@ import torch
 from training.ddsp.data import AUDIO_OFFSET, HOP, Dataset, Phrase
 from training.ddsp.loss import multiscale_spectral_loss
 from training.ddsp.model import DDSPDecoder, ModelConfig, synthesize
-from training.ddsp.progress import Progress
+from training.progress import Progress
 
 
 @dataclass(frozen=True)

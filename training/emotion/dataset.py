@@ -34,8 +34,8 @@ from training.emotion.performances import (
     perform,
     random_target,
 )
-from training.emotion.progress import Progress
 from training.emotion.render import SAMPLE_RATE, Instrument, render_all
+from training.progress import Progress
 
 TRAIN_INSTRUMENTS = (
     Instrument("gm_piano", "fluidsynth", program=0),

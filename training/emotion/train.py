@@ -16,7 +16,7 @@ import torch
 
 from training.emotion.dataset import Dataset
 from training.emotion.model import EmotionNet, keep_mask, key_features, loss_terms, total_loss
-from training.emotion.progress import Progress
+from training.progress import Progress
 
 #: Frames at the start of every clip left out of metrics (1 s at 48 kHz / 512): every
 #: model, baselines included, is scored on the same frames.

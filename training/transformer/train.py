@@ -19,9 +19,9 @@ import numpy as np
 import torch
 
 from kelly_actors.composer.transformer import vocab as V
+from training.progress import Progress
 from training.transformer.dataset import TRAIN, VALIDATION
 from training.transformer.model import CompoundTransformer, ModelConfig, loss_terms
-from training.transformer.progress import Progress
 
 
 @dataclass(frozen=True)

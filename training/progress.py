@@ -1,4 +1,4 @@
-"""A one-line progress bar with rate and ETA on stderr (no dependency)."""
+"""The training pipelines' progress bar: one line with rate and ETA on stderr (no dependency)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,12 @@ class Progress:
         self.extra = ""
 
     def advance(self, n: int = 1, extra: str = "") -> None:
-        self.done += n
+        """``n`` more items done."""
+        self.update(self.done + n, extra)
+
+    def update(self, done: int, extra: str = "") -> None:
+        """``done`` items done so far."""
+        self.done = done
         self.extra = extra or self.extra
         now = time.monotonic()
         if now - self.drawn >= self.interval or self.done >= self.total:
