@@ -6,7 +6,8 @@ Layout of a ring segment (all integers int64, native byte order)::
                   payload bytes, reader count, overflow policy, ndim, shape[4],
                   dtype string (16 bytes at byte 96)
     [256, 320)    writer line: write_index, overruns, peak_used, pid
-    [320, 384)    writer doorbell flag: waiting (for free space)
+    [320, 384)    writer doorbell flag: 0, or 1 + the read index at which the
+                  writer waiting for space wants to be woken
     [512, 1536)   reader lines, 128 bytes each (8 at most): read_index,
                   underruns, overruns, peak_used, pid, torn
     [1536, 2048)  reader doorbell flags, one 64-byte line each: waiting
@@ -381,17 +382,17 @@ class RingWriter(Ring):
         return True
 
     def wait_free(self, timeout: float | None) -> bool:
-        """Wait until at least one slot is free (``drop`` rings); True if so."""
-        q = self._q
+        """Wait until the ring is at least half free (``drop`` rings); True if a slot is.
+
+        Waking at half rather than at the first free slot lets a producer that
+        outpaces its reader write in batches instead of trading a wake-up per frame.
+        """
         if self.free() > 0:
             return True
-        q[_W_WAITING] = 1
-        if self.free() > 0:
-            q[_W_WAITING] = 0
+        if self.arm(max(1, self._cap // 2)):
             return True
         self._space_bell.wait(timeout)
-        q[_W_WAITING] = 0
-        self._space_bell.drain()
+        self.disarm()
         return self.free() > 0
 
     @property
@@ -412,15 +413,18 @@ class RingWriter(Ring):
         return self._index - self._slowest
 
     def arm(self, max_used: int | None = None) -> bool:
-        """Prepare to sleep until a reader frees a slot; True if already below ``max_used``.
+        """Prepare to sleep until readers leave fewer than ``max_used`` frames unread;
+        True if that is already so.
 
-        ``max_used`` (default: capacity) lets a producer keep only a few
-        frames ahead of its reader, as the synth does with the audio ring.
+        ``max_used`` (default: capacity) lets a producer keep only a few frames
+        ahead of its reader, as the synth does with the audio ring. The flag
+        holds the read index (+1) at which the reader must ring, so it rings
+        once, at that point, not after every frame it takes.
         """
         limit = self._cap if max_used is None else max_used
         if self.used() < limit:
             return True
-        self._q[_W_WAITING] = 1
+        self._q[_W_WAITING] = self._index - limit + 2
         if self.used() < limit:
             self._q[_W_WAITING] = 0
             return True
@@ -544,7 +548,12 @@ class RingReader(Ring):
         """Drop the next unread frame without copying it."""
         if self.available() > 0:
             self._index += 1
-            self._q[self._w_index] = self._index
+            q = self._q
+            q[self._w_index] = self._index
+            wanted = q[_W_WAITING]
+            if wanted and self._index + 1 >= wanted:
+                q[_W_WAITING] = 0
+                self._space_bell.ring()
 
     def seek_latest(self) -> None:
         """Skip everything unread (e.g. stale input after a restart)."""
@@ -594,7 +603,8 @@ class RingReader(Ring):
                     q[self._w_index] = i + 1
                     self.last_index = i
                     self.last_sample_time = sample_time
-                    if q[_W_WAITING]:
+                    wanted = q[_W_WAITING]
+                    if wanted and i + 2 >= wanted:
                         q[_W_WAITING] = 0
                         self._space_bell.ring()
                     return True
