@@ -75,6 +75,7 @@ class WorkerInfo:
     busy: int | None = None
     pid: int = 0
     last_seen: float = 0.0
+    last_sent: float = 0.0  # when it was last given a request (for fair rotation)
 
 
 class SocketBell:
@@ -304,7 +305,12 @@ class WorkerPool:
             results.append(Result(req, False, "expired"))
 
     def dispatch(self, now: float) -> None:
-        idle = [(i, w) for i, w in self.workers.items() if w.busy is None]
+        # Least recently used first: every worker keeps serving, so a hung or lost one
+        # is found (and retried around) within retry_s, not when load happens to reach it.
+        idle = sorted(
+            ((i, w) for i, w in self.workers.items() if w.busy is None),
+            key=lambda item: item[1].last_sent,
+        )
         while self.queue and idle:
             req = self.queue[0]
             pick = next(((i, w) for i, w in idle if req.model in w.models), None)
@@ -319,6 +325,7 @@ class WorkerPool:
             if self._send(ident, info, frames):
                 self.queue.popleft()
                 req.sent_at = now
+                info.last_sent = now
                 info.busy = req.id
                 self.outstanding[req.id] = req
 

@@ -13,6 +13,7 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -144,7 +145,14 @@ class Supervisor:
         )
         modules = sorted({s.target.partition(":")[0] for s in self.config.actors})
         self.mp = multiprocessing.get_context("forkserver")
-        self.mp.set_forkserver_preload(["kelly_actors.actor.runtime", *modules])
+        # Each child re-runs the main module (multiprocessing does, to find pickled
+        # functions): preloading every project module this process has imported
+        # makes that nearly free. The main module itself must not be preloaded
+        # (runpy would warn that it is already imported).
+        main = getattr(sys.modules["__main__"].__spec__, "name", None)
+        loaded = sorted(m for m in sys.modules if m.startswith("kelly_actors.") and m != main)
+        preload = ["kelly_actors.actor.runtime", *modules, *loaded]
+        self.mp.set_forkserver_preload([*preload, "kelly_actors.actor.forkserver_freeze"])
 
     def _socket(self, kind: int) -> zmq.Socket:
         sock = self.zctx.socket(kind)

@@ -68,10 +68,16 @@ def inference_toml(
     return performance_toml(actors, rings)
 
 
+#: Every Estimates made by the running test; tests/inference/conftest.py closes them
+#: after each test, so a test that fails half-way leaks no socket.
+OPEN: list[Estimates] = []
+
+
 class Estimates:
     """SUB on the inference actor's PUB socket; collects decoded ``estimate`` fields."""
 
     def __init__(self, run_dir: Path) -> None:
+        OPEN.append(self)
         self.ctx = zmq.Context()
         self.sock = self.ctx.socket(zmq.SUB)
         self.sock.linger = 0
@@ -86,8 +92,9 @@ class Estimates:
         return self.received
 
     def close(self) -> None:
-        self.sock.close(0)
-        self.ctx.term()
+        if not self.sock.closed:
+            self.sock.close(0)
+            self.ctx.term()
 
 
 def telemetry(performance) -> dict[str, Any]:
