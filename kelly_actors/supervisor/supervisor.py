@@ -112,6 +112,9 @@ class Supervisor:
         self.zctx: zmq.Context | None = None
         self._sockets: list[zmq.Socket] = []
         self._pipe: tuple[int, int] | None = None
+        self.control_remote: zmq.Socket | None = None
+        self.pub_remote: zmq.Socket | None = None
+        self.auth: curve.Authenticator | None = None
 
     # ------------------------------------------------------------------ setup
     def _open(self) -> None:
@@ -173,9 +176,6 @@ class Supervisor:
         self.control.bind(self.control_endpoint)
         self.actor_sock.bind(self.actors_endpoint)
         self.pub.bind(self.status_endpoint)
-        self.control_remote: zmq.Socket | None = None
-        self.pub_remote: zmq.Socket | None = None
-        self.auth: curve.Authenticator | None = None
         if self.settings.remote_control or self.settings.remote_status:
             self._open_remote()
         self.wake_r, self.wake_w = self._pipe = os.pipe()
