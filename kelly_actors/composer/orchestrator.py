@@ -7,7 +7,7 @@ and key changes on bar lines.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from kelly_actors.composer.bar_composer import BarComposer, ComposerState
@@ -73,12 +73,21 @@ class Composition:
         )
 
 
+#: Rewrites a bar's notes: ``vary(bar_index, notes, params, key) -> notes`` (the
+#: transformer's variation uses it to replace some tracks).
+BarVariation = Callable[[int, list[Note], MusicalParams, Key], list[Note]]
+
+
 def compose(
     params: Sequence[MusicalParams],
     seed: int = 0,
     state: ComposerState | None = None,
+    vary: BarVariation | None = None,
 ) -> Composition:
-    """Compose one bar per entry of ``params``; the last bar is a cadence."""
+    """Compose one bar per entry of ``params``; the last bar is a cadence.
+
+    ``vary``, when given, rewrites each bar's notes after the rule engines.
+    """
     if not params:
         raise ValueError("a composition needs at least one bar")
     composer = BarComposer(seed)
@@ -89,6 +98,8 @@ def compose(
         bar_notes, state = composer.compose_bar(
             bar, bar_params, state, final=bar == len(params) - 1
         )
+        if vary is not None:
+            bar_notes = vary(bar, bar_notes, bar_params, state.key)
         offset = float(bar * BEATS_PER_BAR)
         notes.extend(n.shifted(offset) for n in bar_notes)
         if not tempos or abs(tempos[-1].bpm - bar_params.tempo_bpm) >= TEMPO_EPSILON:

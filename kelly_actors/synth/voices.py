@@ -433,21 +433,7 @@ class Synth:
         ghosts = np.arange(self.n_voices, self._n_slots)
         free = ghosts[~self._active[ghosts]]
         ghost = int(free[0]) if free.size else int(ghosts[np.argmin(self._seq[ghosts])])
-        level = self._env_at(victim, t)
-        for arr in (
-            self._active, self._note, self._chan, self._start, self._seq, self._attack,
-            self._decay, self._sustain, self._release, self._vib_rate, self._vib_depth,
-            self._vib_delay, self._f0, self._ceiling, self._amp, self._phase,
-            self._base_dist, self._dist, self._dist_old, self._noise_gain, self._ir,
-            self._tail, self._slot_bank, self._vel, self._fade_t0, self._fade_len,
-        ):  # fmt: skip
-            arr[ghost] = arr[victim]
-        if self._slot_bank[victim] >= 0:
-            self._banks[int(self._slot_bank[victim])].copy_slot(victim, ghost)
-        self._released[ghost] = True
-        self._rel_time[ghost] = t
-        self._rel_level[ghost] = level
-        self._rel_len[ghost] = STEAL_FADE_S * self.sample_rate
+        self._steal_into(victim, ghost, t, STEAL_FADE_S * self.sample_rate)
         self.stats["stolen"] += 1
         return victim
 

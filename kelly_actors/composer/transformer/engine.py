@@ -14,10 +14,11 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from kelly_actors.composer.bar_composer import BarComposer, ComposerState
+from kelly_actors.composer import orchestrator
+from kelly_actors.composer.bar_composer import ComposerState
 from kelly_actors.composer.mapper import MusicalParams
-from kelly_actors.composer.notes import BEATS_PER_BAR, TRACKS, Note
-from kelly_actors.composer.orchestrator import TEMPO_EPSILON, Composition, KeyChange, TempoChange
+from kelly_actors.composer.notes import Note
+from kelly_actors.composer.orchestrator import Composition
 from kelly_actors.composer.theory import Key
 from kelly_actors.composer.transformer import vocab as V
 from kelly_actors.composer.transformer.generate import GenerationConfig, Generator, fitting_key
@@ -122,24 +123,6 @@ def compose(
 ) -> Composition:
     """Like :func:`kelly_actors.composer.orchestrator.compose`, with the model's variation
     of ``variation.tracks`` in every bar (no variation = the rules alone)."""
-    if not params:
-        raise ValueError("a composition needs at least one bar")
-    composer = BarComposer(seed)
-    notes: list[Note] = []
-    tempos: list[TempoChange] = []
-    keys: list[KeyChange] = []
-    for bar, bar_params in enumerate(params):
-        bar_notes, state = composer.compose_bar(
-            bar, bar_params, state, final=bar == len(params) - 1
-        )
-        if variation is not None:
-            bar_notes = variation.bar(bar, bar_notes, bar_params, key=state.key)
-        offset = float(bar * BEATS_PER_BAR)
-        notes.extend(n.shifted(offset) for n in bar_notes)
-        if not tempos or abs(tempos[-1].bpm - bar_params.tempo_bpm) >= TEMPO_EPSILON:
-            tempos.append(TempoChange(offset, bar_params.tempo_bpm))
-        if not keys or keys[-1].key != state.key:
-            keys.append(KeyChange(offset, state.key))
-    used = {n.track for n in notes}
-    tracks = tuple(t for t in TRACKS if t.name in used)
-    return Composition(tracks, tuple(notes), tuple(tempos), tuple(keys), len(params))
+    return orchestrator.compose(
+        params, seed, state, vary=None if variation is None else variation.bar
+    )
