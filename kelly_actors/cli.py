@@ -106,6 +106,11 @@ def _ctl(args: argparse.Namespace) -> int:
         code, result = _client_call(args, "restart", actor=args.actor)
     elif args.action == "stop":
         code, result = _client_call(args, "stop")
+    elif args.action == "status":
+        code, result = _client_call(args, "status")
+        if code == EXIT_OK:
+            print(json.dumps(result, indent=2) if args.json else _format_status(result))
+        return code
     elif getattr(args, "ctl_call", None) is not None:
         actor, method, call_args = args.ctl_call(args)
         code, result = _client_call(args, "call", actor=actor, method=method, args=call_args)
@@ -172,6 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
     restart = actions.add_parser("restart", help="restart one actor")
     restart.add_argument("actor")
     actions.add_parser("stop", help="stop the performance")
+    ctl_status = actions.add_parser("status", help="one status snapshot (as kelly status)")
+    ctl_status.add_argument("--json", action="store_true", help="one JSON object")
     actions.add_parser("ping", help="check the supervisor answers")
     call = actions.add_parser("call", help="send a command to one actor")
     call.add_argument("actor")

@@ -268,3 +268,14 @@ def test_the_status_pub_publishes_snapshots_at_least_twice_a_second(run_dir) -> 
         gaps = sorted(b - a for a, b in itertools.pairwise(uptimes))
         assert gaps[len(gaps) // 2] <= 0.5  # median interval: the configured 4 Hz, at least 2 Hz
         assert perf.stop() == 0
+
+
+def test_ctl_status_prints_the_snapshot_and_exits_2_when_nothing_runs(run_dir) -> None:
+    nothing = _kelly("ctl", "status", "--json", run_dir=run_dir)
+    assert nothing.returncode == 2 and "no performance is running" in nothing.stderr
+    with Performance(run_dir, tone_meter_toml()) as perf:
+        perf.wait_ready()
+        done = _kelly("ctl", "status", "--json", run_dir=run_dir)
+        assert done.returncode == 0, done.stderr
+        assert {a["name"] for a in json.loads(done.stdout)["actors"]} == {"tone", "meter"}
+        assert perf.stop() == 0
