@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import mido
 import numpy as np
-from performance import env_with_support
+from performance import kelly
 
 from kelly_actors.audio import wav
 
 
 def test_kelly_run_with_record_gives_the_music_as_wav_and_midi_and_the_run_figures(run_dir) -> None:
     record = run_dir / "take"
-    done = subprocess.run(
-        [
-            sys.executable, "-m", "kelly_actors.cli", "--run-dir", str(run_dir), "run",
-            "--duration", "10", "--record", str(record),
-        ],
-        env=env_with_support(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )  # fmt: skip
+    done = kelly("run", "--duration", "10", "--record", str(record), run_dir=run_dir, timeout=120)
     assert done.returncode == 0, done.stderr
     samples, info = wav.read(next(record.glob("*.wav")))
     assert samples.shape[0] >= 8 * info.sample_rate

@@ -6,13 +6,12 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import numpy as np
 import pytest
 from audio_support import cents, live_graph_toml, peak_frequency
-from performance import Performance, env_with_support, wait_until
+from performance import Performance, kelly, wait_until
 
 from kelly_actors.audio import wav
 from kelly_actors.bus.namespace import runtime_dir
@@ -123,23 +122,7 @@ def test_killing_the_features_actor_leaves_the_rest_playing(run_dir) -> None:
 def _kelly_run(run_dir, config_text: str) -> subprocess.CompletedProcess:
     path = run_dir / "bad.toml"
     path.write_text(config_text)
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kelly_actors.cli",
-            "--run-dir",
-            str(run_dir),
-            "run",
-            str(path),
-            "--duration",
-            "5",
-        ],
-        env=env_with_support(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return kelly("run", str(path), "--duration", "5", run_dir=run_dir)
 
 
 def _bad_wav(run_dir) -> str:

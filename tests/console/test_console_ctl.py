@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from performance import Performance, env_with_support, wait_until
+from performance import Performance, wait_until
+from performance import kelly as run_kelly
 
 pytestmark = pytest.mark.slow
 
 
 def kelly(run_dir: Path, *argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "kelly_actors.cli", "--run-dir", str(run_dir), *argv],
-        capture_output=True, text=True, env=env_with_support(), timeout=60,
-    )  # fmt: skip
+    return run_kelly(*argv, run_dir=run_dir)
 
 
 def status(run_dir: Path) -> dict[str, Any]:

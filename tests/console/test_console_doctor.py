@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from performance import REPO, env_with_support
+from performance import REPO, env_with_support, kelly
 
 JACK_CONFIG = REPO / "examples" / "jack.toml"
 
 
 def doctor(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "kelly_actors.cli", "doctor", *argv],
-        capture_output=True, text=True, env=env or env_with_support(), timeout=90,
-    )  # fmt: skip
+    return kelly("doctor", *argv, env=env, timeout=90)
 
 
 @pytest.mark.slow

@@ -8,16 +8,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from performance import Performance, env_with_support, wait_until
+from performance import Performance, env_with_support, kelly, wait_until
 
 from kelly_actors.console.eventlog import format_event, format_line
 
 
 def kelly_log(run_dir: Path, *argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "kelly_actors.cli", "--run-dir", str(run_dir), "log", *argv],
-        capture_output=True, text=True, env=env_with_support(), timeout=60,
-    )  # fmt: skip
+    return kelly("log", *argv, run_dir=run_dir)
 
 
 def test_an_event_prints_as_time_name_actor_and_details() -> None:

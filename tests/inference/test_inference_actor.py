@@ -16,7 +16,7 @@ from inference_support import (
     sample_gaps,
     telemetry,
 )
-from performance import Performance, env_with_support, wait_until
+from performance import Performance, env_with_support, kelly, wait_until
 
 from kelly_actors.composer.emotion.pad import PAD
 from training.emotion.model import EmotionNet
@@ -120,20 +120,6 @@ def test_provider_cuda_without_a_gpu_stops_the_start_with_a_clear_error(run_dir)
     if "CUDAExecutionProvider" in ort.get_available_providers():
         pytest.skip("this machine has onnxruntime-gpu; the refusal cannot be shown here")
     (run_dir / "p.toml").write_text(inference_toml({"model": str(SHIPPED), "provider": "cuda"}))
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kelly_actors.cli",
-            "--run-dir",
-            str(run_dir),
-            "run",
-            str(run_dir / "p.toml"),
-        ],
-        env=env_with_support(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = kelly("run", str(run_dir / "p.toml"), run_dir=run_dir)
     assert done.returncode != 0
     assert "onnxruntime-gpu" in done.stderr

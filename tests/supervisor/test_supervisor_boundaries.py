@@ -6,14 +6,12 @@ import itertools
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 
 import psutil
 import pytest
 import zmq
-from performance import Performance, env_with_support, wait_until
+from performance import Performance, kelly, wait_until
 from toml_config import IDLE, performance_toml, tone_meter_toml
 
 from kelly_actors.bus import messages
@@ -138,15 +136,7 @@ def test_a_req_style_client_with_an_empty_delimiter_is_answered_too(raw_control)
     assert reply["ok"] and reply["result"]["pong"]
 
 
-def _kelly(*args: str, run_dir=None, timeout: float = 60) -> subprocess.CompletedProcess:
-    prefix = ["--run-dir", str(run_dir)] if run_dir else []
-    return subprocess.run(
-        [sys.executable, "-m", "kelly_actors.cli", *prefix, *args],
-        env=env_with_support(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+_kelly = kelly
 
 
 ACTOR_A = "[[actors]]\nname = 'a'\ntarget = 'kelly_actors.demo.idle:IdleActor'\n"

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 import shutil
 import socket
-import subprocess
-import sys
 
-from performance import Performance, env_with_support, wait_until
+from performance import Performance, wait_until
+from performance import kelly as _kelly
 from toml_config import tone_meter_toml
 
 from kelly_actors.bus import curve
@@ -18,16 +17,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _kelly(*args: str, run_dir) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "kelly_actors.cli", "--run-dir", str(run_dir), *args],
-        env=env_with_support(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 def test_a_console_with_the_keys_is_served_over_tcp_and_one_without_is_refused_and_logged(

@@ -41,6 +41,20 @@ def env_with_support() -> dict[str, str]:
     return env
 
 
+def kelly(
+    *args: str, run_dir: Path | None = None, timeout: float = 60, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``kelly [--run-dir DIR] ARGS…`` to completion, capturing its output."""
+    prefix = ["--run-dir", str(run_dir)] if run_dir is not None else []
+    return subprocess.run(
+        [sys.executable, "-m", "kelly_actors.cli", *prefix, *args],
+        env=env or env_with_support(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 class Performance:
     """A ``kelly run CONFIG`` subprocess with helpers to query and control it."""
 
