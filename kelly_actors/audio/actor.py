@@ -155,15 +155,15 @@ class AudioActor(Actor):
         self.writers: list[tuple[Any, WavWriter]] = []
         if recording:
             self._open_recordings()
-        self.backend = self._start_backend()
         self.next_flush = time.monotonic() + FLUSH_INTERVAL
         self.reported_xruns = 0
         self.reported_underruns = 0
-        # The callback must not pause for the collector: nothing it does creates cycles.
+        # Both before the stream starts. The callback must not pause for the
+        # collector (nothing it does creates cycles), and PortAudio's thread needs
+        # the GIL within a fraction of a period, not after this loop's default 5 ms slice.
         gc.disable()
-        # PortAudio's thread needs the GIL within a fraction of a period, not after
-        # the default 5 ms slice of this loop.
         sys.setswitchinterval(SWITCH_INTERVAL)
+        self.backend = self._start_backend()
 
     def _start_backend(self) -> Backend:
         cfg: AudioConfig = self.config
