@@ -164,6 +164,21 @@ class AudioActor(Actor):
         gc.disable()
         sys.setswitchinterval(SWITCH_INTERVAL)
         self.backend = self._start_backend()
+        self.control_priority = self._raise_priority()
+
+    def _raise_priority(self) -> str:
+        """Run this thread real-time below the device's callback thread.
+
+        The callback needs the GIL this thread holds in every step; a holder
+        preempted by the machine's ordinary load would leave the callback
+        waiting past its period (the server records an xrun). It only sleeps
+        or does a few hundred microseconds of bookkeeping, so it cannot starve
+        anyone."""
+        if not self.backend.name.startswith("sounddevice"):
+            return "unchanged"
+        from kelly_actors.audio.backends.device import CONTROL_PRIORITY, raise_thread_priority
+
+        return raise_thread_priority(CONTROL_PRIORITY)
 
     def _start_backend(self) -> Backend:
         cfg: AudioConfig = self.config
@@ -256,6 +271,7 @@ class AudioActor(Actor):
         return {
             "backend": self.backend.name,
             "callback_priority": self.backend.priority,
+            "control_priority": self.control_priority,
             "sample_rate": cfg.sample_rate,
             "block_size": cfg.block_size,
             "period_ms": round(cfg.block_size / cfg.sample_rate * 1e3, 4),

@@ -39,6 +39,11 @@ def test_twenty_seconds_through_jack_have_no_xruns_a_light_callback_and_an_in_tu
             10,
             "the audio telemetry",
         )
+        wait_until(lambda: perf.actor("audio")["telemetry"]["callbacks"] > 10, 10, "callbacks")
+        telemetry = perf.actor("audio")["telemetry"]
+        if telemetry["callback_priority"].startswith("SCHED_FIFO"):
+            # The thread that shares the callback's GIL runs real-time too, below it.
+            assert telemetry["control_priority"] == "SCHED_FIFO 60"
         assert perf.proc.wait(60) == 0
     summary = json.loads((record / "run.json").read_text())
     assert summary["xruns"] == 0, summary["actors"]["audio"]["xrun_samples"]

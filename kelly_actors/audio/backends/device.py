@@ -4,26 +4,52 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
 from kelly_actors.audio.backends.base import Backend, BackendError, Process
 
+_import_released = False
+
 
 def _sounddevice() -> Any:
+    global _import_released
     try:
         import sounddevice
     except OSError as exc:  # libportaudio missing
         raise BackendError(f"PortAudio is not available: {exc}") from None
+    if not _import_released:
+        # sounddevice initialises PortAudio on import, and an initialised
+        # PortAudio is an active JACK client whose thread the server waits for
+        # every cycle: a late one is an xrun for the whole graph. PortAudio is
+        # held only by `portaudio()` blocks and running streams.
+        _import_released = True
+        sounddevice._terminate()
     return sounddevice
 
 
-def find_device(device: str, host_api: str) -> tuple[int, str]:
+@contextmanager
+def portaudio() -> Iterator[Any]:
+    """The sounddevice module, with PortAudio initialised for the block only."""
+    sd = _sounddevice()
+    try:
+        sd._initialize()
+    except sd.PortAudioError as exc:
+        raise BackendError(f"PortAudio cannot start: {exc}") from None
+    try:
+        yield sd
+    finally:
+        sd._terminate()
+
+
+def find_device(sd: Any, device: str, host_api: str) -> tuple[int, str]:
     """Index and description of the first device whose name contains ``device``
     on a host API whose name contains ``host_api`` (case-insensitive; "" = any).
-    An empty ``device`` takes the host API's default output device."""
-    sd = _sounddevice()
+    An empty ``device`` takes the host API's default output device. ``sd`` is
+    the module as `portaudio()` yields it."""
     apis = sd.query_hostapis()
     devices = sd.query_devices()
     wanted_api = [i for i, a in enumerate(apis) if host_api.lower() in a["name"].lower()]
@@ -47,31 +73,34 @@ def check_device(
     device: str, host_api: str, sample_rate: int, channels: int, input_channels: int
 ) -> str:
     """Preflight: the device exists and accepts the rate and channel counts."""
-    sd = _sounddevice()
-    index, description = find_device(device, host_api)
-    try:
-        sd.check_output_settings(
-            device=index, samplerate=sample_rate, channels=channels, dtype="float32"
-        )
-        if input_channels:
-            sd.check_input_settings(
-                device=index, samplerate=sample_rate, channels=input_channels, dtype="float32"
+    with portaudio() as sd:
+        index, description = find_device(sd, device, host_api)
+        try:
+            sd.check_output_settings(
+                device=index, samplerate=sample_rate, channels=channels, dtype="float32"
             )
-    except (sd.PortAudioError, ValueError) as exc:
-        raise BackendError(f"{description}: {exc}") from None
+            if input_channels:
+                sd.check_input_settings(
+                    device=index, samplerate=sample_rate, channels=input_channels, dtype="float32"
+                )
+        except (sd.PortAudioError, ValueError) as exc:
+            raise BackendError(f"{description}: {exc}") from None
     return description
 
 
-REALTIME_PRIORITY = 70
+#: SCHED_FIFO priorities: the callback above the thread that shares its GIL.
+CALLBACK_PRIORITY = 70
+CONTROL_PRIORITY = 60
 FALLBACK_NICE = -15
 
 
-def raise_thread_priority() -> str:
-    """Give the calling (callback) thread real-time scheduling where permitted,
-    else a strong niceness; a JACK server in --no-realtime mode does not."""
+def raise_thread_priority(priority: int = CALLBACK_PRIORITY) -> str:
+    """Give the calling thread real-time scheduling at ``priority`` where
+    permitted, else a strong niceness; a JACK server in --no-realtime mode
+    does neither for its clients. Returns what it got, for telemetry."""
     try:
-        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(REALTIME_PRIORITY))
-        return f"SCHED_FIFO {REALTIME_PRIORITY}"
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(priority))
+        return f"SCHED_FIFO {priority}"
     except (PermissionError, OSError, AttributeError):
         pass
     try:
@@ -93,8 +122,11 @@ class SoundDeviceBackend(Backend):
         channels: int = 2,
         input_channels: int = 1,
     ) -> None:
-        self._sd = _sounddevice()
-        self.index, description = find_device(device, host_api)
+        with portaudio() as sd:
+            self.index, description = find_device(sd, device, host_api)
+        self._sd = sd
+        self.device = device
+        self.host_api = host_api
         self.name = f"sounddevice: {description}"
         self.sample_rate = sample_rate
         self.block_size = block_size
@@ -118,43 +150,66 @@ class SoundDeviceBackend(Backend):
         process(indata if self.input_channels else None, outdata, bool(status))
 
     def start(self, process: Process) -> None:
+        """Initialise PortAudio (held until `stop`) and start the stream."""
         sd = self._sd
-        self._process = process
         try:
-            if self.input_channels:
-                stream = sd.Stream(
-                    device=(self.index, self.index),
-                    samplerate=self.sample_rate,
-                    blocksize=self.block_size,
-                    dtype="float32",
-                    channels=(self.input_channels, self.channels),
-                    callback=self._callback,
-                    latency="low",
-                )
-            else:
-                stream = sd.OutputStream(
-                    device=self.index,
-                    samplerate=self.sample_rate,
-                    blocksize=self.block_size,
-                    dtype="float32",
-                    channels=self.channels,
-                    callback=lambda out, frames, t, status: self._callback(
-                        None, out, frames, t, status
-                    ),
-                    latency="low",
-                )
-            stream.start()
+            sd._initialize()
+        except sd.PortAudioError as exc:
+            raise BackendError(f"{self.name}: PortAudio cannot start: {exc}") from None
+        try:
+            # Found again: indices belong to one PortAudio initialisation.
+            self.index, _ = find_device(sd, self.device, self.host_api)
+            self._process = process
+            self._stream = self._open(sd)
+        except BackendError:
+            self._release()
+            raise
         except (sd.PortAudioError, ValueError) as exc:
-            self._process = None
+            self._release()
             raise BackendError(f"{self.name}: cannot open the stream: {exc}") from None
-        self._stream = stream
-        latency = stream.latency if isinstance(stream.latency, tuple) else (0.0, stream.latency)
+        latency = self._stream.latency
+        latency = latency if isinstance(latency, tuple) else (0.0, latency)
         self.input_latency = round(latency[0] * self.sample_rate)
         self.output_latency = round(latency[1] * self.sample_rate)
 
+    def _open(self, sd: Any) -> Any:
+        if self.input_channels:
+            stream = sd.Stream(
+                device=(self.index, self.index),
+                samplerate=self.sample_rate,
+                blocksize=self.block_size,
+                dtype="float32",
+                channels=(self.input_channels, self.channels),
+                callback=self._callback,
+                latency="low",
+            )
+        else:
+            stream = sd.OutputStream(
+                device=self.index,
+                samplerate=self.sample_rate,
+                blocksize=self.block_size,
+                dtype="float32",
+                channels=self.channels,
+                callback=lambda out, frames, t, status: self._callback(
+                    None, out, frames, t, status
+                ),
+                latency="low",
+            )
+        try:
+            stream.start()
+        except BaseException:
+            stream.close()
+            raise
+        return stream
+
+    def _release(self) -> None:
+        self._process = None
+        self._sd._terminate()
+
     def stop(self) -> None:
         stream, self._stream = self._stream, None
-        if stream is not None:
-            stream.stop()
-            stream.close()
-        self._process = None
+        if stream is None:
+            return
+        stream.stop()
+        stream.close()
+        self._release()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import subprocess
 
@@ -55,7 +56,41 @@ def check_jack(sample_rate: int, block_size: int) -> CheckResult:
     except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
         return CheckResult("JACK", FAIL, f"server running but its rate is unreadable: {exc}")
     figure = f"server {server_name()!r} at {rate} Hz, period {period} frames"
+    realtime = server_realtime()
+    if realtime is not None:
+        figure += (
+            ", real-time"
+            if realtime
+            else ", not real-time (ordinary load delays its cycles: xruns; drop --no-realtime)"
+        )
     if rate != sample_rate:
         return CheckResult("JACK", FAIL, f"{figure}; the config wants {sample_rate} Hz")
     note = "" if period == block_size else f" (config block {block_size}: PortAudio re-blocks)"
     return CheckResult("JACK", PASS, figure + note)
+
+
+#: ``JackNoStartServer`` from jack/types.h.
+_NO_START_SERVER = 0x01
+
+
+def server_realtime() -> bool | None:
+    """Whether the server runs its cycle under real-time scheduling; None
+    where libjack cannot be loaded or the server not reached."""
+    try:
+        lib = ctypes.CDLL("libjack.so.0")
+    except OSError:
+        return None
+    lib.jack_client_open.restype = ctypes.c_void_p
+    lib.jack_client_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.POINTER(ctypes.c_int)]
+    lib.jack_is_realtime.argtypes = [ctypes.c_void_p]
+    lib.jack_client_close.argtypes = [ctypes.c_void_p]
+    status = ctypes.c_int(0)
+    # Opened, never activated: the server does not wait for it in its cycle.
+    name = f"kelly-doctor-probe-{os.getpid()}".encode()
+    client = lib.jack_client_open(name, _NO_START_SERVER, ctypes.byref(status))
+    if not client:
+        return None
+    try:
+        return bool(lib.jack_is_realtime(client))
+    finally:
+        lib.jack_client_close(client)

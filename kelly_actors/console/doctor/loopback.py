@@ -13,6 +13,7 @@ import ctypes
 import os
 import subprocess
 import threading
+from typing import Any
 
 import numpy as np
 
@@ -79,8 +80,17 @@ def check_loopback(cfg: AudioConfig) -> CheckResult:
     """Measure the round trip where the config plays through JACK."""
     if cfg.backend != "sounddevice" or "jack" not in cfg.host_api.lower():
         return CheckResult("round trip", SKIP, "no loopback can be made (not a JACK config)")
-    import sounddevice as sd
+    from kelly_actors.audio.backends.base import BackendError
+    from kelly_actors.audio.backends.device import portaudio
 
+    try:
+        with portaudio() as sd:
+            return _round_trip(sd, cfg)
+    except BackendError as exc:
+        return CheckResult("round trip", FAIL, str(exc))
+
+
+def _round_trip(sd: Any, cfg: AudioConfig) -> CheckResult:
     client = f"kelly-doctor-{os.getpid()}"
     if not _name_jack_client(sd, client):
         return CheckResult("round trip", SKIP, "this PortAudio cannot name its JACK client")
