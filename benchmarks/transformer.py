@@ -7,7 +7,10 @@
   both measured in this run on the same machine;
 * ``bar_ms``: median wall time of one live bar (melody + counter over a rule
   composer bar: prompt of up to 192 tokens, then sampling under the grammar);
-  ``bar_ms_p90`` its 90th percentile.
+  ``bar_ms_p90`` its 90th percentile;
+* ``worker_bar_ms``: the same bars asked of an inference worker process through
+  the pool (request out, notes back over ZeroMQ), median; ``worker_overhead_ms``
+  = that minus ``bar_ms``: what the trip to another process costs.
 
 Targets (issue 7): ≥ 1 000 tokens/s with the cache on one core, a bar ≤ 50 ms.
 
@@ -23,6 +26,7 @@ import json
 import platform
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -35,6 +39,7 @@ from kelly_actors.composer.emotion.pad import PAD
 from kelly_actors.composer.mapper import map_emotion
 from kelly_actors.composer.transformer.engine import DEFAULT_TRACKS, Variation
 from kelly_actors.composer.transformer.session import StepSession
+from kelly_actors.inference.pool import PoolConfig, WorkerPool
 
 
 def cached(session: StepSession, sequence: np.ndarray, emotion: np.ndarray) -> float:
@@ -68,6 +73,38 @@ def bar_times(variation: Variation, bars: int) -> list[float]:
     return times
 
 
+def worker_bar_times(variation: Variation, bars: int) -> list[float]:
+    """Wall ms of ``bars`` bars served by one worker process (ask → notes back)."""
+    composer, state = BarComposer(0), None
+    params = map_emotion(PAD(0.5, 0.8, 0.6))
+    with tempfile.TemporaryDirectory(prefix="kb-", dir="/tmp") as work:
+        pool = WorkerPool(PoolConfig(workers=1), Path(work) / "w.sock", lambda *a, **k: None)
+        try:
+            pool.set_transformer("bench", variation.generator.session.path.read_bytes())
+            deadline = time.monotonic() + 30
+            while pool.ready_workers("bench") == 0:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the worker did not load the model in 30 s")
+                pool.poll(time.monotonic())
+                time.sleep(0.005)
+            times = []
+            for bar in range(bars):
+                notes, state = composer.compose_bar(bar, params, state)
+                payload = variation.request(bar, notes, params).to_bytes()
+                start = time.perf_counter()
+                pool.submit_variation(payload, time.monotonic() + 10.0)
+                pool.dispatch(time.monotonic())
+                results = []
+                while not results:
+                    pool.local.poll(100)  # the worker's answer wakes us
+                    results = pool.poll(time.monotonic())
+                times.append((time.perf_counter() - start) * 1000.0)
+                variation.played(params.tempo_bpm, notes)
+            return times
+        finally:
+            pool.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer tokens and bars (< 1 min)")
@@ -88,6 +125,10 @@ def main() -> int:
     t_rerun = rerun(session, sequence, emotion)
     bar_times(variation, 4)  # warm-up and history
     times = bar_times(variation, 16 if args.quick else 48)
+    variation.history.clear()
+    worker_bar_times(variation, 4)
+    variation.history.clear()
+    via_worker = worker_bar_times(variation, 16 if args.quick else 48)
     result = {
         "benchmark": "transformer",
         "model": str(session.path.name),
@@ -99,6 +140,8 @@ def main() -> int:
         "bar_ms": round(statistics.median(times), 2),
         "bar_ms_p90": round(float(np.percentile(times, 90)), 2),
         "bars": len(times),
+        "worker_bar_ms": round(statistics.median(via_worker), 2),
+        "worker_overhead_ms": round(statistics.median(via_worker) - statistics.median(times), 2),
         "threads": 1,
         "machine": platform.machine(),
         "python": platform.python_version(),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import sys
@@ -15,10 +14,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
 
+from service_skip import skip_or_fail
+
 from kelly_actors.bus import namespace
 from kelly_actors.bus.namespace import runtime_dir
-
-REQUIRE_JACK = os.environ.get("KELLY_REQUIRE_JACK") == "1"
 
 
 def _kelly_objects() -> set[str]:
@@ -58,13 +57,6 @@ def run_dir() -> Iterator[Path]:
     path = Path(tempfile.mkdtemp(prefix="kt-", dir="/tmp"))
     yield path
     shutil.rmtree(path, ignore_errors=True)
-
-
-def skip_or_fail(reason: str) -> None:
-    """Skip on a laptop without the service; fail where the test command requires it."""
-    if REQUIRE_JACK:
-        pytest.fail(f"{reason} (KELLY_REQUIRE_JACK=1 forbids skipping)")
-    pytest.skip(reason)
 
 
 def jack_running() -> bool:

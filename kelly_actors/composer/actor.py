@@ -96,7 +96,11 @@ class ComposerConfig:
         estimates: the inference actor's PUB socket in the run directory, subscribed to
             for ``estimate`` messages ("" = none; docs/inference.md).
         engine: rules | transformer | hybrid — who writes the music (docs/transformer.md).
-        transformer_model: the ONNX step model (relative paths: from the repository).
+        transformer_service: the inference actor's variations socket in the run
+            directory: its workers write the transformer's bars ("" = a thread of
+            this process, with ``transformer_model``).
+        transformer_model: the ONNX step model when the composer runs it itself
+            (relative paths: from the repository).
         transformer_tracks: the tracks ``hybrid`` lets the transformer write.
         transformer_deadline_ms: how long a bar waits for the transformer before the
             rule engines' version of it is scheduled instead.
@@ -124,9 +128,10 @@ class ComposerConfig:
     deadband: float = 0.04
     estimates: str = "estimates.sock"
     engine: str = "rules"
+    transformer_service: str = "variations.sock"
     transformer_model: str = "models/transformer.onnx"
     transformer_tracks: tuple[str, ...] = ("melody", "counter")
-    transformer_deadline_ms: float = 60.0
+    transformer_deadline_ms: float = 250.0
 
     def __post_init__(self) -> None:
         intent.Strategy(self.strategy)  # ValueError names the bad value
@@ -204,7 +209,9 @@ class ComposerActor(Actor):
         self.recorder = self._open_recorder()
         self.estimates = self._subscribe(cfg.estimates)
         self.bad_estimates = 0
-        self.transformer = live_transformer.LiveTransformer.start(cfg, self.problems)
+        self.transformer = live_transformer.LiveTransformer.start(
+            cfg, self.ctx.run_dir, self.problems
+        )
         self._health()
         self._publish()
 
@@ -374,7 +381,8 @@ class ComposerActor(Actor):
         emotion = self.fusion.next_bar(now)
         params = map_emotion(emotion.point, self.cstate.mode if self.cstate else None)
         notes, self.cstate = self.composer.compose_bar(bar, params, self.cstate)
-        if self.transformer.ask(bar, params, notes, emotion, start, self._bar_due(start, now), now):
+        due = self._bar_due(start, now)
+        if self.transformer.ask(bar, params, notes, emotion, start, due, now, self.cstate.key):
             return  # scheduled by _finish_transformer_bar when the answer or the deadline comes
         self._schedule_bar(transport, bar, start, params, notes, emotion)
         self._health_if_changed()

@@ -14,6 +14,9 @@ Without a usable model (missing, corrupt, incompatible) the actor is *degraded*:
 in its status and estimates with :mod:`~kelly_actors.inference.heuristic`, marked
 ``degraded``; the performance goes on. ``load_model`` (``kelly ctl load-model emotion
 PATH``) checks a new file first, then swaps between two frames. See docs/inference.md.
+
+The actor also serves the composer's transformer variations on ``variations.sock``
+(:mod:`~kelly_actors.inference.variations`), through the same workers.
 """
 
 from __future__ import annotations
@@ -39,12 +42,18 @@ from kelly_actors.inference.model import (
     check_provider,
     load_model,
 )
-from kelly_actors.inference.pool import PoolConfig, WorkerPool
+from kelly_actors.inference.pool import PoolConfig, Result, WorkerPool
 from kelly_actors.inference.smoothing import Smoother
+from kelly_actors.inference.variations import VariationService
 
 #: Default model, relative to the repository (or absolute in the options).
 DEFAULT_MODEL = str(Path(__file__).resolve().parents[2] / "models" / "emotion.onnx")
 ESTIMATES_SOCKET = "estimates.sock"
+VARIATIONS_SOCKET = "variations.sock"
+#: The emotion stream's number in the pool.
+EMOTION = 0
+#: While this process's thread works on a variation the loop looks every this many s.
+VARIATION_POLL_S = 0.002
 #: Seconds on_start waits for the first local worker.
 WORKER_START_S = 12.0
 
@@ -68,6 +77,9 @@ class InferenceConfig:
         remote_endpoint: ``tcp://HOST:PORT`` for remote workers ("" = none; needs keys_dir).
         keys_dir: CurveZMQ keys (``kelly keys generate DIR``).
         frames_ring: the ring of feature frames; publish: socket name in the run dir.
+        transformer_model: the step model that serves the composer's variations
+            ("" = none; relative paths: from the repository).
+        variations: the socket in the run dir the composer asks on ("" = not served).
     """
 
     model: str = DEFAULT_MODEL
@@ -84,6 +96,8 @@ class InferenceConfig:
     keys_dir: str = ""
     frames_ring: str = "frames"
     publish: str = ESTIMATES_SOCKET
+    transformer_model: str = "models/transformer.onnx"
+    variations: str = VARIATIONS_SOCKET
 
     def __post_init__(self) -> None:
         if self.workers < 0 or self.threads < 1 or not 1 <= self.max_batch <= 256:
@@ -161,6 +175,15 @@ class InferenceActor(Actor):
             self.pool = WorkerPool(
                 pool_cfg, self.ctx.run_dir / f"workers-{self.ctx.name}.sock", self.ctx.emit
             )
+        self.variations: VariationService | None = None
+        if cfg.variations:
+            self.variations = VariationService(
+                self.zctx,
+                f"ipc://{self.ctx.run_dir / cfg.variations}",
+                cfg.transformer_model,
+                self.pool,
+                self.ctx.emit,
+            )
         restored = self.ctx.restored_state.get("model")
         path = restored if isinstance(restored, str) and restored else cfg.model
         self.model_path = path
@@ -202,15 +225,21 @@ class InferenceActor(Actor):
         self.ctx.emit("model_loaded", path=path, version=model.version)
 
     def on_stop(self) -> None:
+        if self.variations is not None:
+            self.variations.close()
         if self.pool is not None:
             self.pool.close()
         self.pub.close(0)
         self.zctx.term()
 
     def wait_on(self) -> list[Waitable]:
-        return [self.reader, *(self.pool.waitables() if self.pool else [])]
+        pool = self.pool.waitables() if self.pool else []
+        variations = self.variations.waitables() if self.variations else []
+        return [self.reader, *pool, *variations]
 
     def next_wakeup(self) -> float | None:
+        if self.variations is not None and self.variations.waiting_locally:
+            return time.monotonic() + VARIATION_POLL_S
         # Workers are watched (deaths, silent requests, deadlines) at least every 10 ms.
         return time.monotonic() + 0.01 if self.pool is not None else None
 
@@ -222,17 +251,23 @@ class InferenceActor(Actor):
         while reader.available() > 0 and reader.read_into(self.frame):
             self.pending.append((reader.last_sample_time, self.frame.copy(), now))
             self.stats["frames"] += 1
-        if self.swap is not None and (self.pool is None or not self.pool.busy_streams()):
+        if self.swap is not None and (self.pool is None or EMOTION not in self.pool.busy_streams()):
             # Between two frames: nothing of the stream is in flight.
             model, self.swap = self.swap, None
             self._install(model, self.swap_path)
             self.stats["swaps"] += 1
+        results = self.pool.poll(now) if self.pool is not None else []
+        if self.variations is not None:
+            self.variations.poll(now)
+            for result in results:
+                if result.request.kind == "vary":
+                    self.variations.answer(result)
         if self.model is None:
             self._heuristic()
         elif self.pool is None:
             self._inline()
         else:
-            self._pooled(now)
+            self._pooled(now, [r for r in results if r.request.kind == "infer"])
 
     def _take(self) -> tuple[list[int], np.ndarray, float]:
         """Up to ``max_batch`` pending frames: sample times, float32 (n, 128), first arrival."""
@@ -255,9 +290,9 @@ class InferenceActor(Actor):
             ):
                 self._publish(sample, tuple(float(x) for x in row), float(loud), read_at, False)
 
-    def _pooled(self, now: float) -> None:
+    def _pooled(self, now: float, results: list[Result]) -> None:
         pool = self.pool
-        for result in pool.poll(now):
+        for result in results:
             samples, read_at = result.request.tag
             loudness = result.request.frames[:, LOUDNESS_DB]
             if result.reason == "expired":
@@ -271,10 +306,10 @@ class InferenceActor(Actor):
                 continue
             for sample, row, loud in zip(samples, result.emotion, loudness, strict=True):
                 self._publish(sample, tuple(float(x) for x in row), float(loud), read_at, False)
-        if self.pending and not pool.busy_streams():
+        if self.pending and EMOTION not in pool.busy_streams():
             samples, frames, read_at = self._take()
             deadline = read_at + self.config.deadline_s
-            pool.submit(0, frames, self.h.copy(), self.c.copy(), deadline, (samples, read_at))
+            pool.submit(EMOTION, frames, self.h.copy(), self.c.copy(), deadline, (samples, read_at))
             pool.dispatch(now)
 
     def _publish(
@@ -365,4 +400,6 @@ class InferenceActor(Actor):
             }
             if self.pool.remote is not None:
                 out["pool"]["tcp"] = self.pool.tcp_endpoint
+        if self.variations is not None:
+            out["variations"] = self.variations.telemetry()
         return out

@@ -5,6 +5,8 @@
   they die. Remote workers connect over TCP with CurveZMQ (:mod:`~kelly_actors.bus.curve`).
 * A worker serves one request at a time; requests go first come first served to an idle
   worker that has the request's model loaded.
+* Two kinds of request: ``infer`` (emotion frames of a stream with its LSTM state) and
+  ``vary`` (one bar's transformer variation, a self-contained JSON request).
 * A request whose worker dies (process exit) or stays silent for ``retry_s`` is sent again
   to another worker — the request carries the LSTM state, so nothing is lost. It stays valid
   until its ``deadline`` (monotonic seconds); a result after that is dropped and counted
@@ -37,20 +39,27 @@ RESPAWN_DELAY_S = 0.2
 REMOTE_TIMEOUT_S = 10.0
 
 
+#: The stream number of transformer variations (emotion streams are 0 and up).
+VARIATIONS = -1
+
+
 @dataclass
 class Request:
-    """``frames`` float32 (n, 128) of one stream, its state ``h``/``c`` (1, 1, 128)."""
+    """``infer``: ``frames`` float32 (n, 128) of one stream, its state ``h``/``c``
+    (1, 1, 128). ``vary``: ``payload`` the JSON variation request (stream :data:`VARIATIONS`)."""
 
     id: int
     stream: int
-    frames: np.ndarray
-    h: np.ndarray
-    c: np.ndarray
+    frames: np.ndarray | None
+    h: np.ndarray | None
+    c: np.ndarray | None
     model: str
     deadline: float
     tag: Any = None
     attempts: int = 0
     sent_at: float = 0.0
+    kind: str = "infer"
+    payload: bytes = b""
 
 
 @dataclass
@@ -64,6 +73,7 @@ class Result:
     emotion: np.ndarray | None = None
     h: np.ndarray | None = None
     c: np.ndarray | None = None
+    payload: bytes = b""  # a ``vary`` answer: the notes as JSON
 
 
 @dataclass
@@ -140,6 +150,8 @@ class WorkerPool:
         self.ids = itertools.count(1)
         self.model_id = ""
         self.model_data = b""
+        self.transformer_id = ""
+        self.transformer_data = b""
         self.stats = dict.fromkeys(
             (
                 "served",
@@ -232,6 +244,20 @@ class WorkerPool:
         for ident, info in list(self.workers.items()):
             self._send(ident, info, wire.encode("model", data, model=model_id))
 
+    def set_transformer(self, model_id: str, data: bytes) -> None:
+        """The transformer step model for ``vary`` requests; every worker is sent it."""
+        self.transformer_id, self.transformer_data = model_id, data
+        for ident, info in list(self.workers.items()):
+            self._send(ident, info, wire.encode("transformer", data, model=model_id))
+
+    def _greet(self, ident: bytes, info: WorkerInfo) -> None:
+        """Send a newly seen worker the models in use."""
+        if self.model_id:
+            self._send(ident, info, wire.encode("model", self.model_data, model=self.model_id))
+        if self.transformer_id:
+            frames = wire.encode("transformer", self.transformer_data, model=self.transformer_id)
+            self._send(ident, info, frames)
+
     def submit(
         self,
         stream: int,
@@ -246,11 +272,22 @@ class WorkerPool:
         self.queue.append(req)
         return req.id
 
+    def submit_variation(self, payload: bytes, deadline: float, tag: Any = None) -> int:
+        """Queue one bar's variation request (JSON bytes) for the transformer."""
+        req = Request(
+            next(self.ids), VARIATIONS, None, None, None, self.transformer_id, deadline, tag,
+            kind="vary", payload=payload,
+        )  # fmt: skip
+        self.queue.append(req)
+        return req.id
+
     def busy_streams(self) -> set[int]:
         return {r.stream for r in self.outstanding.values()} | {r.stream for r in self.queue}
 
-    def ready_workers(self) -> int:
-        return sum(1 for w in self.workers.values() if self.model_id in w.models)
+    def ready_workers(self, model: str | None = None) -> int:
+        """Workers that have ``model`` (default: the emotion model) loaded."""
+        wanted = self.model_id if model is None else model
+        return sum(1 for w in self.workers.values() if wanted in w.models)
 
     def _send(self, ident: bytes, info: WorkerInfo, frames: list[bytes]) -> bool:
         try:
@@ -318,16 +355,20 @@ class WorkerPool:
                 return
             ident, info = pick
             idle.remove(pick)
-            payload = wire.pack(req.frames, req.h, req.c)
-            frames = wire.encode(
-                "infer", payload, id=req.id, model=req.model, frames=len(req.frames)
-            )
+            frames = self._encode(req)
             if self._send(ident, info, frames):
                 self.queue.popleft()
                 req.sent_at = now
                 info.last_sent = now
                 info.busy = req.id
                 self.outstanding[req.id] = req
+
+    @staticmethod
+    def _encode(req: Request) -> list[bytes]:
+        if req.kind == "vary":
+            return wire.encode("vary", req.payload, id=req.id, model=req.model)
+        payload = wire.pack(req.frames, req.h, req.c)
+        return wire.encode("infer", payload, id=req.id, model=req.model, frames=len(req.frames))
 
     def _receive(
         self, sock: zmq.Socket, ident: bytes, frames: list[bytes], now: float, results: list[Result]
@@ -341,8 +382,7 @@ class WorkerPool:
         if info is None:
             info = WorkerInfo(ident, sock, remote=sock is not self.local)
             self.workers[ident] = info
-            if self.model_id:
-                self._send(ident, info, wire.encode("model", self.model_data, model=self.model_id))
+            self._greet(ident, info)
         info.last_seen = now
         if type_ == "hello":
             info.pid = fields["pid"]
@@ -352,7 +392,7 @@ class WorkerPool:
         elif type_ == "load_failed":
             self.stats["load_failed"] += 1
             self.emit("worker_load_failed", pid=info.pid, error=fields["error"])
-        elif type_ in ("result", "failed"):
+        elif type_ in ("result", "varied", "failed"):
             info.busy = None
             req = self.outstanding.pop(fields["id"], None)
             if req is None:
@@ -361,7 +401,11 @@ class WorkerPool:
                 req.attempts += 1
                 self.stats["retried"] += 1
                 self.queue.appendleft(req)
-            else:
+            elif type_ == "varied" and req.kind == "vary":
+                late = now > req.deadline
+                self.stats["late" if late else "served"] += 1
+                results.append(Result(req, not late, "late" if late else "", payload=payload))
+            elif type_ == "result" and req.kind == "infer":
                 emotion, h, c = wire.unpack(payload, fields["frames"], 4)
                 late = now > req.deadline
                 self.stats["late" if late else "served"] += 1
@@ -370,6 +414,12 @@ class WorkerPool:
                         req, not late, "late" if late else "", emotion.copy(), h.copy(), c.copy()
                     )
                 )
+            else:
+                # An answer of the wrong kind: that worker is confused; serve it elsewhere.
+                self.emit("worker_bad_message", error=f"{type_} for a {req.kind} request")
+                req.attempts += 1
+                self.stats["retried"] += 1
+                self.queue.appendleft(req)
 
     def close(self) -> None:
         for proc in self.procs:

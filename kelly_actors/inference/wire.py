@@ -6,10 +6,16 @@ unpickled. Types:
 
 worker → actor: ``hello`` {pid, provider}; ``loaded`` {model}; ``load_failed`` {model,
 error}; ``result`` {id, frames} + float32 (frames·4 + 256): emotion rows then h, c;
-``failed`` {id, error}.
+``varied`` {id} + the notes as JSON; ``failed`` {id, error}.
 
-actor → worker: ``model`` {model} + the ONNX bytes; ``infer`` {id, model, frames} +
-float32 (frames·128 + 256): feature rows then h, c.
+actor → worker: ``model`` {model} + the emotion model's ONNX bytes; ``transformer``
+{model} + the transformer step model's ONNX bytes; ``infer`` {id, model, frames} +
+float32 (frames·128 + 256): feature rows then h, c; ``vary`` {id, model} + a
+:class:`~kelly_actors.composer.transformer.request.VariationRequest` as JSON.
+
+The composer and the inference actor speak the same framing on the variations socket:
+composer → actor ``ask`` {id, deadline_ms} + the request; actor → composer ``varied``
+{id} + notes, or ``failed`` {id, error}.
 """
 
 from __future__ import annotations
@@ -32,8 +38,13 @@ _FIELDS: dict[str, dict[str, type]] = {
     "load_failed": {"model": str, "error": str},
     "result": {"id": int, "frames": int},
     "failed": {"id": int, "error": str},
+    "varied": {"id": int},
     "model": {"model": str},
+    "transformer": {"model": str},
     "infer": {"id": int, "model": str, "frames": int},
+    "vary": {"id": int, "model": str},
+    # composer → inference actor
+    "ask": {"id": int, "deadline_ms": float},
 }
 
 

@@ -2,7 +2,9 @@
 
 Stateless between requests: each request carries its frames *and* the LSTM state, the
 reply carries the estimates and the new state, so any worker can serve any frame.
-Models arrive over the socket (``model`` message) and are checked before use.
+Models arrive over the socket (``model`` for the emotion model, ``transformer`` for the
+step model that serves ``vary`` requests: one bar's variation, also self-contained) and
+are checked before use.
 
 Local workers are started by the actor (``python -m kelly_actors.inference.worker
 --connect ipc://… --parent PID``) and exit when the actor goes; remote ones by
@@ -23,6 +25,10 @@ import zmq
 import zmq.utils.monitor
 
 from kelly_actors.bus import curve
+from kelly_actors.composer.transformer import request as variation
+from kelly_actors.composer.transformer.generate import Generator
+from kelly_actors.composer.transformer.session import ModelError as TransformerError
+from kelly_actors.composer.transformer.session import StepSession
 from kelly_actors.inference import wire
 from kelly_actors.inference.model import EmotionModel, ModelError
 
@@ -59,6 +65,7 @@ class Worker:
         self.provider = provider
         self.threads = threads
         self.models: dict[str, EmotionModel] = {}
+        self.transformers: dict[str, Generator] = {}
         self.ctx = zmq.Context()
         self.socket = self.ctx.socket(zmq.DEALER)
         self.socket.linger = 0
@@ -104,8 +111,12 @@ class Worker:
             return
         if type_ == "model":
             self._load(fields["model"], payload)
+        elif type_ == "transformer":
+            self._load_transformer(fields["model"], payload)
         elif type_ == "infer":
             self._infer(fields, payload)
+        elif type_ == "vary":
+            self._vary(fields, payload)
 
     def _load(self, model_id: str, data: bytes) -> None:
         try:
@@ -117,6 +128,33 @@ class Worker:
         while len(self.models) > MAX_MODELS:
             self.models.pop(next(iter(self.models)))
         self._send("loaded", model=model_id)
+
+    def _load_transformer(self, model_id: str, data: bytes) -> None:
+        try:
+            session = StepSession(data, self.threads, name=model_id)
+        except TransformerError as exc:
+            self._send("load_failed", model=model_id, error=str(exc))
+            return
+        self.transformers[model_id] = Generator(session)
+        while len(self.transformers) > MAX_MODELS:
+            self.transformers.pop(next(iter(self.transformers)))
+        self._send("loaded", model=model_id)
+
+    def _vary(self, fields: dict, payload: bytes) -> None:
+        generator = self.transformers.get(fields["model"])
+        if generator is None:
+            self._send("failed", id=fields["id"], error=f"model {fields['model']} not loaded")
+            return
+        try:
+            notes = variation.serve(generator, variation.VariationRequest.from_bytes(payload))
+        except variation.RequestError as exc:
+            self._send("failed", id=fields["id"], error=f"bad variation request: {exc}")
+            return
+        except ValueError as exc:  # e.g. a prompt longer than the model's positions
+            self._send("failed", id=fields["id"], error=f"variation failed: {exc}")
+            return
+        self.served += 1
+        self._send("varied", variation.notes_to_bytes(notes), id=fields["id"])
 
     def _infer(self, fields: dict, payload: bytes) -> None:
         model = self.models.get(fields["model"])

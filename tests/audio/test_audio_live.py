@@ -173,7 +173,7 @@ def test_bad_audio_settings_fail_at_start_with_the_reason_and_nothing_half_start
     assert message in done.stderr
     assert "Traceback" not in done.stderr
     assert not (run_dir / "supervisor.json").exists()
-    assert {p.name for p in runtime_dir().glob("kelly-*")} == before
+    assert {p.name for p in runtime_dir().glob("kelly-*")} <= before  # nothing new left
 
 
 def test_a_ring_of_the_wrong_shape_for_the_audio_block_is_refused_at_start(run_dir) -> None:

@@ -28,8 +28,8 @@ from composer_support import (
     jack_running,
     read_note_log,
 )
-from conftest import skip_or_fail
 from performance import Performance, env_with_support, wait_until
+from service_skip import skip_or_fail
 from toml_config import performance_toml
 
 from kelly_actors.bus import note_events

@@ -12,8 +12,6 @@ import os
 from collections import deque
 from collections.abc import Iterable, Sequence
 
-import numpy as np
-
 from kelly_actors.composer import orchestrator
 from kelly_actors.composer.bar_composer import ComposerState
 from kelly_actors.composer.mapper import MusicalParams
@@ -21,7 +19,8 @@ from kelly_actors.composer.notes import Note
 from kelly_actors.composer.orchestrator import Composition
 from kelly_actors.composer.theory import Key
 from kelly_actors.composer.transformer import vocab as V
-from kelly_actors.composer.transformer.generate import GenerationConfig, Generator, fitting_key
+from kelly_actors.composer.transformer.generate import GenerationConfig, Generator
+from kelly_actors.composer.transformer.request import VariationRequest, serve
 from kelly_actors.composer.transformer.session import StepSession
 from kelly_actors.composer.transformer.tokens import Bar, quantize_bar
 
@@ -71,6 +70,25 @@ class Variation:
     def model_name(self) -> str:
         return self.generator.session.path.name
 
+    def request(
+        self,
+        bar_index: int,
+        rule_notes: Sequence[Note],
+        params: MusicalParams,
+        history: Sequence[Bar] | None = None,
+        key: Key | None = None,
+    ) -> VariationRequest:
+        """Everything the model needs for this bar, for any process to serve."""
+        return variation_request(
+            bar_index,
+            self.seed,
+            self.tracks,
+            rule_notes,
+            params,
+            tuple(self.history if history is None else history),
+            key,
+        )
+
     def new_notes(
         self,
         bar_index: int,
@@ -85,18 +103,10 @@ class Variation:
         composer's key where the caller knows it, else the key in
         ``params.mode`` that the rule bar and the history fit best.
         """
-        rng = np.random.default_rng([self.seed & 0xFFFFFFFF, bar_index])
-        v, a, _ = params.emotion.as_tuple()
-        given = Bar(params.tempo_bpm, tuple(rule_notes))
-        past = list(self.history if history is None else history)
-        if key is None and self.generator.config.scale_aware:
-            key = fitting_key([*past, given], params.mode)
-        return self.generator.bar(past, given, self.tracks, v, a, rng, key=key)
+        return serve(self.generator, self.request(bar_index, rule_notes, params, history, key))
 
     def merge(self, rule_notes: Sequence[Note], new: Sequence[Note]) -> list[Note]:
-        """The rule notes of the other tracks plus ``new``, in start order."""
-        kept = [n for n in rule_notes if n.track not in self.tracks]
-        return sorted([*kept, *new], key=lambda n: (n.start_beat, n.track, n.pitch))
+        return merge(self.tracks, rule_notes, new)
 
     def played(self, tempo_bpm: float, notes: Sequence[Note]) -> None:
         """Remember a bar as it was played (whichever engine wrote it)."""
@@ -113,6 +123,36 @@ class Variation:
         notes = self.merge(rule_notes, new)
         self.played(params.tempo_bpm, notes)
         return notes
+
+
+def variation_request(
+    bar_index: int,
+    seed: int,
+    tracks: Sequence[str],
+    rule_notes: Sequence[Note],
+    params: MusicalParams,
+    history: Sequence[Bar],
+    key: Key | None = None,
+) -> VariationRequest:
+    """The request for the model's version of ``tracks`` in a rule-composed bar."""
+    v, a, _ = params.emotion.as_tuple()
+    return VariationRequest(
+        bar=bar_index,
+        seed=seed,
+        tracks=tuple(tracks),
+        valence=float(v),
+        arousal=float(a),
+        mode=params.mode,
+        given=Bar(params.tempo_bpm, tuple(rule_notes)),
+        history=tuple(history),
+        key=key,
+    )
+
+
+def merge(tracks: Sequence[str], rule_notes: Sequence[Note], new: Sequence[Note]) -> list[Note]:
+    """The rule notes of the tracks not in ``tracks`` plus ``new``, in start order."""
+    kept = [n for n in rule_notes if n.track not in tracks]
+    return sorted([*kept, *new], key=lambda n: (n.start_beat, n.track, n.pitch))
 
 
 def compose(

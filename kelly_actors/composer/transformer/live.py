@@ -1,7 +1,11 @@
-"""The transformer inside the live composer: a worker thread and a deadline per bar.
+"""The transformer inside the live composer: a request and a deadline per bar.
 
-When bar n is composed (as bar n − 1 starts) the rule engines' bar goes to a
-worker thread, which asks the model for its version of the configured tracks.
+When bar n is composed (as bar n − 1 starts) the rule engines' bar becomes a
+:class:`~kelly_actors.composer.transformer.request.VariationRequest` that goes
+to the inference actor (``transformer_service``, default ``variations.sock``
+in the run directory), which has its workers — other cores, a GPU process,
+another host — write the model's version of the configured tracks. With
+``transformer_service = ""`` a thread of this process does it instead.
 The bar is scheduled as soon as the answer comes or at the deadline
 (``transformer_deadline_ms``, and never later than :data:`GUARD` before the
 bar line), whichever is first; without an answer by then the rule engines'
@@ -11,17 +15,32 @@ so MIDI messages keep going out while the model thinks.
 
 from __future__ import annotations
 
+import itertools
 import sys
 import time
+from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import zmq
+
 from kelly_actors.composer.notes import Note
+from kelly_actors.composer.theory import Key
+from kelly_actors.composer.transformer import request as variation
 from kelly_actors.composer.transformer import vocab as V
-from kelly_actors.composer.transformer.engine import ENGINES, Variation, engine_tracks
+from kelly_actors.composer.transformer.engine import (
+    ENGINES,
+    HISTORY_BARS,
+    Variation,
+    engine_tracks,
+    merge,
+    variation_request,
+)
 from kelly_actors.composer.transformer.session import ModelError, resolve
+from kelly_actors.composer.transformer.tokens import Bar, quantize_bar
 
 #: The actor loop wakes this often (s) at most while a bar waits for the model.
 POLL_S = 0.002
@@ -43,6 +62,100 @@ def check(engine: str, tracks: Sequence[str], deadline_ms: float) -> None:
         raise ValueError("transformer_deadline_ms must be within 0…10000")
 
 
+class Unanswerable(RuntimeError):
+    """Nobody can take the request now: no service listening, or (``late``) the
+    model is still busy with an earlier bar."""
+
+    def __init__(self, reason: str, late: bool = False) -> None:
+        super().__init__(reason)
+        self.late = late
+
+
+class ThreadModel:
+    """The model in this process, on one thread."""
+
+    where = "composer thread"
+
+    def __init__(self, model: Path) -> None:
+        self.variation = Variation(model, (), 0)
+        self.model = model.name
+        self.pool = ThreadPoolExecutor(1, "transformer")
+        self.busy: Future | None = None
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
+
+    def ask(self, request: variation.VariationRequest, deadline_s: float) -> None:
+        if self.busy is not None and not self.busy.done():
+            raise Unanswerable("still working on an earlier bar", late=True)
+        self.busy = self.pool.submit(variation.serve, self.variation.generator, request)
+
+    def answer(self) -> list[Note] | Exception | None:
+        """The notes, the error, or None while the model works."""
+        if self.busy is None or not self.busy.done():
+            return None
+        done, self.busy = self.busy, None
+        return done.exception() or done.result()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class ServiceModel:
+    """The inference actor's workers, asked over ``endpoint`` (a DEALER socket)."""
+
+    where = "inference actor"
+
+    def __init__(self, endpoint: str) -> None:
+        from kelly_actors.inference import wire
+
+        self.wire = wire
+        self.model = None  # which model the workers run is the inference actor's setting
+        self.socket = zmq.Context.instance().socket(zmq.DEALER)
+        self.socket.linger = 0
+        self.socket.sndhwm = 4
+        # Refuse to queue while nobody is connected: the bar falls back at once and
+        # the status names the missing service instead of a late answer.
+        self.socket.immediate = True
+        self.socket.maxmsgsize = 1 << 20
+        self.socket.connect(endpoint)
+        self.endpoint = endpoint
+        self.ids = itertools.count(1)
+        self.waiting: int | None = None
+
+    def ask(self, request: variation.VariationRequest, deadline_s: float) -> None:
+        ident = next(self.ids)
+        frames = self.wire.encode(
+            "ask", request.to_bytes(), id=ident, deadline_ms=float(deadline_s * 1000.0)
+        )
+        try:
+            self.socket.send_multipart(frames, zmq.NOBLOCK)
+        except zmq.Again:
+            raise Unanswerable(f"no inference actor answers on {self.endpoint}") from None
+        self.waiting = ident
+
+    def answer(self) -> list[Note] | Exception | None:
+        while True:
+            try:
+                frames = self.socket.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return None
+            try:
+                type_, fields, payload = self.wire.decode(frames)
+                if fields.get("id") != self.waiting:
+                    continue  # the answer to a bar that already went without it
+                self.waiting = None
+                if type_ == "varied":
+                    return variation.notes_from_bytes(payload)
+                if type_ == "failed":
+                    return RuntimeError(fields["error"])
+                return RuntimeError(f"unexpected answer {type_}")
+            except (self.wire.WireError, variation.RequestError) as exc:
+                self.waiting = None
+                return RuntimeError(f"bad answer: {exc}")
+
+    def close(self) -> None:
+        self.socket.close(0)
+
+
 @dataclass
 class Waiting:
     """A composed bar waiting for the model: due (monotonic s) and what to schedule."""
@@ -54,7 +167,6 @@ class Waiting:
     emotion: Any
     due: float
     asked: float
-    future: Future
 
 
 class LiveTransformer:
@@ -66,36 +178,33 @@ class LiveTransformer:
         engine: str,
         tracks: tuple[str, ...],
         deadline_s: float,
-        variation: Variation | None,
-        model: str,
+        seed: int,
+        model: ThreadModel | ServiceModel | None,
         problems: dict[str, str],
     ) -> None:
-        self.engine, self.tracks, self.deadline_s = engine, tracks, deadline_s
-        self.variation = variation
+        self.engine, self.tracks, self.deadline_s, self.seed = engine, tracks, deadline_s, seed
         self.model = model
         self.problems = problems
-        self.pool = ThreadPoolExecutor(1, "transformer") if variation is not None else None
+        self.history: deque[Bar] = deque(maxlen=HISTORY_BARS)
         self.waiting: Waiting | None = None
-        self.busy: Future | None = None
         self.counts = {"bars": 0, "late": 0, "fallbacks": 0, "errors": 0}
         self.last_ms: float | None = None
         self.reported = problems.get("transformer")
 
     @classmethod
-    def start(cls, cfg: Any, problems: dict[str, str]) -> LiveTransformer:
+    def start(cls, cfg: Any, run_dir: Path, problems: dict[str, str]) -> LiveTransformer:
         """From a ComposerConfig; a missing or broken model degrades, never raises."""
         tracks = engine_tracks(cfg.engine, cfg.transformer_tracks)
-        path = resolve(cfg.transformer_model)
-        variation = None
-        if cfg.engine != "rules":
+        model: ThreadModel | ServiceModel | None = None
+        if cfg.engine != "rules" and cfg.transformer_service:
+            model = ServiceModel(f"ipc://{run_dir / cfg.transformer_service}")
+        elif cfg.engine != "rules":
             try:
-                variation = Variation(path, tracks, cfg.seed)
-                sys.setswitchinterval(SWITCH_INTERVAL_S)
+                model = ThreadModel(resolve(cfg.transformer_model))
             except ModelError as exc:
                 problems["transformer"] = f"transformer off ({exc}): the rule engines play"
-        return cls(
-            cfg.engine, tracks, cfg.transformer_deadline_ms / 1000.0, variation, path.name, problems
-        )
+        deadline_s = cfg.transformer_deadline_ms / 1000.0
+        return cls(cfg.engine, tracks, deadline_s, cfg.seed, model, problems)
 
     def ask(
         self,
@@ -106,39 +215,44 @@ class LiveTransformer:
         start: int,
         bar_due: float,
         now: float,
+        key: Key | None = None,
     ) -> bool:
         """Hand a composed bar to the model; False = schedule the rules' bar now."""
         if self.engine == "rules":
             return False
-        if self.variation is None or self.pool is None:
+        if self.model is None:
             self.counts["fallbacks"] += 1
             return False
-        if self.busy is not None and not self.busy.done():
-            # Still working on a bar that went without it: this one goes without too.
-            self._fallback(bar, late=True)
-            return False
-        history = tuple(self.variation.history)
-        self.busy = self.pool.submit(self.variation.new_notes, bar, list(notes), params, history)
         due = min(now + self.deadline_s, bar_due)
-        self.waiting = Waiting(bar, start, params, notes, emotion, due, now, self.busy)
+        request = variation_request(
+            bar, self.seed, self.tracks, notes, params, tuple(self.history), key
+        )
+        try:
+            self.model.ask(request, max(0.0, due - now))
+        except Unanswerable as exc:
+            self._fallback(bar, late=exc.late, error=str(exc))
+            return False
+        self.waiting = Waiting(bar, start, params, notes, emotion, due, now)
         return True
 
     def collect(self, now: float) -> tuple[int, int, Any, list[Note], Any] | None:
         """The waiting bar, ready to schedule, once answered or due; else None."""
         w = self.waiting
-        if w is None or (not w.future.done() and now < w.due):
+        if w is None:
+            return None
+        answer = self.model.answer()
+        if answer is None and now < w.due:
             return None
         self.waiting = None
         notes = w.notes
-        if w.future.done() and w.future.exception() is None:
-            assert self.variation is not None
-            notes = self.variation.merge(w.notes, w.future.result())
+        if isinstance(answer, list):
+            notes = merge(self.tracks, w.notes, answer)
             self.counts["bars"] += 1
             self.last_ms = round((time.monotonic() - w.asked) * 1000.0, 2)
             self.problems.pop("transformer", None)
-        elif w.future.done():
+        elif isinstance(answer, Exception):
             self.counts["errors"] += 1
-            self._fallback(w.bar, late=False, error=repr(w.future.exception()))
+            self._fallback(w.bar, late=False, error=str(answer) or repr(answer))
         else:
             self._fallback(w.bar, late=True)
         return w.bar, w.start, w.params, notes, w.emotion
@@ -162,8 +276,9 @@ class LiveTransformer:
         return min(due, self.waiting.due, now + POLL_S)
 
     def played(self, tempo: float, notes: Sequence[Note]) -> None:
-        if self.variation is not None:
-            self.variation.played(tempo, notes)
+        """Remember a bar as it was played (whichever engine wrote it)."""
+        if self.model is not None:
+            self.history.append(quantize_bar(Bar(tempo, tuple(notes))))
 
     def problem_changed(self) -> bool:
         now = self.problems.get("transformer")
@@ -173,12 +288,13 @@ class LiveTransformer:
     def telemetry(self) -> dict[str, Any]:
         return {
             "engine": self.engine,
-            "model": self.model if self.variation is not None else None,
+            "model": self.model.model if self.model is not None else None,
+            "served_by": self.model.where if self.model is not None else None,
             "engines": list(self.tracks),
             **self.counts,
             "last_ms": self.last_ms,
         }
 
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+        if self.model is not None:
+            self.model.close()

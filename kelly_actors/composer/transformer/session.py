@@ -45,18 +45,30 @@ def resolve(path: str | os.PathLike[str] | None) -> Path:
 class StepSession:
     """One onnxruntime session of the step model, single-threaded by default."""
 
-    def __init__(self, path: str | os.PathLike[str] | None = None, threads: int = 1) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | bytes | None = None,
+        threads: int = 1,
+        name: str = "transformer.onnx",
+    ) -> None:
+        """``path`` a model file, or the model's bytes (as sent to a worker; ``name``
+        then stands in for the path in messages)."""
         import onnxruntime as ort
 
-        self.path = resolve(path)
-        if not self.path.is_file():
-            raise ModelError(f"transformer model not found: {self.path}")
+        if isinstance(path, bytes):
+            source: str | bytes = path
+            self.path = Path(name)
+        else:
+            self.path = resolve(path)
+            if not self.path.is_file():
+                raise ModelError(f"transformer model not found: {self.path}")
+            source = str(self.path)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         try:
             self.session = ort.InferenceSession(
-                str(self.path), options, providers=["CPUExecutionProvider"]
+                source, options, providers=["CPUExecutionProvider"]
             )
             meta = self.session.get_modelmeta().custom_metadata_map
             config = json.loads(meta["kelly.config"])
