@@ -241,6 +241,7 @@ def music_lines(snapshot: dict[str, Any]) -> list[str]:
             f"  (composed to {t.get('composed_bar', '?')})"
         )
         lines.append(f"MIDI {t.get('midi_port') or 'off'}  recording {t.get('recording') or 'off'}")
+        lines.extend(transformer_lines(t.get("transformer") or {}))
     elif transport:
         lines.append(f"tempo {transport['tempo']:.0f} bpm  bar {transport['bar']}")
     models = [f"{a['name']}: {m}" for a in snapshot["actors"] for m in _models(a["telemetry"])]
@@ -255,9 +256,25 @@ def music_lines(snapshot: dict[str, Any]) -> list[str]:
     return lines
 
 
+def transformer_lines(t: dict[str, Any]) -> list[str]:
+    """Who writes which tracks, and how the model's bars are doing ([] for rules)."""
+    if not t or t.get("engine", "rules") == "rules":
+        return []
+    where = t.get("served_by") or "off"
+    last = t.get("last_ms")
+    return [
+        f"transformer {t['engine']} ({', '.join(t.get('engines', []))}) via {where}: "
+        f"{t.get('bars', 0)} bars, {t.get('late', 0)} late, {t.get('fallbacks', 0)} to rules"
+        + (f", last {last:.0f} ms" if last is not None else "")
+    ]
+
+
 def _models(telemetry: dict[str, Any]) -> list[str]:
     """Model names and versions from an actor's ``model`` / ``models`` telemetry."""
     found = telemetry.get("models") or ([telemetry["model"]] if telemetry.get("model") else [])
+    variations = telemetry.get("variations") or {}
+    if variations.get("model"):
+        found = [*found, variations["model"]]
     out = []
     for m in found:
         if isinstance(m, dict):

@@ -107,3 +107,25 @@ def test_connect_refuses_tcp_without_keys_and_anything_but_a_control_socket(tmp_
         resolve(tmp_path, f"ipc://{tmp_path}/control.sock")
     with pytest.raises(NotRunning, match="no performance is running"):
         resolve(tmp_path, None)
+
+
+def test_the_music_panel_says_who_writes_which_tracks_and_how_the_model_keeps_up() -> None:
+    composer = {"emotion": {"valence": 0.1, "arousal": 0.5, "dominance": 0.5},
+                "key": "C ionian", "tempo": 120.0, "bar": 9, "composed_bar": 10,
+                "transformer": {"engine": "hybrid", "served_by": "inference actor",
+                                "engines": ["melody", "counter"], "bars": 7, "late": 1,
+                                "fallbacks": 2, "errors": 0, "last_ms": 16.4}}  # fmt: skip
+    inference = {"model": "emotion-abc", "variations": {"model": "transformer-123"}}
+    snap = {"actors": [actor("composer", telemetry=composer),
+                       actor("inference", telemetry=inference)], "transport": None}  # fmt: skip
+    lines = view.music_lines(snap)
+    assert (
+        "transformer hybrid (melody, counter) via inference actor: 7 bars, 1 late, "
+        "2 to rules, last 16 ms"
+    ) in lines
+    assert lines[-1] == "models inference: emotion-abc; inference: transformer-123"
+    rules = {**composer, "transformer": {"engine": "rules"}}
+    assert not any(
+        line.startswith("transformer")
+        for line in view.music_lines({"actors": [actor("composer", telemetry=rules)]})
+    )

@@ -137,7 +137,7 @@ def train(
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         step += 1
-        value = float(loss) / int(count)
+        value = float(loss.detach()) / int(count)
         running = value if running is None else 0.95 * running + 0.05 * value
         log["train"].append([step, round(value, 4)])
         if step % cfg.checkpoint_every == 0 or step == cfg.steps:
