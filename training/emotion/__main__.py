@@ -49,6 +49,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         help="let the network see the 12 key-dependent raw chroma values (hidden by default)",
     )
     p.add_argument("--valence-weight", type=float, default=0.5, help="valence loss scale")
+    p.add_argument("--harmonic-aug", type=float, default=0.0, help="overtone augmentation")
+    p.add_argument("--transpose", action="store_true", help="random key per crop (raw chroma)")
+    p.add_argument("--input-noise", type=float, default=0.0, help="noise on standardised inputs")
+    p.add_argument("--weight-decay", type=float, default=0.0)
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     p.add_argument("--data", type=Path, help="data set path (.npz)")
     p.add_argument("--rebuild-data", action="store_true")
@@ -69,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
         threads=args.threads,
         raw_chroma=args.raw_chroma,
         valence_weight=args.valence_weight,
+        harmonic_aug=args.harmonic_aug,
+        transpose=args.transpose,
+        input_noise=args.input_noise,
+        weight_decay=args.weight_decay,
     )
     if args.quick:
         train_config = replace(train_config, batch=8, crop=96)

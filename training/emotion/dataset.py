@@ -11,8 +11,10 @@ Layout of the saved ``.npz``:
 * ``pieces``, ``instruments``, ``splits``: str (n_clips,) — split is train | val | test.
 
 Split: pieces are shuffled (seeded) and dealt to test (20 %), val (10 %) and train;
-test pieces are played only on the held-out instruments, train and val pieces only on
-the training instruments, so no piece and no instrument is shared by train and test.
+train pieces are played on the training instruments, val pieces only on the validation
+instruments and test pieces only on the test instruments, so no piece and no instrument is
+shared by any two splits: validation (early stopping) measures what test measures —
+unheard pieces on unheard timbres — without touching the test instruments.
 """
 
 from __future__ import annotations
@@ -37,12 +39,23 @@ from training.emotion.performances import (
 from training.emotion.render import SAMPLE_RATE, Instrument, render_all
 from training.progress import Progress
 
+#: GM programs are 0-based (FluidR3_GM). The first two are the quick (CI) set.
 TRAIN_INSTRUMENTS = (
     Instrument("gm_piano", "fluidsynth", program=0),
+    Instrument("ddsp_strings", "ddsp", preset="strings"),
     Instrument("gm_strings", "fluidsynth", program=48),
     Instrument("gm_flute", "fluidsynth", program=73),
-    Instrument("ddsp_strings", "ddsp", preset="strings"),
     Instrument("ddsp_pluck", "ddsp", preset="pluck"),
+    Instrument("gm_oboe", "fluidsynth", program=68),
+    Instrument("gm_trumpet", "fluidsynth", program=56),
+    Instrument("gm_church_organ", "fluidsynth", program=19),
+    Instrument("gm_choir", "fluidsynth", program=52),
+    Instrument("gm_nylon_guitar", "fluidsynth", program=24),
+)
+#: Timbres heard only on the validation pieces: early stopping looks at unheard timbres.
+VAL_INSTRUMENTS = (
+    Instrument("gm_bassoon", "fluidsynth", program=70),
+    Instrument("ddsp_organ", "ddsp", preset="organ"),
 )
 TEST_INSTRUMENTS = (
     Instrument("gm_clarinet", "fluidsynth", program=71),
@@ -58,21 +71,31 @@ GAIN_JITTER_DB = 2.0
 @dataclass(frozen=True)
 class DataConfig:
     """corpus_pieces / composer_pieces: how many of each source; takes: emotions per
-    piece and instrument; seconds: length of each take; train_instruments: how many of
-    :data:`TRAIN_INSTRUMENTS` to use; seed fixes everything."""
+    training piece and instrument, held_out_takes: the same for val and test pieces;
+    seconds: length of each take; train_instruments / val_instruments: how many of
+    :data:`TRAIN_INSTRUMENTS` / :data:`VAL_INSTRUMENTS` to use; seed fixes everything."""
 
     corpus_pieces: int = 30
     composer_pieces: int = 10
-    takes: int = 3
+    takes: int = 2
+    held_out_takes: int = 3
     seconds: float = 6.0
     train_instruments: int = len(TRAIN_INSTRUMENTS)
+    val_instruments: int = len(VAL_INSTRUMENTS)
     seed: int = 0
 
     @classmethod
     def quick(cls, seed: int = 0) -> DataConfig:
         """The CI smoke size: seconds of audio, not hours."""
         return cls(
-            corpus_pieces=3, composer_pieces=2, takes=1, seconds=3.0, train_instruments=2, seed=seed
+            corpus_pieces=3,
+            composer_pieces=2,
+            takes=1,
+            held_out_takes=1,
+            seconds=3.0,
+            train_instruments=2,
+            val_instruments=1,
+            seed=seed,
         )
 
 
@@ -102,14 +125,18 @@ def plan_clips(config: DataConfig) -> list[Clip]:
     composer_seeds = [1000 + i for i in range(config.composer_pieces)]
     names = [s.name for s in scores] + [f"composer:seed{s}" for s in composer_seeds]
     splits = assign_splits(names, config.seed)
-    train_instr = TRAIN_INSTRUMENTS[: config.train_instruments]
+    instruments_of = {
+        "train": TRAIN_INSTRUMENTS[: config.train_instruments],
+        "val": VAL_INSTRUMENTS[: config.val_instruments],
+        "test": TEST_INSTRUMENTS,
+    }
     clips = []
     for name in sorted(names):
         split = splits[name]
-        instruments = TEST_INSTRUMENTS if split == "test" else train_instr
+        takes = config.takes if split == "train" else config.held_out_takes
         score = next((s for s in scores if s.name == name), None)
-        for instrument in instruments:
-            for _ in range(config.takes):
+        for instrument in instruments_of[split]:
+            for _ in range(takes):
                 target = random_target(rng)
                 if score is not None:
                     perf = perform(score, target, config.seconds, rng)

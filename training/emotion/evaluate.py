@@ -3,7 +3,7 @@
 * **mean**: always predicts the training labels' mean.
 * **linear**: ridge regression (λ = 1) from the standardised features of one frame — the
   same inputs the network's first layer gets (the raw features it does not mask plus the
-  6 key features, :func:`~training.emotion.model.key_features`) — to (valence, arousal,
+  18 key features, :func:`~training.emotion.model.key_features`) — to (valence, arousal,
   dominance), fitted on the training frames, clipped to the ranges;
   **linear_all**: the same on all 128 raw features.
 * **model**: the exported ONNX file run by onnxruntime over each whole clip from a zero state.
@@ -30,7 +30,7 @@ RIDGE = 1.0
 
 
 def inputs(x: np.ndarray, key: bool) -> np.ndarray:
-    """Raw frames (n, 128) → (n, 134) with the key features appended, or as they are."""
+    """Raw frames (n, 128) → (n, 146) with the key features appended, or as they are."""
     if not key:
         return x
     with torch.no_grad():
@@ -41,7 +41,7 @@ def inputs(x: np.ndarray, key: bool) -> np.ndarray:
 @dataclass(frozen=True)
 class Linear:
     """y = ((inputs(x) − mean) / std) @ weights + bias; weights (n_in, 3), mean/std (n_in,),
-    bias (3,); n_in = 134 with the key features (``key``), else 128."""
+    bias (3,); n_in = 146 with the key features (``key``), else 128."""
 
     mean: np.ndarray
     std: np.ndarray
@@ -132,12 +132,14 @@ def evaluate(
 
 
 def beats_baselines(result: dict[str, object]) -> bool:
-    """True when the model's MAE is lower than both baselines' on every axis and its
-    quadrant accuracy is higher."""
+    """True when the model's MAE is lower and its R² higher than every baseline's on every
+    axis, and its quadrant accuracy is higher."""
     model = result["model"]
     for base in ("mean_baseline", "linear_baseline", "linear_all_features"):
         other = result[base]
         if any(model[a]["mae"] >= other[a]["mae"] for a in AXES):
+            return False
+        if any(model[a]["r2"] <= other[a]["r2"] for a in AXES):
             return False
         if model["quadrant_accuracy"] <= other["quadrant_accuracy"]:
             return False

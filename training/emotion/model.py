@@ -2,8 +2,8 @@
 
 ``EmotionNet``: raw 128-value feature frames → standardise (train-set mean/std baked in as
 buffers, clipped to ±8; the timbre features of :data:`TIMBRE_PREFIXES` multiplied by 0),
-joined by 6 key-invariant mode features computed from the frame's 12 chroma values
-(:func:`key_features`, standardised the same way) → Dense 134→256 → tanh → LSTM 256→128
+joined by 18 key-invariant mode features computed from the frame's 12 chroma values
+(:func:`key_features`, standardised the same way) → Dense 146→256 → tanh → LSTM 256→128
 → Dense 128→64. The mode features are part of the graph, so the input stays the 128-value
 frame the inference actor sends.
 
@@ -54,7 +54,9 @@ def keep_mask(raw_chroma: bool) -> torch.Tensor:
 
 
 N_FEATURES = 128
-N_KEY = 6
+#: 6 key-profile features + 12 chroma values relative to the frame's diatonic collection.
+N_PROFILE = 6
+N_KEY = N_PROFILE + 12
 HIDDEN_IN = 256
 HIDDEN = 128
 N_OUT = 64
@@ -104,19 +106,43 @@ KEY_MIX = torch.tensor(
 )
 
 
+#: The diatonic collection (the white keys, C as 0). Every mode the composer's formulas
+#: choose (lydian … phrygian, kelly_actors.composer.theory.MODES) is one rotation of it on
+#: the piece's tonic; which *degree* of the collection is the tonic is the mode.
+DIATONIC = (1, 0, 1, 0, 1, 1, 0, 1, 0, 1, 0, 1)
+
+
+def diatonic_templates() -> torch.Tensor:
+    """float32 (12, 12): column ``r`` is :data:`DIATONIC` (zero-mean) transposed up ``r``."""
+    t = torch.tensor(DIATONIC, dtype=torch.float64)
+    t = t - t.mean()
+    return torch.stack([torch.roll(t, r) for r in range(12)], dim=1).float()
+
+
 def key_features(features: torch.Tensor) -> torch.Tensor:
-    """(…, 128) raw frames → (…, 6): for each profile the best correlation over the 12
-    transpositions with the frame's centred chroma, then the two major − minor differences.
-    Invariant to transposition; 0 for silence."""
+    """(…, 128) raw frames → (…, 18), invariant to transposition, 0 for silence:
+
+    * 0–5: for each of :data:`KEY_PROFILES` the best correlation over the 12 transpositions
+      with the frame's centred chroma, then the two major − minor differences;
+    * 6–17: the chroma (as shares of its sum) read from the transposition ``r`` of the
+      diatonic collection that matches the frame best: value ``j`` is pitch class
+      ``r + j``. Across frames of one piece ``r`` mostly stays put, and where the energy sits
+      among the collection's degrees (0 for ionian, 9 for aeolian, …) is the mode.
+    """
     chroma = features[..., CHROMA]
     norm = (chroma @ centring()).norm(dim=-1, keepdim=True) + KEY_EPS
     corr = (chroma @ key_templates()).unflatten(-1, (len(KEY_PROFILES), 12))
-    return (corr.amax(-1) / norm) @ KEY_MIX
+    profile = (corr.amax(-1) / norm) @ KEY_MIX
+    best = (chroma @ diatonic_templates()).argmax(-1, keepdim=True)
+    index = (best + torch.arange(12)) % 12
+    rotated = torch.gather(chroma, -1, index)
+    rotated = rotated / (rotated.sum(-1, keepdim=True) + KEY_EPS)
+    return torch.cat([profile, rotated], dim=-1)
 
 
 class EmotionNet(nn.Module):
     """See the module docstring. ``mean``/``std``: float32 (128,) from the training frames;
-    ``key_mean``/``key_std``: float32 (6,), the same for :func:`key_features`; ``keep``:
+    ``key_mean``/``key_std``: float32 (18,), the same for :func:`key_features`; ``keep``:
     bool (128,), the raw features not masked (:func:`keep_mask`)."""
 
     def __init__(
@@ -137,6 +163,8 @@ class EmotionNet(nn.Module):
         )
         key_inv = torch.ones(N_KEY) if key_std is None else 1.0 / key_std.float().clamp_min(1e-6)
         self.register_buffer("key_inv_std", key_inv)
+        #: Std of Gaussian noise added to the standardised inputs while training (not exported).
+        self.input_noise = 0.0
         self.dense_in = nn.Linear(N_FEATURES + N_KEY, HIDDEN_IN)
         self.lstm = nn.LSTM(HIDDEN_IN, HIDDEN)
         self.dense_out = nn.Linear(HIDDEN, N_OUT)
@@ -147,6 +175,8 @@ class EmotionNet(nn.Module):
         z = ((features - self.mean) * self.inv_std).clamp(-INPUT_CLIP, INPUT_CLIP)
         k = (key_features(features) - self.key_mean) * self.key_inv_std
         z = torch.cat([z, k.clamp(-INPUT_CLIP, INPUT_CLIP)], dim=-1)
+        if self.training and self.input_noise:
+            z = z + self.input_noise * torch.randn_like(z) * (z != 0)
         z = torch.tanh(self.dense_in(z))
         y, (h, c) = self.lstm(z, (h, c))
         raw = self.dense_out(y)

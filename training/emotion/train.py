@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from kelly_actors.audio.features.layout import CHROMA
 from training.emotion.dataset import Dataset
 from training.emotion.model import EmotionNet, keep_mask, key_features, loss_terms, total_loss
 from training.progress import Progress
@@ -41,6 +42,10 @@ class TrainConfig:
     steps_per_epoch: int = 0
     raw_chroma: bool = False
     valence_weight: float = 0.5
+    harmonic_aug: float = 0.0
+    transpose: bool = False
+    input_noise: float = 0.0
+    weight_decay: float = 0.0
 
 
 @dataclass
@@ -80,6 +85,47 @@ def val_mae(net: EmotionNet, data: Dataset, clips: list[int]) -> float:
     return float(err.mean())
 
 
+#: Pitch class (semitones above the fundamental, mod 12) of harmonics 3, 5, 6, 7 and 9:
+#: where an instrument's overtones put energy in the chroma of one note.
+HARMONIC_CLASSES = (7, 4, 7, 10, 2)
+#: Largest extra weight of each of those harmonics at ``harmonic_aug = 1``.
+HARMONIC_MAX = (0.8, 0.6, 0.4, 0.3, 0.2)
+
+
+def augment(x: np.ndarray, rng: np.random.Generator, config: TrainConfig) -> np.ndarray:
+    """A batch of raw crops (T, B, 128) as if played on other timbres / in other keys.
+
+    ``harmonic_aug``: each crop's chroma is circularly convolved with a random overtone
+    kernel (1 at the fundamental's pitch class plus random weights at the classes of
+    harmonics 3, 5, 6, 7, 9, scaled by ``harmonic_aug``), re-normalised to a maximum of 1,
+    and each frame's chroma values get ±``harmonic_aug``·15 % multiplicative noise — an
+    instrument with other overtone strengths reads the same music with another chroma.
+    ``transpose``: each crop's chroma is rolled by a random number of semitones (the key
+    is not a cue; only meaningful with ``raw_chroma``)."""
+    if not config.harmonic_aug and not config.transpose:
+        return x
+    x = x.copy()
+    chroma = x[..., CHROMA].astype(np.float64)  # (T, B, 12)
+    b = chroma.shape[1]
+    if config.harmonic_aug:
+        kernel = np.zeros((b, 12))
+        kernel[:, 0] = 1.0
+        for pc, top in zip(HARMONIC_CLASSES, HARMONIC_MAX, strict=True):
+            kernel[:, pc] += rng.uniform(0.0, top * config.harmonic_aug, b)
+        # out[j] = sum_k kernel[k] chroma[j - k]
+        spread = np.zeros_like(chroma)
+        for k in range(12):
+            spread += kernel[None, :, k, None] * np.roll(chroma, k, axis=-1)
+        spread *= np.exp(rng.normal(0.0, 0.15 * config.harmonic_aug, spread.shape))
+        peak = spread.max(-1, keepdims=True)
+        chroma = np.where(peak > 1e-9, spread / np.maximum(peak, 1e-9), 0.0)
+    if config.transpose:
+        shift = rng.integers(0, 12, b)
+        chroma = np.stack([np.roll(chroma[:, i], shift[i], axis=-1) for i in range(b)], axis=1)
+    x[..., CHROMA] = chroma.astype(np.float32)
+    return x
+
+
 def train(data: Dataset, config: TrainConfig, checkpoints: Path, resume: bool) -> TrainResult:
     torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
@@ -88,7 +134,8 @@ def train(data: Dataset, config: TrainConfig, checkpoints: Path, resume: bool) -
     stats = _stats(data, train_clips)
     keep = keep_mask(config.raw_chroma)
     net = EmotionNet(*stats, keep=keep)
-    opt = torch.optim.Adam(net.parameters(), lr=config.lr)
+    net.input_noise = config.input_noise
+    opt = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.epochs)
     start_epoch, best, best_epoch, history = 0, float("inf"), -1, []
     checkpoints.mkdir(parents=True, exist_ok=True)
@@ -125,7 +172,7 @@ def train(data: Dataset, config: TrainConfig, checkpoints: Path, resume: bool) -
                 at = int(rng.integers(0, lengths[k] - crop + 1))
                 xs.append(data.clip(clip)[at : at + crop])
                 idx.append(clip)
-            x = torch.from_numpy(np.stack(xs, axis=1))
+            x = torch.from_numpy(augment(np.stack(xs, axis=1), rng, config))
             emotion, raw, _, _ = net(x, *net.zero_state(config.batch))
             terms = loss_terms(emotion[8:], raw[8:], labels[idx], aux[idx], config.valence_weight)
             loss = total_loss(terms)
