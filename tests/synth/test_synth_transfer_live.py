@@ -50,6 +50,7 @@ def test_a_sung_glide_through_the_live_graph_comes_out_as_a_violin_at_the_same_p
 
         wait_until(played, 30, "the whole input file to play")
         tele = perf.actor("synth")["telemetry"]
+        audio = perf.actor("audio")["telemetry"]
         assert perf.stop() == 0
 
     assert tele["transfer_frames"] > 200
@@ -60,7 +61,11 @@ def test_a_sung_glide_through_the_live_graph_comes_out_as_a_violin_at_the_same_p
     inp, _ = read(record / "input.wav")
     out, _ = read(record / "output.wav")
     n = min(inp.shape[0], out.shape[0])
-    assert np.max(np.abs(out[:n])) > 0.01, "the transfer voice is silent"
+    assert np.max(np.abs(out[:n])) > 0.01, (
+        "the transfer voice is silent",
+        {k: audio[k] for k in ("callbacks", "underruns", "late_blocks", "sample")},
+        tele,
+    )
     _, fin = extract(inp[:n, 0], SR, 2048, 512)
     _, fout = extract(out[:n, 0], SR, 2048, 512)
     # Output frame j carries input frame j − lag: lag from the reported latency.
