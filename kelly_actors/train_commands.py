@@ -3,14 +3,25 @@
 Each pipeline is a package ``training.<kind>`` with a ``__main__`` taking its
 own arguments (``--quick`` for a smoke run, ``--help`` for the rest); torch
 comes with the ``train`` extra.
+
+Progress goes to the terminal and, unless ``--no-publish``, to
+``<run dir>/training/<kind>-<pid>.json``, where a performance's status and
+``kelly top`` show it (kelly_actors/supervisor/training_runs.py); the exit
+code is added there when the pipeline ends.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
+import os
 import subprocess
 import sys
+import time
+from pathlib import Path
+
+from kelly_actors.supervisor.training_runs import ENV_FILE, ENV_NAME, TRAINING_DIR
 
 KINDS = ("emotion", "transformer", "ddsp")
 
@@ -26,7 +37,32 @@ def _train(args: argparse.Namespace) -> int:
     if importlib.util.find_spec(module) is None:
         print(f"kelly train: no training pipeline {module!r} in this installation", file=sys.stderr)
         return 1
-    return subprocess.call([sys.executable, "-m", module, *args.rest])
+    if args.no_publish:
+        return subprocess.call([sys.executable, "-m", module, *args.rest])
+    target = Path(args.run_dir) / TRAINING_DIR / f"{args.kind}-{os.getpid()}.json"
+    env = {**os.environ, ENV_FILE: str(target), ENV_NAME: args.kind}
+    code = subprocess.call([sys.executable, "-m", module, *args.rest], env=env)
+    _record_exit(target, args.kind, code)
+    return code
+
+
+def _record_exit(target: Path, kind: str, code: int) -> None:
+    """Add the pipeline's exit code to its progress file (made if it never published)."""
+    try:
+        state = json.loads(target.read_text())
+    except (OSError, ValueError):
+        state = None
+    if not isinstance(state, dict):
+        state = {"run": kind, "stage": "", "done": 0, "total": 1, "fraction": 0.0,
+                 "eta_s": 0.0, "extra": "", "pid": os.getpid()}  # fmt: skip
+    state.update(exit_code=code, time=time.time())
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_text(json.dumps(state))
+        os.replace(tmp, target)
+    except OSError as exc:
+        print(f"kelly train: progress file not updated ({exc})", file=sys.stderr)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,6 +71,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="train a model (emotion, transformer, ddsp)",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    train.add_argument(
+        "--no-publish",
+        action="store_true",
+        help="do not publish progress to the run directory (kelly top)",
     )
     train.add_argument("kind", choices=KINDS)
     train.add_argument("rest", nargs=argparse.REMAINDER, help="arguments for the pipeline")

@@ -246,13 +246,23 @@ def music_lines(snapshot: dict[str, Any]) -> list[str]:
         lines.append(f"tempo {transport['tempo']:.0f} bpm  bar {transport['bar']}")
     models = [f"{a['name']}: {m}" for a in snapshot["actors"] for m in _models(a["telemetry"])]
     lines.append("models " + ("; ".join(models) if models else "none loaded (rule engines)"))
-    progress = [
-        f"{a['name']}: {a['telemetry']['training']}"
-        for a in snapshot["actors"]
-        if "training" in a["telemetry"]
-    ]
-    if progress:
-        lines.append("training " + "; ".join(progress))
+    lines.extend(training_lines(snapshot.get("training") or []))
+    return lines
+
+
+def training_lines(runs: list[dict[str, Any]]) -> list[str]:
+    """One line per published training run (``kelly train``): stage, progress, ETA, loss."""
+    lines = []
+    for r in runs:
+        head = f"training {r['run'] or '?'} · {r['stage'] or '-'}"
+        if r["state"] == "running":
+            eta = round(r["eta_s"])
+            lines.append(
+                f"{head} {r['fraction']:.0%} ({r['done']}/{r['total']}) "
+                f"ETA {eta // 60}:{eta % 60:02d} {r['extra']}".rstrip()
+            )
+        else:
+            lines.append(f"{head} {r['state']} {r['extra']}".rstrip())
     return lines
 
 

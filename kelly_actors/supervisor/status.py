@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from kelly_actors.supervisor.training_runs import training_runs
 
 if TYPE_CHECKING:
     from kelly_actors.supervisor.child import Child
@@ -47,6 +50,7 @@ def build_snapshot(sup: Supervisor, now: float) -> dict[str, Any]:
         },
         "actors": [_actor(sup.children[name], now) for name in sup.order],
         "rings": [ring.stats().as_dict() for ring in sup.rings.values()],
+        "training": training_runs(sup.run_dir.path, time.time()),
         "transport": None
         if transport is None
         else {
