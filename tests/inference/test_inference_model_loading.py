@@ -44,3 +44,25 @@ def test_cuda_without_onnxruntime_gpu_is_a_clear_error() -> None:
         return
     with pytest.raises(ModelError, match="onnxruntime-gpu"):
         check_provider("cuda")
+
+
+def test_a_provider_that_cannot_start_is_refused_not_silently_replaced_by_the_cpu(
+    tmp_path, monkeypatch
+) -> None:
+    # onnxruntime-gpu lists CUDA even where the GPU or its libraries are missing, then
+    # runs the session on the CPU. Here: a CPU build told it has CUDA does the same.
+    import onnxruntime as ort
+
+    if "CUDAExecutionProvider" in ort.get_available_providers():
+        pytest.skip("this onnxruntime has CUDA; the fallback cannot be provoked here")
+    monkeypatch.setattr(
+        ort, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    )
+    torch.manual_seed(0)
+    good = tmp_path / "good.onnx"
+    good.write_bytes(model_bytes(EmotionNet(), "emotion-test", 1))
+    with (
+        pytest.warns(UserWarning, match="CUDAExecutionProvider"),
+        pytest.raises(ModelError, match="could not start CUDAExecutionProvider"),
+    ):
+        load_model(good, "cuda")
