@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from kelly_actors.supervisor.training_runs import ENV_FILE, ENV_NAME, TRAINING_DIR
+from kelly_actors.supervisor.training_runs import ENV_FILE, ENV_NAME, TRAINING_DIR, write_state
 
 KINDS = ("emotion", "transformer", "ddsp")
 
@@ -57,10 +57,7 @@ def _record_exit(target: Path, kind: str, code: int) -> None:
                  "eta_s": 0.0, "extra": "", "pid": os.getpid()}  # fmt: skip
     state.update(exit_code=code, time=time.time())
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_text(json.dumps(state))
-        os.replace(tmp, target)
+        write_state(target, state)
     except OSError as exc:
         print(f"kelly train: progress file not updated ({exc})", file=sys.stderr)
 

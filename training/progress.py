@@ -7,14 +7,13 @@ a second and atomically, and the performance's status (``kelly top``) shows it.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
 from pathlib import Path
 from typing import TextIO
 
-from kelly_actors.supervisor.training_runs import ENV_FILE, ENV_NAME
+from kelly_actors.supervisor.training_runs import ENV_FILE, ENV_NAME, write_state
 
 PUBLISH_INTERVAL_S = 1.0
 
@@ -80,9 +79,8 @@ class Progress:
         self.stream.flush()
 
     def _publish(self, now: float) -> None:
-        """Write the state to :attr:`publish_to` (a reader never sees half a file).
-        Publishing is a courtesy: a full disk or a vanished run directory only
-        stops it, never the training."""
+        """Write the state to :attr:`publish_to`. Publishing is a courtesy: a full
+        disk or a vanished run directory only stops it, never the training."""
         self.published = now
         elapsed, frac, eta = self._eta(now)
         state = {
@@ -97,12 +95,8 @@ class Progress:
             "pid": os.getpid(),
             "time": time.time(),
         }
-        path = self.publish_to
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.tmp")
-            tmp.write_text(json.dumps(state))
-            os.replace(tmp, path)
+            write_state(self.publish_to, state)
         except OSError as exc:
             print(f"progress: not published ({exc})", file=sys.stderr)
             self.publish_to = None

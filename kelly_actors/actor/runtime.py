@@ -25,6 +25,7 @@ import zmq
 from kelly_actors.actor.base import Actor, CallError
 from kelly_actors.actor.context import ActorContext
 from kelly_actors.actor.launch import Launch
+from kelly_actors.actor.pids import alive
 from kelly_actors.bus import messages
 from kelly_actors.config.typed import ConfigError, from_mapping
 
@@ -54,16 +55,6 @@ def _die_with_parent() -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
     except (OSError, AttributeError):
         pass
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class _Telemetry:
@@ -158,7 +149,7 @@ class _Loop:
                 self.ctx._send("heartbeat", telemetry=snap)
                 next_beat = end + launch.heartbeat_interval
             if end >= next_parent_check:
-                if not _alive(launch.supervisor_pid):
+                if not alive(launch.supervisor_pid):
                     break
                 next_parent_check = end + PARENT_CHECK_INTERVAL
 
@@ -203,7 +194,7 @@ def _drain(fd: int) -> None:
 def main(launch: Launch) -> None:
     """Process entry point (run by the supervisor's forkserver)."""
     _die_with_parent()
-    if not _alive(launch.supervisor_pid):
+    if not alive(launch.supervisor_pid):
         sys.exit(0)
     if launch.cpu_affinity:
         psutil.Process().cpu_affinity(list(launch.cpu_affinity))

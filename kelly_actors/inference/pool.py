@@ -41,6 +41,8 @@ REMOTE_TIMEOUT_S = 10.0
 
 #: The stream number of transformer variations (emotion streams are 0 and up).
 VARIATIONS = -1
+#: The worker's answer to each kind of request.
+ANSWER = {"infer": "result", "vary": "varied"}
 
 
 @dataclass
@@ -73,7 +75,7 @@ class Result:
     emotion: np.ndarray | None = None
     h: np.ndarray | None = None
     c: np.ndarray | None = None
-    payload: bytes = b""  # a ``vary`` answer: the notes as JSON
+    payload: bytes = b""  # the answer as received (``vary``: the notes as JSON)
 
 
 @dataclass
@@ -231,10 +233,13 @@ class WorkerPool:
         """Forget a worker; its request (if any) goes back to the front of the queue."""
         info = self.workers.pop(ident)
         if info.busy is not None and info.busy in self.outstanding:
-            req = self.outstanding.pop(info.busy)
-            req.attempts += 1
-            self.stats["retried"] += 1
-            self.queue.appendleft(req)
+            self._retry(self.outstanding.pop(info.busy))
+
+    def _retry(self, req: Request) -> None:
+        """Send ``req`` again, to the next free worker, before anything queued after it."""
+        req.attempts += 1
+        self.stats["retried"] += 1
+        self.queue.appendleft(req)
 
     # -- models and requests --------------------------------------------------------
 
@@ -320,10 +325,7 @@ class WorkerPool:
             req = self.outstanding.get(info.busy) if info.busy is not None else None
             if req is not None and now - req.sent_at > self.config.retry_s:
                 # Silent too long (hung, or a remote host gone): serve it elsewhere.
-                self.outstanding.pop(req.id)
-                req.attempts += 1
-                self.stats["retried"] += 1
-                self.queue.appendleft(req)
+                self._retry(self.outstanding.pop(req.id))
                 info.busy = -1  # stays out of rotation until it answers
             elif info.remote and info.busy is not None and now - info.last_seen > REMOTE_TIMEOUT_S:
                 self.workers.pop(ident)
@@ -398,28 +400,19 @@ class WorkerPool:
             if req is None:
                 self.stats["duplicates"] += 1
             elif type_ == "failed":
-                req.attempts += 1
-                self.stats["retried"] += 1
-                self.queue.appendleft(req)
-            elif type_ == "varied" and req.kind == "vary":
-                late = now > req.deadline
-                self.stats["late" if late else "served"] += 1
-                results.append(Result(req, not late, "late" if late else "", payload=payload))
-            elif type_ == "result" and req.kind == "infer":
-                emotion, h, c = wire.unpack(payload, fields["frames"], 4)
-                late = now > req.deadline
-                self.stats["late" if late else "served"] += 1
-                results.append(
-                    Result(
-                        req, not late, "late" if late else "", emotion.copy(), h.copy(), c.copy()
-                    )
-                )
-            else:
+                self._retry(req)
+            elif type_ != ANSWER[req.kind]:
                 # An answer of the wrong kind: that worker is confused; serve it elsewhere.
                 self.emit("worker_bad_message", error=f"{type_} for a {req.kind} request")
-                req.attempts += 1
-                self.stats["retried"] += 1
-                self.queue.appendleft(req)
+                self._retry(req)
+            else:
+                late = now > req.deadline
+                self.stats["late" if late else "served"] += 1
+                result = Result(req, not late, "late" if late else "", payload=payload)
+                if req.kind == "infer":
+                    emotion, h, c = wire.unpack(payload, fields["frames"], 4)
+                    result.emotion, result.h, result.c = emotion.copy(), h.copy(), c.copy()
+                results.append(result)
 
     def close(self) -> None:
         for proc in self.procs:

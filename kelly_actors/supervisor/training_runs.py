@@ -13,6 +13,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from kelly_actors.actor.pids import alive
+
 TRAINING_DIR = "training"
 #: Environment ``kelly train`` gives its pipeline: the JSON file to publish to, the run's name.
 ENV_FILE = "KELLY_PROGRESS_FILE"
@@ -42,7 +44,7 @@ def training_runs(run_dir: Path, now: float) -> list[dict[str, Any]]:
         if state is None:
             continue
         code = state.get("exit_code")
-        if code is None and _alive(state["pid"]):
+        if code is None and alive(state["pid"]):
             status = "running"
         elif now - state["time"] > SHOW_ENDED_S:
             continue
@@ -52,6 +54,15 @@ def training_runs(run_dir: Path, now: float) -> list[dict[str, Any]]:
             status = "finished" if code == 0 else f"failed (exit {code})"
         runs.append({**{k: state[k] for k in _FIELDS}, "state": status})
     return sorted(runs, key=lambda r: r["time"])
+
+
+def write_state(path: Path, state: dict[str, Any]) -> None:
+    """Replace ``path`` with ``state`` as JSON in one step (a reader never sees half a
+    file); OSError when the directory cannot be made or written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(state))
+    os.replace(tmp, path)
 
 
 def _read(path: Path) -> dict[str, Any] | None:
@@ -69,13 +80,3 @@ def _read(path: Path) -> dict[str, Any] | None:
     if code is not None and (isinstance(code, bool) or not isinstance(code, int)):
         return None
     return state
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

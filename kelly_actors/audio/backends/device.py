@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import numpy as np
@@ -124,7 +124,7 @@ class SoundDeviceBackend(Backend):
     ) -> None:
         with portaudio() as sd:
             self.index, description = find_device(sd, device, host_api)
-        self._sd = sd
+        self._held = ExitStack()
         self.device = device
         self.host_api = host_api
         self.name = f"sounddevice: {description}"
@@ -151,11 +151,7 @@ class SoundDeviceBackend(Backend):
 
     def start(self, process: Process) -> None:
         """Initialise PortAudio (held until `stop`) and start the stream."""
-        sd = self._sd
-        try:
-            sd._initialize()
-        except sd.PortAudioError as exc:
-            raise BackendError(f"{self.name}: PortAudio cannot start: {exc}") from None
+        sd = self._held.enter_context(portaudio())
         try:
             # Found again: indices belong to one PortAudio initialisation.
             self.index, _ = find_device(sd, self.device, self.host_api)
@@ -204,7 +200,7 @@ class SoundDeviceBackend(Backend):
 
     def _release(self) -> None:
         self._process = None
-        self._sd._terminate()
+        self._held.close()
 
     def stop(self) -> None:
         stream, self._stream = self._stream, None

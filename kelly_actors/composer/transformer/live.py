@@ -41,6 +41,7 @@ from kelly_actors.composer.transformer.engine import (
 )
 from kelly_actors.composer.transformer.session import ModelError, resolve
 from kelly_actors.composer.transformer.tokens import Bar, quantize_bar
+from kelly_actors.inference import wire
 
 #: The actor loop wakes this often (s) at most while a bar waits for the model.
 POLL_S = 0.002
@@ -105,9 +106,6 @@ class ServiceModel:
     where = "inference actor"
 
     def __init__(self, endpoint: str) -> None:
-        from kelly_actors.inference import wire
-
-        self.wire = wire
         self.model = None  # which model the workers run is the inference actor's setting
         self.socket = zmq.Context.instance().socket(zmq.DEALER)
         self.socket.linger = 0
@@ -123,7 +121,7 @@ class ServiceModel:
 
     def ask(self, request: variation.VariationRequest, deadline_s: float) -> None:
         ident = next(self.ids)
-        frames = self.wire.encode(
+        frames = wire.encode(
             "ask", request.to_bytes(), id=ident, deadline_ms=float(deadline_s * 1000.0)
         )
         try:
@@ -139,7 +137,7 @@ class ServiceModel:
             except zmq.Again:
                 return None
             try:
-                type_, fields, payload = self.wire.decode(frames)
+                type_, fields, payload = wire.decode(frames)
                 if fields.get("id") != self.waiting:
                     continue  # the answer to a bar that already went without it
                 self.waiting = None
@@ -148,7 +146,7 @@ class ServiceModel:
                 if type_ == "failed":
                     return RuntimeError(fields["error"])
                 return RuntimeError(f"unexpected answer {type_}")
-            except (self.wire.WireError, variation.RequestError) as exc:
+            except (wire.WireError, variation.RequestError) as exc:
                 self.waiting = None
                 return RuntimeError(f"bad answer: {exc}")
 
