@@ -18,6 +18,13 @@ from kelly_actors.supervisor.rundir import RunDir, default_run_dir
 EXIT_OK, EXIT_REFUSED, EXIT_NOT_RUNNING = 0, 1, 2
 
 
+def _audio_device(name: str) -> dict[str, str]:
+    """``jack``: the native JACK client (compiled callback); anything else: a PortAudio device."""
+    if name == "jack":
+        return {"backend": "jack"}
+    return {"backend": "sounddevice", "device": name}
+
+
 def _run(args: argparse.Namespace) -> int:
     from kelly_actors.supervisor.supervisor import AlreadyRunning, run_performance
 
@@ -34,9 +41,7 @@ def _run(args: argparse.Namespace) -> int:
             args.record.mkdir(parents=True, exist_ok=True)
             config = performance.with_record_dir(config, str(args.record.resolve()))
         if args.audio_device is not None:
-            config = performance.with_options(
-                config, "audio", backend="sounddevice", device=args.audio_device
-            )
+            config = performance.with_options(config, "audio", **_audio_device(args.audio_device))
     except ConfigError as exc:
         print(f"kelly run: {exc}", file=sys.stderr)
         return 1
@@ -162,7 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--audio-device",
         metavar="NAME",
-        help="play through this sounddevice/PortAudio device (name substring, e.g. system)",
+        help="jack: a native JACK client with a compiled callback; anything else: this "
+        "PortAudio device (name substring, e.g. system)",
     )
     run.set_defaults(func=_run)
 

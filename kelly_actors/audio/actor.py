@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import gc
 import sys
 import time
@@ -20,7 +21,7 @@ from kelly_actors.bus import note_events
 from kelly_actors.bus.clock import MusicalClock
 from kelly_actors.config.typed import ConfigError
 
-BACKENDS = ("null", "file", "sounddevice")
+BACKENDS = ("null", "file", "sounddevice", "jack")
 SAMPLE_RATES = (44_100, 48_000, 96_000)
 FLUSH_INTERVAL = 0.5
 SWITCH_INTERVAL = 0.0002
@@ -32,7 +33,8 @@ class AudioConfig:
 
     Attributes:
         backend: ``null`` (clocked silence), ``file`` (``input_file`` as the
-            microphone) or ``sounddevice`` (``device`` on ``host_api``).
+            microphone), ``sounddevice`` (``device`` on ``host_api``, a Python
+            callback) or ``jack`` (a native JACK client with a compiled callback).
         device: substring of the PortAudio device name ("" = the host API's default).
         host_api: substring of the host API name, e.g. ``JACK`` ("" = any).
         input_file: WAV used by the ``file`` backend (mono or stereo, same rate).
@@ -43,6 +45,9 @@ class AudioConfig:
         tempo: bpm until the composer asks for another.
         record_input: also record the input when the run records.
         in_ring / out_ring / tempo_ring: ring names ("" = not used).
+        jack_client: the JACK client's name (``jack`` backend).
+        connect_output / connect_input: JACK ports to connect to (empty = the
+            first physical playback / capture ports).
     """
 
     backend: str = "null"
@@ -58,6 +63,9 @@ class AudioConfig:
     in_ring: str = "audio_in"
     out_ring: str = "audio_out"
     tempo_ring: str = "tempo"
+    jack_client: str = "kelly"
+    connect_output: tuple[str, ...] = ()
+    connect_input: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -86,6 +94,18 @@ def _check_ring(rings: dict[str, Any], name: str, shape: tuple[int, ...], dtype:
 
 
 def open_backend(cfg: AudioConfig) -> Backend:
+    if cfg.backend == "jack":
+        from kelly_actors.audio.backends.jack import JackBackend
+
+        return JackBackend(
+            cfg.sample_rate,
+            cfg.block_size,
+            cfg.channels,
+            cfg.input_channels,
+            cfg.connect_output,
+            cfg.connect_input,
+            cfg.jack_client,
+        )
     if cfg.backend == "file":
         return FileBackend(Path(cfg.input_file), cfg.sample_rate, cfg.block_size, cfg.channels)
     if cfg.backend == "sounddevice":
@@ -116,7 +136,16 @@ class AudioActor(Actor):
         if config.tempo_ring:
             _check_ring(rings, config.tempo_ring, note_events.TEMPO_SHAPE, "float64")
         try:
-            if config.backend == "file":
+            if config.backend == "jack":
+                from kelly_actors.audio.backends.jack import check_server, open_client
+
+                # Opened, checked, closed: never activated, so the server never waits for it.
+                client = open_client(f"{config.jack_client}-check")
+                try:
+                    check_server(client, config.sample_rate, config.block_size)
+                finally:
+                    client.close()
+            elif config.backend == "file":
                 check_input(Path(config.input_file), config.sample_rate)
             elif config.backend == "sounddevice":
                 from kelly_actors.audio.backends.device import check_device
@@ -138,7 +167,8 @@ class AudioActor(Actor):
             ctx.transport.read(), cfg.sample_rate, cfg.block_size, cfg.tempo
         )
         recording = ctx.record_dir is not None
-        self.engine = AudioEngine(
+        engine_class, self.callback_kind = self._engine_class()
+        self.engine = engine_class(
             clock,
             ctx.transport,
             ctx.writer(cfg.in_ring) if cfg.in_ring else None,
@@ -153,18 +183,52 @@ class AudioActor(Actor):
         self.tempo_reader = ctx.reader(cfg.tempo_ring) if cfg.tempo_ring else None
         self.tempo_request = np.empty(note_events.TEMPO_SHAPE, np.float64)
         self.writers: list[tuple[Any, WavWriter]] = []
-        if recording:
-            self._open_recordings()
         self.next_flush = time.monotonic() + FLUSH_INTERVAL
         self.reported_xruns = 0
+        self.reported_overruns = 0
         self.reported_underruns = 0
+        self.tempo_backlog: collections.deque[tuple[int, float, float, int]] = collections.deque()
         # Both before the stream starts. The callback must not pause for the
         # collector (nothing it does creates cycles), and PortAudio's thread needs
         # the GIL within a fraction of a period, not after this loop's default 5 ms slice.
         gc.disable()
         sys.setswitchinterval(SWITCH_INTERVAL)
         self.backend = self._start_backend()
+        # After the backend: a failed device swaps the engine, and with it the buffers.
+        if recording:
+            self._open_recordings()
         self.control_priority = self._raise_priority()
+
+    def _engine_class(self) -> tuple[type, str]:
+        """The compiled engine where the backend runs it (JACK) and it can be built,
+        else the Python one; and which runs, and why, for status."""
+        if self.config.backend != "jack":
+            return AudioEngine, "python"
+        from kelly_actors.audio.backends.jack import compiled_callback
+        from kelly_actors.audio.native.engine import NativeEngine
+
+        module, why = compiled_callback()
+        return (NativeEngine if module is not None else AudioEngine), why
+
+    def _python_engine(self) -> AudioEngine:
+        """The Python engine on the compiled one's rings and clock (for a paced fallback)."""
+        cfg: AudioConfig = self.config
+        native = self.engine
+        native.close()
+        clock = MusicalClock.resume(
+            self.ctx.transport.read(), cfg.sample_rate, cfg.block_size, cfg.tempo
+        )
+        self.callback_kind = "python"
+        return AudioEngine(
+            clock,
+            self.ctx.transport,
+            native.in_writer,
+            native.out_reader,
+            cfg.block_size,
+            cfg.channels,
+            record_output=native.out_record is not None,
+            record_input=native.in_record is not None,
+        )
 
     def _raise_priority(self) -> str:
         """Run this thread real-time below the device's callback thread.
@@ -184,13 +248,15 @@ class AudioActor(Actor):
         cfg: AudioConfig = self.config
         try:
             backend = open_backend(cfg)
-            backend.start(self.engine.process)
+            backend.start_engine(self.engine)
         except BackendError as exc:
             # The show goes on: keep the clock running on silence and say why.
             self.ctx.set_degraded(f"audio backend {cfg.backend} unavailable: {exc}")
             self.ctx.emit("audio_fallback", reason=str(exc))
             backend = NullBackend(cfg.sample_rate, cfg.block_size, cfg.channels)
-            backend.start(self.engine.process)
+            if hasattr(self.engine, "close"):  # the compiled engine runs only under JACK
+                self.engine = self._python_engine()
+            backend.start_engine(self.engine)
         return backend
 
     def _open_recordings(self) -> None:
@@ -217,7 +283,10 @@ class AudioActor(Actor):
         if reader is not None:
             while reader.available() > 0 and reader.read_into(self.tempo_request):
                 start, tempo, beat, bpb = self.tempo_request
-                self.engine.tempo_requests.append((int(start), float(tempo), float(beat), int(bpb)))
+                self.tempo_backlog.append((int(start), float(tempo), float(beat), int(bpb)))
+        # The compiled callback's queue is bounded: what does not fit waits here.
+        while self.tempo_backlog and self.engine.request_tempo(*self.tempo_backlog[0]):
+            self.tempo_backlog.popleft()
         self.backend.pump(now)
         if now >= self.next_flush:
             self._flush()
@@ -227,18 +296,15 @@ class AudioActor(Actor):
     def _report_glitches(self) -> None:
         """Put new xruns and under-runs in the run's event log, with whom they blame."""
         engine = self.engine
-        period_ms = self.config.block_size / self.config.sample_rate * 1e3
         if engine.xruns > self.reported_xruns:
-            first, last = self.reported_xruns, min(engine.xruns, engine.xrun_at.size)
-            late = engine.max_duration * 1e3 > period_ms
+            samples = engine.xrun_samples()[self.reported_xruns :]
+            stats = engine.callback_stats()
             self.ctx.emit(
                 "xrun",
                 count=engine.xruns - self.reported_xruns,
-                samples=engine.xrun_at[first:last].tolist(),
-                callback_max_ms=round(engine.max_duration * 1e3, 3),
-                # A callback that overran its period is this actor's fault; one that
-                # was on time was not scheduled in time (the machine, the server).
-                blame=self.ctx.name if late else "scheduling (the callback was on time)",
+                samples=samples,
+                callback_max_ms=stats["callback_max_ms"],
+                blame=self._xrun_blame(stats),
             )
             self.reported_xruns = engine.xruns
         if engine.underruns > self.reported_underruns:
@@ -248,6 +314,20 @@ class AudioActor(Actor):
                 blame=f"the writer of {self.config.out_ring} (it ran dry)",
             )
             self.reported_underruns = engine.underruns
+
+    def _xrun_blame(self, stats: dict[str, Any]) -> str:
+        """This actor when its own work overran a period since the last report;
+        else the machine (the cycle started late, or the thread was preempted)."""
+        own = stats.get("own_overruns")
+        if own is None:  # the Python callback: its longest block against the period
+            period_ms = self.config.block_size / self.config.sample_rate * 1e3
+            ours = stats["callback_max_ms"] > period_ms
+        else:
+            ours = own > self.reported_overruns
+            self.reported_overruns = own
+        if ours:
+            return self.ctx.name
+        return "the machine (our callback was on time: the cycle started late or was preempted)"
 
     def _flush(self) -> None:
         for buffer, writer in self.writers:
@@ -261,15 +341,17 @@ class AudioActor(Actor):
         self._flush()
         for _, writer in self.writers:
             writer.close()
+        if hasattr(self.engine, "close"):
+            self.engine.close()
 
     def telemetry(self) -> dict[str, Any]:
         cfg: AudioConfig = self.config
         engine = self.engine
-        reader = engine.out_reader
-        queued_blocks = max(0, reader.available()) if reader is not None else 0
+        queued_blocks = engine.queued_blocks()
         latency = self.backend.input_latency + self.backend.output_latency
         return {
             "backend": self.backend.name,
+            "callback": self.callback_kind,
             "callback_priority": self.backend.priority,
             "control_priority": self.control_priority,
             "sample_rate": cfg.sample_rate,
@@ -277,14 +359,14 @@ class AudioActor(Actor):
             "period_ms": round(cfg.block_size / cfg.sample_rate * 1e3, 4),
             "callbacks": engine.callbacks,
             "xruns": engine.xruns,
-            "xrun_samples": engine.xrun_at[: min(engine.xruns, engine.xrun_at.size)].tolist(),
+            "xrun_samples": engine.xrun_samples(),
             "underruns": engine.underruns,
             "late_blocks": engine.late_blocks,
             "device_latency_frames": latency,
             "queued_frames": queued_blocks * cfg.block_size,
             "latency_frames": latency + queued_blocks * cfg.block_size,
             "recording_dropped_frames": sum(b.dropped for b, _ in self.writers),
-            "sample": engine.clock.sample,
+            "sample": engine.sample,
             **engine.callback_stats(),
         }
 

@@ -110,9 +110,7 @@ class AudioEngine:
         """One block: ``indata`` (block, ≥1) or None, ``outdata`` (block, channels) to fill."""
         start = time.perf_counter()
         if xrun:
-            if self.xruns < self.xrun_at.size:
-                self.xrun_at[self.xruns] = self.clock.sample
-            self.xruns += 1
+            self.note_xrun()
         sample = self.clock.sample
         if self.in_writer is not None:
             if indata is None:
@@ -159,6 +157,29 @@ class AudioEngine:
             np.multiply(self._fade_out, self._last, out=outdata)
             self._last.fill(0.0)
             self._recovering = True
+
+    def note_xrun(self) -> None:
+        """Count an xrun the device reported, at the current sample."""
+        if self.xruns < self.xrun_at.size:
+            self.xrun_at[self.xruns] = self.clock.sample
+        self.xruns += 1
+
+    @property
+    def sample(self) -> int:
+        """Frames played since the start."""
+        return self.clock.sample
+
+    def request_tempo(self, start: int, tempo: float, beat: float, beats_per_bar: int) -> bool:
+        """Queue a tempo change; the callback applies it (always accepted)."""
+        self.tempo_requests.append((start, tempo, beat, beats_per_bar))
+        return True
+
+    def xrun_samples(self) -> list[int]:
+        return self.xrun_at[: min(self.xruns, self.xrun_at.size)].tolist()
+
+    def queued_blocks(self) -> int:
+        """Blocks the synth has rendered ahead of the callback."""
+        return max(0, self.out_reader.available()) if self.out_reader is not None else 0
 
     def callback_stats(self) -> dict[str, float]:
         """Callback duration p50/p99/max (ms) over the recent history."""

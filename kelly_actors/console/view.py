@@ -182,6 +182,8 @@ def audio_lines(snapshot: dict[str, Any], writers: dict[str, str]) -> list[str]:
         f"callback load p99 {p99:.2f} ms / {period:.2f} ms = {100 * p99 / period:.0f} %"
         f"  (p50 {t.get('callback_p50_ms') or 0:.2f}, max {t.get('callback_max_ms') or 0:.2f})",
     ]
+    if t.get("callback"):
+        lines.append(f"callback {t['callback']}  missed cycles {t.get('missed_cycles', '-')}")
     budget = latency_budget(snapshot)
     lines.append(
         f"latency budget {budget.total_ms:.1f} ms = "
@@ -194,6 +196,14 @@ def xrun_blame(snapshot: dict[str, Any]) -> str:
     """Who to blame for device xruns: the callback itself when its worst case
     overran the period, else the busiest other actor (CPU contention)."""
     name, t = _telemetry(snapshot, "period_ms")
+    if t and "own_overruns" in t:  # the compiled callback classes every missed cycle
+        if int(t["own_overruns"]):
+            return f"{name} callback ({t['own_overruns']} cycles overran by its own work)"
+        return (
+            f"the machine (cycles started late {t.get('missed_late', 0)}, preempted "
+            f"{t.get('missed_preempted', 0)}, skipped {t.get('skipped_cycles', 0)}; "
+            "our callback never overran)"
+        )
     if t and float(t.get("callback_max_ms", 0)) > float(t["period_ms"]):
         return f"{name} callback (max {t['callback_max_ms']:.2f} ms > period)"
     others = [a for a in snapshot["actors"] if a["name"] != name]

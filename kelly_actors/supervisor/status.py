@@ -74,6 +74,13 @@ AUDIO_FIGURES = (
     "late_blocks",
     "callbacks",
     "latency_frames",
+    "callback",
+    "missed_cycles",
+    "missed_late",
+    "missed_preempted",
+    "own_overruns",
+    "skipped_cycles",
+    "start_late_p99_ms",
 )
 
 

@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 
 import numpy as np
@@ -19,9 +20,71 @@ from kelly_actors.bus.namespace import runtime_dir
 A4 = 440.0
 
 
+#: Our client may miss at most this many cycles more than the compiled reference client
+#: beside it in the same run: 1.5× its count plus 5 (the graph is re-sorted while the
+#: performance's client activates and connects, and a reordered cycle can be lost).
+MISS_RATIO_TOLERANCE = 1.5
+MISS_SLACK = 5
+
+
+def _start_reference(seconds: float) -> subprocess.Popen:
+    """The compiled reference client, its output where ours goes (system:playback_1)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kelly_actors.audio.native.reference", "--seconds", str(seconds)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    return proc
+
+
+def _reference_figures(proc: subprocess.Popen) -> dict:
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=30)
+    return json.loads(out.strip().splitlines()[-1])
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(180)
-def test_twenty_seconds_through_jack_have_no_xruns_a_light_callback_and_an_in_tune_output(
+def test_twenty_seconds_through_jack_miss_no_more_cycles_than_a_compiled_client_beside_them(
+    jack, run_dir
+) -> None:
+    record = run_dir / "rec"
+    config = live_graph_toml(
+        audio={"backend": "jack"},
+        synth={"preset": "sine"},
+        notes={"key": 69, "seconds": 0.0},
+        record_dir=str(record),
+    )
+    reference = _start_reference(120)
+    try:
+        with Performance(run_dir, config, ["--duration", "20"]) as perf:
+            perf.wait_ready()
+            wait_until(
+                lambda: perf.actor("audio")["telemetry"].get("callbacks", 0) > 10, 10, "callbacks"
+            )
+            assert perf.actor("audio")["telemetry"]["callback"].startswith("compiled")
+            assert perf.proc.wait(60) == 0
+    finally:
+        machine = _reference_figures(reference)
+    summary = json.loads((record / "run.json").read_text())
+    ours = summary["audio"]
+    assert ours["own_overruns"] == 0, ours
+    assert ours["missed_cycles"] <= MISS_RATIO_TOLERANCE * machine["missed_cycles"] + MISS_SLACK, (
+        ours,
+        machine,
+    )
+    assert ours["callback_p99_ms"] <= 0.1 * ours["period_ms"]
+    samples, info = wav.read(record / "output.wav")
+    assert info.sample_rate == 48_000
+    held = samples[info.sample_rate * 5 : info.sample_rate * 15, 0]
+    assert np.sqrt(np.mean(held**2)) > 1e-3, "the output is silent"
+    assert abs(cents(peak_frequency(held, info.sample_rate), A4)) <= 5.0
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_a_portaudio_device_through_jack_plays_in_tune_with_the_python_callback(
     jack, run_dir
 ) -> None:
     record = run_dir / "rec"
@@ -31,27 +94,20 @@ def test_twenty_seconds_through_jack_have_no_xruns_a_light_callback_and_an_in_tu
         notes={"key": 69, "seconds": 0.0},
         record_dir=str(record),
     )
-    with Performance(run_dir, config, ["--duration", "20"]) as perf:
-        snap = perf.wait_ready()
-        audio = next(a for a in snap["actors"] if a["name"] == "audio")
-        assert audio["telemetry"].get("backend", "").startswith("sounddevice") or wait_until(
-            lambda: perf.actor("audio")["telemetry"].get("backend", "").startswith("sounddevice"),
-            10,
-            "the audio telemetry",
+    with Performance(run_dir, config, ["--duration", "6"]) as perf:
+        perf.wait_ready()
+        wait_until(
+            lambda: perf.actor("audio")["telemetry"].get("callbacks", 0) > 10, 10, "callbacks"
         )
-        wait_until(lambda: perf.actor("audio")["telemetry"]["callbacks"] > 10, 10, "callbacks")
         telemetry = perf.actor("audio")["telemetry"]
+        assert telemetry["backend"].startswith("sounddevice")
+        assert telemetry["callback"] == "python"
         if telemetry["callback_priority"].startswith("SCHED_FIFO"):
             # The thread that shares the callback's GIL runs real-time too, below it.
             assert telemetry["control_priority"] == "SCHED_FIFO 60"
         assert perf.proc.wait(60) == 0
-    summary = json.loads((record / "run.json").read_text())
-    assert summary["xruns"] == 0, summary["actors"]["audio"]["xrun_samples"]
-    figures = summary["audio"]
-    assert figures["callback_p99_ms"] <= 0.1 * figures["period_ms"]
     samples, info = wav.read(record / "output.wav")
-    assert info.sample_rate == 48_000
-    held = samples[info.sample_rate * 5 : info.sample_rate * 15, 0]
+    held = samples[info.sample_rate * 2 : info.sample_rate * 5, 0]
     assert np.sqrt(np.mean(held**2)) > 1e-3, "the output is silent"
     assert abs(cents(peak_frequency(held, info.sample_rate), A4)) <= 5.0
 

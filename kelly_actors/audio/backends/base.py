@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -28,6 +29,11 @@ class Backend:
 
     def start(self, process: Process) -> None:
         raise BackendError(f"{type(self).__name__} cannot start")
+
+    def start_engine(self, engine: Any) -> None:
+        """Start delivering blocks to ``engine`` (its ``process``, unless the
+        backend runs the engine's compiled block itself)."""
+        self.start(engine.process)
 
     def pump(self, now: float) -> None:
         """Run the blocks due by ``now`` (``time.monotonic()``); paced backends only."""

@@ -20,8 +20,29 @@ WANTED_CALLBACKS = 50
 OPEN_TIMEOUT_S = 5.0
 
 
+def check_jack_client(cfg: AudioConfig) -> CheckResult:
+    """The native JACK client opens at the configured rate and period, and which
+    callback it would run (compiled, or Python and why)."""
+    from kelly_actors.audio.backends.jack import check_server, compiled_callback, open_client
+
+    try:
+        client = open_client(f"{cfg.jack_client}-doctor")
+        try:
+            check_server(client, cfg.sample_rate, cfg.block_size)
+            name = client.name
+        finally:
+            client.close()
+    except BackendError as exc:
+        return CheckResult("audio device", FAIL, str(exc))
+    _, callback = compiled_callback()
+    figure = f"JACK client {name}: {cfg.sample_rate} Hz × {cfg.block_size} frames, {callback}"
+    return CheckResult("audio device", PASS, figure)
+
+
 def check_audio(cfg: AudioConfig) -> CheckResult:
     """Open ``cfg``'s device for :data:`WANTED_CALLBACKS` blocks."""
+    if cfg.backend == "jack":
+        return check_jack_client(cfg)
     if cfg.backend != "sounddevice":
         return CheckResult(
             "audio device", SKIP, f"backend {cfg.backend!r}: no sound card to open (clocked)"

@@ -78,7 +78,8 @@ class _Clicker:
 
 def check_loopback(cfg: AudioConfig) -> CheckResult:
     """Measure the round trip where the config plays through JACK."""
-    if cfg.backend != "sounddevice" or "jack" not in cfg.host_api.lower():
+    through_jack = cfg.backend == "jack" or "jack" in cfg.host_api.lower()
+    if cfg.backend not in ("jack", "sounddevice") or not through_jack:
         return CheckResult("round trip", SKIP, "no loopback can be made (not a JACK config)")
     from kelly_actors.audio.backends.base import BackendError
     from kelly_actors.audio.backends.device import portaudio

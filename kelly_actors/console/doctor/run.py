@@ -13,6 +13,7 @@ from kelly_actors.console.doctor.audio import check_audio
 from kelly_actors.console.doctor.cpu import MAX_LOAD, check_cpu
 from kelly_actors.console.doctor.jack import check_jack
 from kelly_actors.console.doctor.loopback import check_loopback
+from kelly_actors.console.doctor.machine import check_machine
 from kelly_actors.console.doctor.midi import check_midi
 from kelly_actors.console.doctor.models import check_models
 from kelly_actors.console.doctor.result import SKIP, CheckResult
@@ -44,14 +45,16 @@ def run_checks(config: PerformanceConfig, options: DoctorOptions) -> list[CheckR
         return [CheckResult("config", "fail", str(exc))]
     composer = _options(config, COMPOSER_TARGET) or {}
     midi_api = str(composer.get("midi_api", "jack")) if composer else "none"
-    uses_jack = (
+    jack_audio = audio.backend == "jack" or (
         audio.backend == "sounddevice" and "jack" in audio.host_api.lower()
-    ) or midi_api == "jack"
+    )
     results = []
-    if uses_jack:
+    if jack_audio or midi_api == "jack":
         results.append(check_jack(audio.sample_rate, audio.block_size))
     else:
         results.append(CheckResult("JACK", SKIP, "this config does not use JACK"))
+    if jack_audio and not results[0].failed:
+        results.append(check_machine())
     if audio_options is None:
         results.append(CheckResult("audio device", SKIP, "this config has no audio actor"))
     else:

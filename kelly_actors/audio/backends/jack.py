@@ -1,0 +1,182 @@
+"""A native JACK client whose process callback is compiled code.
+
+The client (``kelly`` by default) registers ``out_1``/``out_2`` (and ``in_1``
+when the performance takes input), connects them to the configured ports —
+the first physical playback and capture ports unless told otherwise — and
+hands JACK :func:`kelly_actors.audio.native.jack_callback.engine_process`
+as its process callback: no interpreter, no GIL on the device thread. Where
+the compiled callback cannot be had (numba missing, a failed compile) the
+same client runs the Python engine in JACK-Client's callback, and ``callback``
+in the actor's telemetry says which one runs and why.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from kelly_actors.audio.backends.base import Backend, BackendError
+
+#: JACK client name of the performance's audio actor.
+CLIENT_NAME = "kelly"
+
+
+def _jack() -> Any:
+    try:
+        import jack
+    except (ImportError, OSError) as exc:
+        raise BackendError(f"JACK is not available (JACK-Client/libjack): {exc}") from None
+    return jack
+
+
+def open_client(name: str) -> Any:
+    """A JACK client of ``name`` on the running server; BackendError when none runs."""
+    jack = _jack()
+    try:
+        return jack.Client(name, no_start_server=True)
+    except jack.JackError as exc:
+        raise BackendError(
+            f"no JACK server to connect to ({exc}); start one, e.g. scripts/jack"
+        ) from None
+
+
+def physical_ports(client: Any, playback: bool) -> list[str]:
+    """Names of the server's physical playback (or capture) audio ports."""
+    ports = client.get_ports(is_audio=True, is_physical=True, is_input=playback)
+    return [p.name for p in ports]
+
+
+def check_server(client: Any, sample_rate: int, block_size: int) -> None:
+    """The server runs at the performance's rate and block; BackendError says what differs."""
+    if client.samplerate != sample_rate:
+        raise BackendError(
+            f"the JACK server runs at {client.samplerate} Hz, the performance at {sample_rate} Hz"
+        )
+    if client.blocksize != block_size:
+        raise BackendError(
+            f"the JACK server's period is {client.blocksize} frames, the performance's block "
+            f"{block_size}: set one to the other (jack_bufsize {block_size}, or block_size)"
+        )
+
+
+def compiled_callback() -> tuple[Any, str]:
+    """The compiled process callback's module, or None and why it cannot be had."""
+    try:
+        from kelly_actors.audio.native import jack_callback
+    except Exception as exc:  # any failure to build or load means: the Python one runs
+        return None, f"python (the compiled callback is unavailable: {type(exc).__name__}: {exc})"
+    return jack_callback, "compiled (numba cfunc, no interpreter on the device thread)"
+
+
+class JackBackend(Backend):
+    """The performance as a JACK client.
+
+    Args:
+        sample_rate / block_size: must equal the server's.
+        channels: output ports (2).
+        input_channels: input ports (0 or 1 used).
+        connect_output / connect_input: port names to connect to ("" = the
+            first physical ports).
+        client_name: the JACK client name.
+    """
+
+    def __init__(
+        self,
+        sample_rate: int,
+        block_size: int,
+        channels: int = 2,
+        input_channels: int = 1,
+        connect_output: tuple[str, ...] = (),
+        connect_input: tuple[str, ...] = (),
+        client_name: str = CLIENT_NAME,
+    ) -> None:
+        self.sample_rate = sample_rate
+        self.block_size = block_size
+        self.channels = channels
+        self.input_channels = min(input_channels, 1)
+        self.connect_output = connect_output
+        self.connect_input = connect_input
+        self.client_name = client_name
+        self.name = "jack"
+        self.callback = "not started"
+        self.output_latency = block_size
+        self._client: Any = None
+        self._engine: Any = None
+
+    def start_engine(self, engine: Any) -> None:
+        """Open the client, register ``engine``'s block as its process callback, connect."""
+        from kelly_actors.audio.native.engine import NativeEngine
+
+        client = self._client = open_client(self.client_name)
+        try:
+            check_server(client, self.sample_rate, self.block_size)
+            outs = [client.outports.register(f"out_{k + 1}") for k in range(self.channels)]
+            ins = [client.inports.register("in_1")] if self.input_channels else []
+            self._engine = engine
+            if isinstance(engine, NativeEngine):
+                self._register_compiled(client, engine, outs, ins)
+            else:
+                self._register_python(client, engine, outs, ins)
+            client.set_xrun_callback(lambda _delay_us: engine.note_xrun())
+            client.activate()
+            self._connect(client, outs, ins)
+        except BackendError:
+            self.stop()
+            raise
+        except Exception as exc:  # JACK-Client raises JackError and plain errors alike
+            self.stop()
+            raise BackendError(f"JACK client {self.client_name!r}: {exc}") from None
+        self.name = f"jack: {client.name} ({self.sample_rate} Hz, {self.block_size} frames)"
+        self.priority = "JACK real-time" if client.realtime else "JACK (server not real-time)"
+
+    def _register_compiled(self, client: Any, engine: Any, outs: list, ins: list) -> None:
+        from kelly_actors.audio.native import layout as L
+        from kelly_actors.audio.native.pointers import jack_addresses
+
+        jack = _jack()
+        module, self.callback = compiled_callback()
+        if module is None:
+            raise BackendError(self.callback)
+        w = engine.words
+        address = lambda ptr: int(jack._ffi.cast("intptr_t", ptr))  # noqa: E731
+        w[L.CLIENT] = address(client._ptr)
+        w[L.PORT_OUT], w[L.PORT_OUT + 1] = (address(p._ptr) for p in outs[:2])
+        w[L.PORT_IN] = address(ins[0]._ptr) if ins else 0
+        w[L.FN_PORT_GET_BUFFER], w[L.FN_GET_TIME], w[L.FN_GET_CYCLE_TIMES] = jack_addresses()
+        status = jack._lib.jack_set_process_callback(
+            client._ptr,
+            jack._ffi.cast("JackProcessCallback", module.engine_process.address),
+            jack._ffi.cast("void *", w.ctypes.data),
+        )
+        if status != 0:
+            raise BackendError(f"JACK refused the process callback (status {status})")
+
+    def _register_python(self, client: Any, engine: Any, outs: list, ins: list) -> None:
+        outdata = np.zeros((self.block_size, self.channels), np.float32)
+        self.callback = self.callback if self.callback.startswith("python") else "python"
+
+        def process(frames: int) -> None:
+            indata = ins[0].get_array()[:, None] if ins else None
+            engine.process(indata, outdata, False)
+            for k, port in enumerate(outs):
+                port.get_array()[:] = outdata[:, k]
+
+        client.set_process_callback(process)
+
+    def _connect(self, client: Any, outs: list, ins: list) -> None:
+        targets_out = list(self.connect_output) or physical_ports(client, playback=True)
+        for port, target in zip(outs, targets_out, strict=False):
+            client.connect(port, target)
+        targets_in = list(self.connect_input) or physical_ports(client, playback=False)
+        for port, source in zip(ins, targets_in, strict=False):
+            client.connect(source, port)
+
+    def stop(self) -> None:
+        client, self._client = self._client, None
+        if client is None:
+            return
+        try:
+            client.deactivate()
+        finally:
+            client.close()

@@ -1,0 +1,18 @@
+"""The audio callback as compiled code: no interpreter, no GIL, no allocation.
+
+A device thread (JACK's process thread) runs :func:`jack_callback.process`, a
+numba ``cfunc``, which does per cycle what :class:`kelly_actors.audio.engine.AudioEngine`
+does in Python: the device input into ``audio_in``, ``audio_out`` (or the
+hold-and-fade fallback) into the device, the sample counter, tempo and
+transport, the recording buffers and the callback's own timing. It speaks the
+rings' seqlock protocol on the same shared memory (:mod:`.core`), so the two
+implementations are interchangeable and tested against each other.
+
+- :mod:`.pointers`  raw addresses as typed pointers; libjack and libc entry points
+- :mod:`.layout`    the state region shared by the callback and the actor's thread
+- :mod:`.core`      ring reads and writes, the clock and the block (njit functions)
+- :mod:`.cycles`    how late each cycle started, how long it took, what a miss is
+- :mod:`.engine`    the actor's side: set-up, tempo requests, telemetry, recording
+- :mod:`.jack_callback` the JACK process callback
+- :mod:`.reference` a compiled reference client that measures the machine
+"""

@@ -1,0 +1,329 @@
+"""One audio block, compiled: the rings' seqlock protocol, the clock, the fallback.
+
+These ``njit`` functions do exactly what :class:`kelly_actors.audio.engine.AudioEngine`
+and :mod:`kelly_actors.bus.ring` do in Python, on the same shared memory: a
+torn or lapped slot is rejected, never played; a late block is skipped and
+counted; an empty ring plays the hold-and-fade fallback. They take numpy
+arrays, so the callback calls them on views of raw addresses and tests call
+them on views of the same segments.
+
+Arguments, all 1-D views:
+    w:  int64 state words (:mod:`.layout`); f: their float64 view.
+    iq: the ``audio_in`` segment as int64 words; ip: as float32.
+    oq / op: the ``audio_out`` segment likewise.
+    tq / tf: the transport block as int64 / float64 words.
+    inb: float32 (block,) input scratch; outb: float32 (block × channels,) output.
+    fades: float32 (2 × block,): fade-out then fade-in ramps.
+    rec_out / rec_in: float32 recording buffers (frames × channels).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from kelly_actors.audio.native import layout as L
+from kelly_actors.audio.native.pointers import call_write, fence
+from kelly_actors.bus.ring import (
+    _HEADER_BYTES,
+    _R0,
+    _R_INDEX,
+    _R_OVERRUNS,
+    _R_PEAK,
+    _R_STRIDE,
+    _R_TORN,
+    _R_UNDERRUNS,
+    _R_WAIT0,
+    _R_WAIT_STRIDE,
+    _SLOT_HEADER_BYTES,
+    _W_INDEX,
+    _W_OVERRUNS,
+    _W_PEAK,
+    _W_WAITING,
+)
+
+SLOTS = _HEADER_BYTES // 8
+SLOT_HEADER = _SLOT_HEADER_BYTES // 8
+NONE = -(2**62)  # "no frame" for sample times
+
+
+@njit(nogil=True, cache=True)
+def ring_bell(w, fd):  # type: ignore[no-untyped-def]
+    """Write one byte to a doorbell FIFO (non-blocking; a full pipe is already rung)."""
+    if fd >= 0:
+        call_write(w[L.FN_WRITE], fd, w.ctypes.data, 1)
+
+
+@njit(nogil=True, cache=True)
+def write_input(w, iq, ip, inb, sample):  # type: ignore[no-untyped-def]
+    """``RingWriter.write`` of ``inb`` stamped ``sample``; False when a drop ring is full."""
+    i = w[L.IN_INDEX]
+    cap = w[L.IN_CAP]
+    if i - w[L.IN_SLOWEST] >= cap:
+        slowest = iq[_W_INDEX]
+        for k in range(w[L.IN_READERS]):
+            slowest = min(slowest, iq[_R0 + _R_STRIDE * k + _R_INDEX])
+        w[L.IN_SLOWEST] = slowest
+        if i - slowest >= cap:
+            if w[L.IN_DROP]:
+                iq[_W_OVERRUNS] += 1
+                return False
+            iq[_W_PEAK] = cap
+    base = SLOTS + (i % cap) * w[L.IN_STRIDE]
+    iq[base] = 2 * i + 1
+    fence()
+    p0 = (base + SLOT_HEADER) * 2
+    for k in range(inb.size):
+        ip[p0 + k] = inb[k]
+    iq[base + 1] = i
+    iq[base + 2] = sample
+    fence()
+    iq[base] = 2 * i + 2
+    w[L.IN_INDEX] = i + 1
+    fence()
+    iq[_W_INDEX] = i + 1
+    fence()
+    for k in range(w[L.IN_READERS]):
+        flag = _R_WAIT0 + _R_WAIT_STRIDE * k
+        if iq[flag]:
+            iq[flag] = 0
+            ring_bell(w, w[L.IN_FDS + k])
+    return True
+
+
+@njit(nogil=True, cache=True)
+def _available(w, oq):  # type: ignore[no-untyped-def]
+    """Unread frames of our reader position; records the peak backlog."""
+    backlog = oq[_W_INDEX] - w[L.OUT_INDEX]
+    if backlog > w[L.OUT_PEAK]:
+        w[L.OUT_PEAK] = min(backlog, w[L.OUT_CAP])
+        oq[_R0 + _R_STRIDE * w[L.OUT_SLOT] + _R_PEAK] = w[L.OUT_PEAK]
+    return backlog
+
+
+@njit(nogil=True, cache=True)
+def _set_index(w, oq, index):  # type: ignore[no-untyped-def]
+    w[L.OUT_INDEX] = index
+    oq[_R0 + _R_STRIDE * w[L.OUT_SLOT] + _R_INDEX] = index
+
+
+@njit(nogil=True, cache=True)
+def _count(w, oq, field, n):  # type: ignore[no-untyped-def]
+    oq[_R0 + _R_STRIDE * w[L.OUT_SLOT] + field] += n
+
+
+@njit(nogil=True, cache=True)
+def _wake_writer(w, oq, index):  # type: ignore[no-untyped-def]
+    """Ring the writer waiting for space once our index reaches what it asked for."""
+    wanted = oq[_W_WAITING]
+    if wanted and index + 1 >= wanted:
+        oq[_W_WAITING] = 0
+        ring_bell(w, w[L.OUT_SPACE_FD])
+
+
+@njit(nogil=True, cache=True)
+def peek_output(w, oq):  # type: ignore[no-untyped-def]
+    """``RingReader.peek_sample_time``: the next unread frame's sample time, or NONE."""
+    cap = w[L.OUT_CAP]
+    while _available(w, oq) > 0:
+        i = w[L.OUT_INDEX]
+        written = oq[_W_INDEX]
+        if written - i > cap:
+            skip = written - cap + 1 - i
+            _count(w, oq, _R_OVERRUNS, skip)
+            i = i + skip
+            w[L.OUT_INDEX] = i
+        base = SLOTS + (i % cap) * w[L.OUT_STRIDE]
+        seq = oq[base]
+        fence()
+        sample_time = oq[base + 2]
+        fence()
+        if seq == 2 * i + 2 and oq[base] == seq:
+            return sample_time
+        _count(w, oq, _R_OVERRUNS, 1)
+        _set_index(w, oq, i + 1)
+    return NONE
+
+
+@njit(nogil=True, cache=True)
+def skip_output(w, oq):  # type: ignore[no-untyped-def]
+    """``RingReader.skip``: drop the next unread frame."""
+    if _available(w, oq) > 0:
+        index = w[L.OUT_INDEX] + 1
+        _set_index(w, oq, index)
+        _wake_writer(w, oq, index)
+
+
+@njit(nogil=True, cache=True)
+def read_output(w, oq, op, outb):  # type: ignore[no-untyped-def]
+    """``RingReader.read_into``: copy the next intact frame into ``outb``; False if none."""
+    cap = w[L.OUT_CAP]
+    while True:
+        i = w[L.OUT_INDEX]
+        written = oq[_W_INDEX]
+        if i >= written:
+            _count(w, oq, _R_UNDERRUNS, 1)
+            return False
+        if written - i > cap:
+            skip = written - cap + 1 - i
+            _count(w, oq, _R_OVERRUNS, skip)
+            i = i + skip
+            w[L.OUT_INDEX] = i
+        base = SLOTS + (i % cap) * w[L.OUT_STRIDE]
+        seq = oq[base]
+        fence()
+        if seq == 2 * i + 2:
+            p0 = (base + SLOT_HEADER) * 2
+            for k in range(outb.size):
+                outb[k] = op[p0 + k]
+            fence()
+            if oq[base] == seq:
+                _set_index(w, oq, i + 1)
+                _wake_writer(w, oq, i + 1)
+                return True
+            _count(w, oq, _R_TORN, 1)
+        _count(w, oq, _R_OVERRUNS, 1)
+        _set_index(w, oq, i + 1)
+
+
+@njit(nogil=True, cache=True)
+def fill_output(w, f, oq, op, outb, fades, sample):  # type: ignore[no-untyped-def]
+    """The block stamped ``sample`` from ``audio_out``, or the hold-and-fade fallback."""
+    n = w[L.BLOCK]
+    ch = w[L.CHANNELS]
+    got = False
+    if w[L.OUT_ADDR] != 0:
+        while True:
+            ts = peek_output(w, oq)
+            if ts == NONE or ts > sample:
+                break
+            if ts < sample:
+                skip_output(w, oq)
+                w[L.LATE_BLOCKS] += 1
+                continue
+            got = read_output(w, oq, op, outb)
+            break
+    if got:
+        if w[L.RECOVERING]:
+            for t in range(n):
+                for c in range(ch):
+                    outb[t * ch + c] = outb[t * ch + c] * fades[n + t]
+            w[L.RECOVERING] = 0
+        for c in range(ch):
+            f[L.LAST + c] = outb[(n - 1) * ch + c]
+    else:
+        w[L.UNDERRUNS] += 1
+        for t in range(n):
+            for c in range(ch):
+                outb[t * ch + c] = fades[t] * np.float32(f[L.LAST + c])
+        for c in range(ch):
+            f[L.LAST + c] = 0.0
+        w[L.RECOVERING] = 1
+
+
+@njit(nogil=True, cache=True)
+def record(w, buf, base, block, channels):  # type: ignore[no-untyped-def]
+    """``RecordBuffer.push``: append ``block`` (frames × channels, flat) or count it dropped."""
+    frames = w[base + 1]
+    n = block.size // channels
+    written = w[base + 2]
+    if written + n - w[base + 3] > frames:
+        w[base + 4] += n
+        return
+    start = written % frames
+    for t in range(n):
+        row = (start + t) % frames
+        for c in range(channels):
+            buf[row * channels + c] = block[t * channels + c]
+    fence()
+    w[base + 2] = written + n
+
+
+@njit(nogil=True, cache=True)
+def take_tempo_requests(w, f):  # type: ignore[no-untyped-def]
+    """``MusicalClock.request`` for every queued request: refuse nonsense; a request
+    replaces the pending ones that start at or after it."""
+    read = w[L.REQ_READ]
+    written = w[L.REQ_WRITTEN]
+    fence()
+    while read < written:
+        e = L.REQ + 4 * (read % L.REQ_MAX)
+        start, tempo, beat, bpb = f[e], f[e + 1], f[e + 2], f[e + 3]
+        read += 1
+        if not (20.0 <= tempo <= 400.0) or bpb < 1 or start < 0:
+            continue
+        kept = 0
+        for k in range(w[L.PENDING_N]):
+            p = L.PENDING + 4 * k
+            if w[p] < int(start):
+                q = L.PENDING + 4 * kept
+                w[q], f[q + 1], f[q + 2], w[q + 3] = w[p], f[p + 1], f[p + 2], w[p + 3]
+                kept += 1
+        if kept < L.PENDING_MAX:
+            q = L.PENDING + 4 * kept
+            w[q], f[q + 1], f[q + 2], w[q + 3] = int(start), beat, tempo, int(bpb)
+            kept += 1
+        w[L.PENDING_N] = kept
+    w[L.REQ_READ] = read
+
+
+@njit(nogil=True, cache=True)
+def advance_clock(w, f, frames):  # type: ignore[no-untyped-def]
+    """``MusicalClock.advance``: move on, switching to each tempo segment that has begun."""
+    w[L.SAMPLE] += frames
+    while w[L.PENDING_N] > 0 and w[L.PENDING] <= w[L.SAMPLE]:
+        p = L.PENDING
+        w[L.SEG_START], f[L.SEG_BEAT], f[L.SEG_TEMPO], w[L.SEG_BPB] = (
+            w[p],
+            f[p + 1],
+            f[p + 2],
+            w[p + 3],
+        )
+        for k in range(1, w[L.PENDING_N]):
+            src, dst = L.PENDING + 4 * k, L.PENDING + 4 * (k - 1)
+            for j in range(4):
+                w[dst + j] = w[src + j]
+        w[L.PENDING_N] -= 1
+
+
+@njit(nogil=True, cache=True)
+def publish_transport(w, f, tq, tf):  # type: ignore[no-untyped-def]
+    """``Transport.write`` of the clock's state, running (the seqlock of transport.py)."""
+    sample = w[L.SAMPLE]
+    tempo = f[L.SEG_TEMPO]
+    beat = f[L.SEG_BEAT] + (sample - w[L.SEG_START]) * tempo / 60.0 / w[L.SAMPLE_RATE]
+    odd = tq[0] | 1
+    tq[0] = odd
+    fence()
+    tq[1] = sample
+    tq[2] = w[L.SAMPLE_RATE]
+    tq[3] = w[L.BLOCK]
+    tf[4] = tempo
+    tf[5] = beat
+    tq[6] = w[L.SEG_BPB]
+    tq[7] = 1
+    fence()
+    tq[0] = odd + 1
+
+
+@njit(nogil=True, cache=True)
+def process_block(w, f, iq, ip, oq, op, tq, tf, inb, outb, fades, rec_out, rec_in):  # type: ignore[no-untyped-def]
+    """One block, in the order of ``AudioEngine.process`` (without its timing).
+
+    ``inb`` holds this cycle's input (zeros when ``w[HAS_INPUT]`` is 0 — the
+    caller fills it); ``outb`` receives the output.
+    """
+    sample = w[L.SAMPLE]
+    if w[L.IN_ADDR] != 0:
+        if not w[L.HAS_INPUT]:
+            inb[:] = 0.0
+        write_input(w, iq, ip, inb, sample)
+        if w[L.REC_IN_ADDR] != 0:
+            record(w, rec_in, L.REC_IN_ADDR, inb, 1)
+    fill_output(w, f, oq, op, outb, fades, sample)
+    if w[L.REC_OUT_ADDR] != 0:
+        record(w, rec_out, L.REC_OUT_ADDR, outb, w[L.CHANNELS])
+    take_tempo_requests(w, f)
+    advance_clock(w, f, w[L.BLOCK])
+    publish_transport(w, f, tq, tf)
+    w[L.CALLBACKS] += 1

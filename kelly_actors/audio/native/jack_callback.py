@@ -1,0 +1,141 @@
+"""JACK process callbacks as C function pointers (numba ``cfunc``).
+
+``engine_process`` runs the performance's block (:func:`.core.process_block`)
+between JACK's port buffers; ``reference_process`` writes a sine and nothing
+else. Both time their cycle with :func:`.cycles.time_cycle`, so the machine's
+own misses (the reference) and ours are measured alike.
+
+Signature: ``int process(jack_nframes_t nframes, void *arg)`` with ``arg`` the
+address of the state words (:mod:`.layout`). Importing this module loads
+both from numba's on-disk cache (compiled the first time: a few seconds).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import carray, cfunc, njit, types
+
+from kelly_actors.audio.native import layout as L
+from kelly_actors.audio.native.core import process_block
+from kelly_actors.audio.native.cycles import time_cycle
+from kelly_actors.audio.native.pointers import (
+    CLOCK_THREAD_CPUTIME_ID,
+    address_of,
+    call_clock_gettime,
+    call_get_cycle_times,
+    call_get_time,
+    call_port_get_buffer,
+    f32_ptr,
+    f64_ptr,
+    i64_ptr,
+)
+
+SIGNATURE = types.int32(types.uint32, types.CPointer(types.int64))
+
+
+@njit(nogil=True, cache=True)
+def _thread_cpu_s(w, base):  # type: ignore[no-untyped-def]
+    call_clock_gettime(w[L.FN_CLOCK_GETTIME], CLOCK_THREAD_CPUTIME_ID, base + 8 * L.TIMESPEC)
+    return w[L.TIMESPEC] + w[L.TIMESPEC + 1] * 1e-9
+
+
+@njit(nogil=True, cache=True)
+def _cycle_times(w, base):  # type: ignore[no-untyped-def]
+    """Fill CYCLE_FRAMES / CYCLE_USECS / CYCLE_NEXT; the cycle's first frame."""
+    w[L.CYCLE_FRAMES] = 0
+    call_get_cycle_times(
+        w[L.FN_GET_CYCLE_TIMES],
+        w[L.CLIENT],
+        base + 8 * L.CYCLE_FRAMES,
+        base + 8 * L.CYCLE_USECS,
+        base + 8 * L.CYCLE_NEXT,
+        base + 8 * L.CYCLE_PERIOD,
+    )
+    return w[L.CYCLE_FRAMES] & 0xFFFFFFFF
+
+
+@njit(nogil=True, cache=True)
+def _port(w, word, nframes):  # type: ignore[no-untyped-def]
+    """The float32 (nframes,) buffer of the port whose pointer is in ``w[word]``."""
+    buffer = call_port_get_buffer(w[L.FN_PORT_GET_BUFFER], w[word], nframes)
+    return carray(f32_ptr(buffer), nframes)
+
+
+@njit(nogil=True, cache=True)
+def _segment(w, addr_word, words_word, base):  # type: ignore[no-untyped-def]
+    """A ring segment as int64 and float32 views (the state words if there is none)."""
+    addr = w[addr_word]
+    n = w[words_word]
+    if addr == 0:
+        addr, n = base, 1
+    return carray(i64_ptr(addr), n), carray(f32_ptr(addr), 2 * n)
+
+
+@njit(nogil=True, cache=True)
+def _end_cycle(w, f, base, t0, cpu0, frames, nframes):  # type: ignore[no-untyped-def]
+    """Time the cycle that began at ``t0`` µs with ``cpu0`` s of thread CPU time."""
+    t1 = call_get_time(w[L.FN_GET_TIME])
+    cpu = _thread_cpu_s(w, base) - cpu0
+    durations = carray(f64_ptr(w[L.DURATIONS_ADDR]), L.DURATION_HISTORY)
+    lateness = carray(f64_ptr(w[L.LATENESS_ADDR]), L.DURATION_HISTORY)
+    time_cycle(w, f, durations, lateness, t0, t1, cpu, frames, nframes)
+
+
+@cfunc(SIGNATURE, nopython=True, cache=True)
+def engine_process(nframes, state):  # type: ignore[no-untyped-def]
+    base = address_of(state)
+    w = carray(state, L.WORDS)
+    t0 = call_get_time(w[L.FN_GET_TIME])
+    cpu0 = _thread_cpu_s(w, base)
+    frames = _cycle_times(w, base)
+    n = w[L.BLOCK]
+    ch = w[L.CHANNELS]
+    left = _port(w, L.PORT_OUT, nframes)
+    right = _port(w, L.PORT_OUT + 1, nframes)
+    if nframes != n:
+        # The server changed its period under us: silence, never a torn block.
+        left[:] = 0.0
+        right[:] = 0.0
+        return 0
+    f = carray(f64_ptr(base), L.WORDS)
+    inb = carray(f32_ptr(w[L.IN_BLOCK_ADDR]), n)
+    outb = carray(f32_ptr(w[L.OUT_BLOCK_ADDR]), n * ch)
+    w[L.HAS_INPUT] = 0
+    if w[L.PORT_IN] != 0:
+        inb[:] = _port(w, L.PORT_IN, nframes)
+        w[L.HAS_INPUT] = 1
+    iq, ip = _segment(w, L.IN_ADDR, L.IN_WORDS, base)
+    oq, op = _segment(w, L.OUT_ADDR, L.OUT_WORDS, base)
+    tq = carray(i64_ptr(w[L.TRANSPORT_ADDR]), 8)
+    tf = carray(f64_ptr(w[L.TRANSPORT_ADDR]), 8)
+    fades = carray(f32_ptr(w[L.FADES_ADDR]), 2 * n)
+    rec_out = carray(f32_ptr(w[L.REC_OUT_ADDR] or base), w[L.REC_OUT_FRAMES] * ch or 1)
+    rec_in = carray(f32_ptr(w[L.REC_IN_ADDR] or base), w[L.REC_IN_FRAMES] or 1)
+    process_block(w, f, iq, ip, oq, op, tq, tf, inb, outb, fades, rec_out, rec_in)
+    for t in range(n):
+        left[t] = outb[t * ch]
+        right[t] = outb[t * ch + 1]
+    _end_cycle(w, f, base, t0, cpu0, frames, n)
+    return 0
+
+
+@cfunc(SIGNATURE, nopython=True, cache=True)
+def reference_process(nframes, state):  # type: ignore[no-untyped-def]
+    base = address_of(state)
+    w = carray(state, L.WORDS)
+    t0 = call_get_time(w[L.FN_GET_TIME])
+    f = carray(f64_ptr(base), L.WORDS)
+    cpu0 = _thread_cpu_s(w, base)
+    frames = _cycle_times(w, base)
+    out = _port(w, L.PORT_OUT, nframes)
+    step = 440.0 / w[L.SAMPLE_RATE]
+    phase = f[L.SINE_PHASE]
+    for t in range(nframes):
+        out[t] = np.float32(0.05 * np.sin(2.0 * np.pi * phase))
+        phase += step
+        if phase >= 1.0:
+            phase -= 1.0
+    f[L.SINE_PHASE] = phase
+    w[L.CALLBACKS] += 1
+    _end_cycle(w, f, base, t0, cpu0, frames, nframes)
+    return 0

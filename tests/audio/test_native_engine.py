@@ -1,0 +1,172 @@
+"""The compiled block and the Python one do the same on the same ring contents."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kelly_actors.audio.engine import AudioEngine
+from kelly_actors.audio.native.engine import NativeEngine
+from kelly_actors.bus.clock import MusicalClock
+from kelly_actors.bus.namespace import RunNamespace
+from kelly_actors.bus.ring import _HEADER_BYTES, Ring, RingReader, RingSpec, RingWriter
+from kelly_actors.bus.transport import Transport
+
+BLOCK = 64
+CAPACITY = 8
+
+
+@dataclass
+class Graph:
+    """Rings, transport and an engine of one kind, plus the synth's and features' ends."""
+
+    ns: RunNamespace
+    owners: list[Ring]
+    transport: Transport
+    synth: RingWriter
+    features: RingReader
+    engine: AudioEngine | NativeEngine
+
+    def close(self) -> None:
+        engine = self.engine
+        if isinstance(engine, NativeEngine):
+            engine.close()
+        for ring in (engine.in_writer, engine.out_reader, self.synth, self.features, *self.owners):
+            ring.close()
+        self.transport.close()
+        self.ns.release()
+
+
+def _graph(kind: type) -> Graph:
+    ns = RunNamespace.create()
+    out_name, in_name = ns.segment_name("out"), ns.segment_name("inp")
+    owners = [
+        Ring.create(out_name, RingSpec("out", (BLOCK, 2), capacity=CAPACITY, policy="drop")),
+        Ring.create(in_name, RingSpec("inp", (BLOCK, 1), capacity=CAPACITY)),
+    ]
+    transport = Transport.create(ns.segment_name("transport"))
+    engine = kind(
+        MusicalClock(48_000, BLOCK),
+        transport,
+        RingWriter.attach(in_name),
+        RingReader.attach(out_name, 0),
+        BLOCK,
+        record_output=True,
+        record_input=True,
+    )
+    return Graph(
+        ns, owners, transport, RingWriter.attach(out_name), RingReader.attach(in_name, 0), engine
+    )
+
+
+@pytest.fixture
+def twins() -> Iterator[tuple[Graph, Graph]]:
+    pair = (_graph(AudioEngine), _graph(NativeEngine))
+    yield pair
+    for graph in pair:
+        graph.close()
+
+
+def _tear_last_slot(writer: RingWriter) -> None:
+    """Leave the newest slot's seqlock word odd, as a writer killed mid-copy does."""
+    i = writer.index - 1
+    base = _HEADER_BYTES // 8 + (i % writer.spec.capacity) * (writer.spec.stride // 8)
+    writer._q[base] = 2 * i + 1
+
+
+def _synth_acts(graph: Graph, action: str, value: float) -> None:
+    """What the synth does before a callback (same on both twins)."""
+    sample = (
+        graph.engine.sample if isinstance(graph.engine, NativeEngine) else graph.engine.clock.sample
+    )
+    block = np.full((BLOCK, 2), value, np.float32)
+    block[:, 1] *= -0.5
+    if action == "on_time":
+        graph.synth.write(block, sample)
+    elif action == "ahead":
+        graph.synth.write(block, sample)
+        graph.synth.write(block * 0.5, sample + BLOCK)
+    elif action == "late":
+        graph.synth.write(block, sample - BLOCK)
+        graph.synth.write(block, sample)
+    elif action == "torn":
+        graph.synth.write(block, sample)
+        _tear_last_slot(graph.synth)
+    elif action == "flood":
+        for k in range(CAPACITY + 2):
+            graph.synth.write(block, sample + k * BLOCK)
+
+
+ACTIONS = st.sampled_from(["on_time", "ahead", "late", "torn", "flood", "nothing"])
+STEP = st.tuples(
+    ACTIONS,
+    st.floats(-1.0, 1.0, width=32),
+    st.booleans(),  # input present
+    st.one_of(st.none(), st.tuples(st.integers(0, 4000), st.floats(10, 450), st.integers(0, 5))),
+)
+
+
+@settings(max_examples=30, deadline=None)
+@given(steps=st.lists(STEP, min_size=1, max_size=40))
+def test_the_compiled_block_plays_counts_and_clocks_exactly_as_the_python_one(steps) -> None:
+    python, native = pair = (_graph(AudioEngine), _graph(NativeEngine))
+    try:
+        outs = [np.zeros((BLOCK, 2), np.float32) for _ in pair]
+        for action, value, with_input, tempo in steps:
+            indata = np.full((BLOCK, 1), value * 0.25, np.float32) if with_input else None
+            for graph, out in zip(pair, outs, strict=True):
+                _synth_acts(graph, action, value)
+                if tempo is not None:
+                    start, bpm, bpb = tempo
+                    graph.engine.request_tempo(start, bpm, start / 1000.0, bpb)
+                graph.engine.process(indata, out, False)
+            np.testing.assert_array_equal(outs[0], outs[1])
+            assert python.transport.read() == native.transport.read()
+            assert python.engine.underruns == native.engine.underruns
+            assert python.engine.late_blocks == native.engine.late_blocks
+            assert python.engine.callbacks == native.engine.callbacks
+        for a, b in zip(python.owners, native.owners, strict=True):
+            sa, sb = a.stats().as_dict(), b.stats().as_dict()
+            for key in ("used", "overruns", "underruns", "written", "torn"):
+                assert sa[key] == sb[key], key
+        for what in ("out_record", "in_record"):
+            got_a = getattr(python.engine, what).pop_all()
+            got_b = getattr(native.engine, what).pop_all()
+            np.testing.assert_array_equal(got_a, got_b)
+        frame_a, frame_b = np.zeros((BLOCK, 1), np.float32), np.zeros((BLOCK, 1), np.float32)
+        while python.features.read_into(frame_a):
+            assert native.features.read_into(frame_b)
+            np.testing.assert_array_equal(frame_a, frame_b)
+            assert python.features.last_sample_time == native.features.last_sample_time
+        assert not native.features.read_into(frame_b)
+    finally:
+        for graph in pair:
+            graph.close()
+
+
+def test_the_compiled_block_holds_and_fades_then_fades_back_in(twins) -> None:
+    _, native = twins
+    out = np.zeros((BLOCK, 2), np.float32)
+    _synth_acts(native, "on_time", 0.5)
+    native.engine.process(None, out, False)
+    assert out[-1, 0] == pytest.approx(0.5)
+    native.engine.process(None, out, False)  # nothing written: the fallback
+    assert native.engine.underruns == 1
+    assert out[0, 0] == pytest.approx(0.5) and out[-1, 0] == 0.0
+    assert np.all(np.diff(out[:, 0]) <= 0)
+    _synth_acts(native, "on_time", 0.5)
+    native.engine.process(None, out, False)
+    assert out[0, 0] == 0.0 and out[-1, 0] == pytest.approx(0.5)
+
+
+def test_a_full_tempo_queue_refuses_instead_of_overwriting(twins) -> None:
+    _, native = twins
+    accepted = [native.engine.request_tempo(k * 100, 100.0, 0.0, 4) for k in range(20)]
+    assert accepted == [True] * 16 + [False] * 4
+    native.engine.process(None, np.zeros((BLOCK, 2), np.float32), False)
+    assert native.engine.request_tempo(5000, 90.0, 0.0, 4)
