@@ -10,6 +10,11 @@ from kelly_actors.inference.model import EmotionModel
 from training.emotion.model import EmotionNet
 from training.emotion.onnx_writer import model_bytes
 
+#: float32 through 30–40 LSTM steps with doubled weights: torch's GEMM picks its
+#: blocking (so its summation order) by the threads it gets, which a busy machine
+#: changes; 3.6e-5 apart was seen under load. A wrong gate or weight is off by 0.1.
+PARITY_ATOL = 2e-4
+
 
 @pytest.fixture(scope="module")
 def net() -> EmotionNet:
@@ -31,9 +36,8 @@ def test_onnx_matches_torch_on_a_batch_of_sequences(net) -> None:
     with torch.no_grad():
         e_t, _, h_t, c_t = net(torch.from_numpy(x), torch.from_numpy(h), torch.from_numpy(c))
     e_o, h_o, c_o = model.run(x, h, c)
-    np.testing.assert_allclose(e_o, e_t.numpy(), atol=1e-5)
-    np.testing.assert_allclose(h_o, h_t.numpy(), atol=1e-5)
-    np.testing.assert_allclose(c_o, c_t.numpy(), atol=1e-5)
+    for onnx_out, torch_out in ((e_o, e_t), (h_o, h_t), (c_o, c_t)):
+        np.testing.assert_allclose(onnx_out, torch_out.numpy(), atol=PARITY_ATOL)
 
 
 def test_streaming_one_frame_at_a_time_with_the_state_equals_one_torch_pass(net) -> None:
@@ -46,5 +50,5 @@ def test_streaming_one_frame_at_a_time_with_the_state_equals_one_torch_pass(net)
     for t in range(x.shape[0]):
         e, h, c = model.run(x[t : t + 1], h, c)
         rows.append(e[0, 0])
-    np.testing.assert_allclose(np.stack(rows), e_t.numpy()[:, 0], atol=1e-5)
+    np.testing.assert_allclose(np.stack(rows), e_t.numpy()[:, 0], atol=PARITY_ATOL)
     assert model.version == "parity"
