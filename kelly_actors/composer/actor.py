@@ -1,6 +1,8 @@
 """The live composer actor: fused emotion → bars of music, on time, to three places.
 
-Each bar is composed one bar ahead (bar n while bar n−1 plays) by
+Each bar is composed one bar ahead (bar n while bar n−1 plays; a
+performance's first bar at once, to start a fraction of a second after the
+performance does) by
 :class:`~kelly_actors.composer.bar_composer.BarComposer`, stamped with
 absolute transport sample times, and sent
 
@@ -60,6 +62,20 @@ from kelly_actors.composer.transformer import live as live_transformer
 #: A bar line closer than this (s) when a bar is about to be composed is too
 #: close to make; the grid moves on to the following bar line.
 GUARD_S = 0.05
+#: A fresh performance's first bar line lies this far (s) past the transport
+#: sample seen when it is composed. Its notes must reach the synth before the
+#: synth renders that sample: the synth keeps ``lookahead_blocks`` blocks
+#: (4 × 256 frames = 21 ms by default) rendered ahead of the clock, plus the
+#: block it is writing; composing a bar takes about 1 ms. The margin left
+#: (≈ 20 ms) absorbs this loop being scheduled late; a note later still is
+#: played at once by the synth (counted as ``late_events``), not lost.
+FIRST_BAR_LEAD_S = GUARD_S
+#: What the transformer gets (s) for a fresh performance's first bar (engines
+#: hybrid and transformer), added to FIRST_BAR_LEAD_S: its answer takes about
+#: 20 ms on an idle machine and 60 ms on a busy one (docs/transformer.md).
+#: Less than the whole deadline, so the first sound comes 150 ms after the start,
+#: not 300 ms; a slower answer leaves bar 0 to the rule engines.
+FIRST_BAR_MODEL_S = 0.1
 #: MIDI messages this early (s) are sent now: the loop wakes in whole ms.
 SEND_EARLY_S = 0.0005
 #: Poll the transport at least this often (s) when nothing else is due.
@@ -329,15 +345,53 @@ class ComposerActor(Actor):
         if self.transformer.waiting is not None:
             self._finish_transformer_bar(transport, now)
         elif self.next_bar_sample is None or self.prev_bar_sample is None:
-            self._regrid(transport)
+            self._anchor(transport)
         if self.transformer.waiting is None and self.now_sample >= self.prev_bar_sample:
             if self.next_bar_sample < self.now_sample + GUARD_S * transport.sample_rate:
-                self._regrid(transport)  # we fell behind (a long restart): skip ahead
+                self._anchor(transport)  # we fell behind (a long restart): skip ahead
             self._compose_next(transport, now)
             self._send_due_midi()
         if self.midi.enabled and not self.midi.is_open and now >= self.midi_retry_at:
             self._open_midi(now)
             self._health()
+
+    def _anchor(self, transport: TransportState) -> None:
+        """Place the next bar: right away when it opens the performance, else on the
+        transport's next bar line."""
+        if self._starts_performance():
+            self._start_now(transport)
+        else:
+            self._regrid(transport)
+
+    def _starts_performance(self) -> bool:
+        """True before the first bar of the performance: the first incarnation,
+        nothing composed yet. A replacement always has a grid to continue (its
+        predecessor's, or the transport's bar lines), never a bar of its own."""
+        return self.ctx.incarnation == 1 and self.cstate is None
+
+    def _first_bar_lead_s(self) -> float:
+        """Seconds from now to a fresh performance's first bar line: longer only when
+        a model will be asked for the bar."""
+        if self.transformer.engine == "rules" or self.transformer.model is None:
+            return FIRST_BAR_LEAD_S
+        return FIRST_BAR_LEAD_S + min(FIRST_BAR_MODEL_S, self.config.transformer_deadline_ms / 1e3)
+
+    def _start_now(self, transport: TransportState) -> None:
+        """Put the first bar line :meth:`_first_bar_lead_s` ahead of the transport, not
+        on its next bar line (that would open every performance with a silent bar).
+
+        The bar is numbered as the clock counts its pre-roll (bar 0 at the start of a
+        performance); the bar's tempo request then moves the clock's bar line onto it,
+        so the transport's beat jumps once, by less than half a bar, before any note.
+        """
+        rate = transport.sample_rate
+        sample = math.ceil(self.now_sample + self._first_bar_lead_s() * rate)
+        samples_per_beat = 60.0 / transport.tempo * rate
+        beat = transport.beat + (sample - transport.sample_counter) / samples_per_beat
+        self.next_bar = max(0, round(beat / transport.beats_per_bar))
+        self.next_bar_sample = sample
+        # Compose it in this step: floor, so the step's own sample is already past it.
+        self.prev_bar_sample = math.floor(self.now_sample)
 
     def _regrid(self, transport: TransportState) -> None:
         """Put the next bar on the transport's next bar line at least GUARD_S ahead."""
@@ -352,8 +406,9 @@ class ComposerActor(Actor):
         self.next_bar_sample = round(sample)
         self.prev_bar_sample = round(self.now_sample)
         if self.cstate is None:
-            # A fresh composer numbers its bars as the clock does; a replacement
-            # keeps its predecessor's count (the clock follows the tempo requests).
+            # A replacement whose predecessor composed nothing numbers its bars as
+            # the clock does; any other keeps its predecessor's count (the clock
+            # follows the tempo requests).
             self.next_bar = max(
                 0, round((transport.beat + (sample - transport.sample_counter) / spb) / bpb)
             )
