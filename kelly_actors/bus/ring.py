@@ -641,6 +641,60 @@ class RingReader(Ring):
         self.disarm()
         return self.available() > 0
 
+    def retained(
+        self, max_frames: int, out: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Frames this position already consumed that the ring still holds intact.
+
+        A slot keeps its frame until the writer laps it, so the frames just
+        before the read index — e.g. those a killed predecessor took and never
+        used — can be read again. Each is accepted exactly as :meth:`read_into`
+        accepts a frame: index ``i`` only if the slot's seqlock word is ``2i+2``
+        before *and* after the copy; an overwritten (lapped) or torn slot is
+        skipped. Reads only: the read index and every counter stay as they were.
+
+        Args:
+            max_frames: look at most this many frames back from the read index
+                (also capped at the capacity).
+            out: optional array ``(max_frames, *spec.shape)`` of the ring's dtype
+                to copy into; a new one is made when None.
+
+        Returns:
+            ``(frames, indices, sample_times)``, oldest first: frames
+            ``(n, *spec.shape)`` of the ring's dtype (a view of ``out``), ring
+            indices int64 ``(n,)`` strictly increasing and below the read index,
+            sample times int64 ``(n,)``; ``n ≤ min(max_frames, capacity)``.
+        """
+        if max_frames < 0:
+            raise ValueError("max_frames must be ≥ 0")
+        if out is None:
+            out = np.empty((max_frames, *self.spec.shape), self._dtype)
+        elif (
+            out.shape[0] < max_frames
+            or out.shape[1:] != self.spec.shape
+            or out.dtype != self._dtype
+        ):
+            raise ValueError(f"out must be ({max_frames}, {self.spec.shape}) {self._dtype}")
+        q = self._q
+        end = self._index
+        first = max(0, end - min(max_frames, self._cap))
+        indices = np.empty(end - first, np.int64)
+        times = np.empty(end - first, np.int64)
+        n = 0
+        for i in range(first, end):
+            slot = i % self._cap
+            base = self._slots_base + slot * self._stride_q
+            seq = q[base]
+            if seq != 2 * i + 2:
+                continue  # lapped by the writer (or a write of it was torn)
+            out[n] = self._payload[slot]
+            sample_time = q[base + 2]
+            if q[base] != seq:
+                continue  # overwritten while we copied
+            indices[n], times[n] = i, sample_time
+            n += 1
+        return out[:n], indices[:n], times[:n]
+
     def close(self) -> None:
         self._bell.close()
         self._space_bell.close()

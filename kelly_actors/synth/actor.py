@@ -1,7 +1,17 @@
-"""The synth actor: note events in, DDSP audio out, a few blocks ahead of the callback."""
+"""The synth actor: note events in, DDSP audio out, a few blocks ahead of the callback.
+
+A restarted synth comes back sounding: the ``notes`` ring still holds the events its
+predecessor had taken (:meth:`~kelly_actors.bus.ring.RingReader.retained`), so the new one
+queues those and the unread ones, and :meth:`~kelly_actors.synth.voices.Synth.resume` rebuilds
+the voices sounding at the first block it renders — at the phase, envelope and noise sample an
+uninterrupted synth would have reached — and the events still to come. The control state the
+supervisor hands back (emotion, channel programs, timbre model) applies first; the replayed
+events, where the ring still holds them, apply on top.
+"""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +29,8 @@ from kelly_actors.synth.presets import PRESETS
 from kelly_actors.synth.transfer import TransferParams, TransferVoice
 
 DRUM_CHANNEL = 9
+# Synth.schedule's argument order, as EVENT_DTYPE field names.
+_RECORD_FIELDS = ("sample_time", "kind", "note", "velocity", "channel", "value")
 MODES = ("notes", "transfer")
 NO_TRANSFER_TIMBRE = "transfer mode without a timbre model: the preset voice follows the input"
 
@@ -53,6 +65,8 @@ class SynthConfig:
         transfer_fade_db: dB per feature frame the transfer voice fades while unvoiced.
         transfer_slack_blocks: blocks of safety between what is rendered and the first
             transfer frame's output (more: fewer late frames, more latency).
+        seed: seed of the voices' noise; synths with the same settings and seed fed the same
+            events render bit-identical blocks.
     """
 
     sample_rate: int = 48_000
@@ -75,6 +89,7 @@ class SynthConfig:
     transfer_confidence: float = 0.5
     transfer_fade_db: float = 6.0
     transfer_slack_blocks: int = 1
+    seed: int = 0
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -128,38 +143,94 @@ class SynthActor(Actor):
             preset=cfg.preset,
             max_block=cfg.block_size,
             master_gain=cfg.master_gain,
+            seed=cfg.seed,
+            # Room for a whole ring of history plus what is still to come.
+            event_capacity=2 * self.notes.spec.capacity + 256,
         )
         self.event = np.empty(ne.EVENT_SHAPE, np.float64)
         self.space = SpaceBelow(self.writer, cfg.lookahead_blocks)
         self.skipped_blocks = 0
         self.dropped_notes = 0
-        emotion = self.ctx.restored_state.get("emotion")
-        if emotion:
-            self.synth.set_emotion(*emotion)
         self.timbre_path = ""
         self.timbre_problem: str | None = None
         self._late_window = (0, 0.0)
         self.transfer: TransferVoice | None = None
         if cfg.mode == "transfer":
             self._start_transfer()
+        self.control: dict[str, Any] = {}
+        self._restore_control()
+        self.rebuild = self._rebuild()
         model = self.ctx.restored_state.get("timbre_model", cfg.timbre_model)
         if model:
             try:
-                self._switch(model, self.synth.sample_time)
+                # At once: the rebuilt voices join in the model's timbre, no crossfade.
+                self._switch(model, self.synth.sample_time, fade_s=0.0)
             except TimbreError as exc:
                 self._degrade(f"timbre model unavailable, preset voice playing: {exc}")
         if self.transfer is not None and not model:
             self._degrade(NO_TRANSFER_TIMBRE)
-        # Continue after what a predecessor left in the ring, else just ahead of the clock.
+
+    def _restore_control(self) -> None:
+        """Apply the control state the supervisor kept from the previous incarnation."""
+        restored = self.ctx.restored_state
+        if "timbre_model" in restored:  # kept even if it fails to load this time
+            self.control["timbre_model"] = restored["timbre_model"]
+        emotion = restored.get("emotion")
+        if emotion:
+            self._set_emotion_now(*emotion)
+        programs = restored.get("programs")
+        if programs:
+            self.control["programs"] = list(programs)
+            for channel, index in enumerate(programs):
+                if 0 <= index < len(voices.PRESET_NAMES):
+                    self.synth.set_preset(voices.PRESET_NAMES[index], channel)
+
+    def _set_emotion_now(self, valence: float, arousal: float, dominance: float) -> None:
+        self.synth.set_emotion(valence, arousal, dominance)
+        if self.transfer is not None:
+            self.transfer.set_emotion(valence, arousal)
+        self.control["emotion"] = [valence, arousal, dominance]
+
+    def _rebuild(self) -> dict[str, Any]:
+        """Queue the events a predecessor took (still in the ring) and the unread ones, then
+        rebuild the synth at the first block to render; returns figures for telemetry."""
+        started = time.perf_counter()
+        frames, _, _ = self.notes.retained(self.notes.spec.capacity)
+        records = [r for r in map(self._translate, frames.tolist()) if r is not None]
+        history = np.zeros(len(records), voices.EVENT_DTYPE)
+        if records:
+            columns = list(zip(*records, strict=True))
+            for name, column in zip(_RECORD_FIELDS, columns, strict=True):
+                history[name] = column
+        self.synth.schedule_array(history)
+        self._take_events()
+        clock = self._clock_sample()
+        first = self._first_block_time()
+        since = self.synth.resume(first)
+        return {
+            "rebuild_ms": round((time.perf_counter() - started) * 1e3, 3),
+            "retained_events": int(frames.shape[0]),
+            "rebuilt_voices": self.synth.active_voices,
+            "replayed_from": since,
+            "start_clock": clock,  # the transport's sample when this incarnation started
+            "first_block": first,  # the sample time of its first block (planned, then sent)
+            "first_block_clock": -1,  # the transport's sample when that block was sent
+        }
+
+    def _first_block_time(self) -> int:
+        """Sample time of the first block to render: after what a predecessor left in the
+        ring, else the block after the one the callback plays now."""
         last = self.writer.last_sample_time()
-        self._align(self._clock_sample() if last is None else max(last, self._clock_sample()))
+        clock = self._clock_sample()
+        return (clock if last is None else max(last, clock)) + self.config.block_size
 
     def _clock_sample(self) -> int:
         state = self.ctx.transport.read()
         return 0 if state is None else state.sample_counter
 
     def _align(self, clock: int) -> None:
-        """Render from the block after the one starting at ``clock``."""
+        """Render from the block after the one starting at ``clock`` (the skipped samples
+        pass silently: events in them apply, phases advance, see ``Synth.seek``)."""
         block = self.config.block_size
         self.synth.seek(clock + block)
 
@@ -219,6 +290,9 @@ class SynthActor(Actor):
                 view += self.transfer_buf[:, None].astype(np.float32)
                 np.clip(view, -1.0, 1.0, out=view)
             self.writer.publish(start)
+            if self.rebuild["first_block_clock"] < 0:
+                self.rebuild["first_block"] = start
+                self.rebuild["first_block_clock"] = clock
         if transfer is not None:
             self._take_frames()
         self._watch_decoder()
@@ -238,17 +312,19 @@ class SynthActor(Actor):
             bar += round(state.beats_per_bar * samples_per_beat)
         return bar
 
-    def _switch(self, path: str, at: int) -> dict[str, Any]:
-        """Load ``path`` ("" = preset voice) and crossfade to it at sample ``at``."""
+    def _switch(self, path: str, at: int, fade_s: float | None = None) -> dict[str, Any]:
+        """Load ``path`` ("" = preset voice) and crossfade to it at sample ``at`` (over
+        ``fade_s``, default the configured crossfade)."""
         timbre = NeuralTimbre.load(path) if path else None
-        self.synth.set_timbre(timbre, at, self.config.crossfade_s)
+        fade = self.config.crossfade_s if fade_s is None else fade_s
+        self.synth.set_timbre(timbre, at, fade)
         if self.transfer is not None:
             self.transfer.set_timbre(timbre)
         self.timbre_path = path
         self.timbre_problem = None
         self._late_window = (0, 0.0)
         self.ctx.set_healthy()
-        self.ctx.publish_state({"timbre_model": path})
+        self._publish("timbre_model", path)
         if self.transfer is not None and timbre is None:
             self._degrade(NO_TRANSFER_TIMBRE)
         return {"timbre": timbre.name if timbre else "preset", "switch_at": at}
@@ -286,31 +362,52 @@ class SynthActor(Actor):
                     f"{self.config.decoder_budget_us:.0f}), preset voice playing"
                 )
 
+    def _publish(self, key: str, value: Any) -> None:
+        """Update one item of the control state and hand the whole of it to the supervisor
+        (it keeps the last message only, so every message carries every item)."""
+        self.control[key] = value
+        self.ctx.publish_state(dict(self.control))
+
+    def _translate(self, ev: list[float]) -> tuple[int, int, int, int, int, float] | None:
+        """A ``notes`` ring event (float64[8] as a list) → ``Synth.schedule`` arguments
+        ``(sample_time, kind, note, velocity, channel, value)``, or None (not played)."""
+        t, kind, channel = int(ev[ne.TIME]), int(ev[ne.KIND]), int(ev[ne.CHANNEL])
+        if kind in (ne.NOTE_ON, ne.NOTE_OFF):
+            if channel == DRUM_CHANNEL and not self.config.play_drums:
+                return None
+            vkind = voices.EV_NOTE_ON if kind == ne.NOTE_ON else voices.EV_NOTE_OFF
+            return t, vkind, int(ev[ne.KEY]), int(ev[ne.VELOCITY]), channel, 0.0
+        if kind == ne.ALL_NOTES_OFF:
+            return t, voices.EV_ALL_SOUND_OFF, 0, 0, 0, 0.0
+        if kind == ne.PITCH_BEND:
+            return t, voices.EV_PITCH_BEND, 0, 0, channel, ev[ne.A] / self.synth.bend_range
+        if kind == ne.EMOTION:
+            key = self.synth.store_emotion(ev[ne.A], ev[ne.B], ev[ne.C])
+            return t, voices.EV_EMOTION, key & 0xFF, key >> 8, 0, 0.0
+        if kind == ne.PROGRAM and 0 <= channel < 16:
+            return t, voices.EV_PRESET, preset_index(int(ev[ne.KEY])), 0, channel, 0.0
+        return None
+
     def _take_events(self) -> None:
+        """Unread ``notes`` events into the synth's queue; emotion and programs also become
+        control state (and emotion reaches the transfer voice at once)."""
         reader, ev, synth = self.notes, self.event, self.synth
         while reader.available() > 0 and reader.read_into(ev):
-            kind = int(ev[ne.KIND])
-            t = int(ev[ne.TIME])
-            channel = int(ev[ne.CHANNEL])
-            if kind in (ne.NOTE_ON, ne.NOTE_OFF):
-                if channel == DRUM_CHANNEL and not self.config.play_drums:
-                    continue
-                vkind = voices.EV_NOTE_ON if kind == ne.NOTE_ON else voices.EV_NOTE_OFF
-                if not synth.schedule(t, vkind, int(ev[ne.KEY]), int(ev[ne.VELOCITY]), channel):
-                    self.dropped_notes += 1
-            elif kind == ne.ALL_NOTES_OFF:
-                synth.schedule(t, voices.EV_ALL_SOUND_OFF)
-            elif kind == ne.PITCH_BEND:
-                bend = float(ev[ne.A]) / synth.bend_range
-                synth.schedule(t, voices.EV_PITCH_BEND, channel=channel, value=bend)
-            elif kind == ne.EMOTION:
-                emotion = (float(ev[ne.A]), float(ev[ne.B]), float(ev[ne.C]))
-                synth.set_emotion(*emotion)
+            record = self._translate(ev.tolist())
+            if record is None:
+                continue
+            if not synth.schedule(*record):
+                self.dropped_notes += 1
+            kind = record[1]
+            if kind == voices.EV_EMOTION:
+                emotion = [float(ev[ne.A]), float(ev[ne.B]), float(ev[ne.C])]
                 if self.transfer is not None:
                     self.transfer.set_emotion(emotion[0], emotion[1])
-                self.ctx.publish_state({"emotion": list(emotion)})
-            elif kind == ne.PROGRAM and 0 <= channel < 16:
-                synth.schedule(t, voices.EV_PRESET, preset_index(int(ev[ne.KEY])), channel=channel)
+                self._publish("emotion", emotion)
+            elif kind == voices.EV_PRESET:
+                programs = list(self.control.get("programs", [-1] * 16))
+                programs[record[4]] = record[2]
+                self._publish("programs", programs)
 
     def on_call(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         if method == "panic":
@@ -341,6 +438,8 @@ class SynthActor(Actor):
             "timbre_problem": self.timbre_problem or "",
             "neural_voices": self.synth.neural_voices,
             "decoder_us_mean": round(self.synth.timbre.mean_us, 1) if self.synth.timbre else 0.0,
+            "emotion": [round(x, 4) for x in self.synth.emotion],
+            **self.rebuild,
             **{k: int(v) for k, v in self.synth.stats.items()},
             **self._transfer_telemetry(),
         }

@@ -27,6 +27,7 @@ __all__ = [
     "frequency_impulse_response",
     "harmonic_frequencies",
     "harmonic_mask",
+    "harmonic_series",
     "harmonic_synthesis",
     "midi_to_hz",
     "normalize_harmonics",
@@ -217,18 +218,47 @@ def harmonic_synthesis(
         ``(audio, final_phase)``: float64 ``(..., n)`` and float64 ``(...)`` in ``[0, 2π)``.
     """
     f0 = np.asarray(f0_hz, dtype=np.float64)
-    dist = np.asarray(harmonic_distribution, dtype=np.float64)
     ceiling = f0.max(axis=-1) if f0_ceiling_hz is None else np.asarray(f0_ceiling_hz, np.float64)
-    mask = harmonic_mask(ceiling, dist.shape[-1], sample_rate)
-    if dist.ndim == f0.ndim + 1 and dist.shape[-2] == f0.shape[-1]:
+    phase = np.cumsum(f0 * (TWO_PI / sample_rate), axis=-1)
+    phase += np.asarray(initial_phase, dtype=np.float64)[..., None]
+    audio = harmonic_series(phase, amplitude, harmonic_distribution, sample_rate, ceiling)
+    return audio, np.mod(phase[..., -1], TWO_PI)
+
+
+def harmonic_series(
+    phase: np.ndarray,
+    amplitude: np.ndarray | float,
+    harmonic_distribution: np.ndarray,
+    sample_rate: float,
+    f0_ceiling_hz: np.ndarray | float,
+) -> np.ndarray:
+    """``amplitude[i] · Σ_k d[k] · mask[k] · sin(k φ[i])`` for a given fundamental phase.
+
+    The second half of :func:`harmonic_synthesis`, for callers that compute the phase
+    themselves (the voice engine derives it from an exact integer phase accumulator, so it
+    does not depend on how the signal is cut into blocks). Each output sample depends only on
+    its own ``φ[i]``, ``amplitude[i]`` and the coefficients.
+
+    Args:
+        phase: float, shape ``(..., n)``, fundamental phase in radians.
+        amplitude: float, shape ``(..., n)`` (or broadcastable), linear.
+        harmonic_distribution: float, ``(..., K)`` or ``(..., n, K)``: harmonics 1..K.
+        sample_rate: Hz.
+        f0_ceiling_hz: float, shape ``(...)`` or scalar: the highest f0 the harmonics reach;
+            harmonic k is silenced when ``k · f0_ceiling_hz`` is at or above Nyquist.
+
+    Returns:
+        float64 ``(..., n)``.
+    """
+    phase = np.asarray(phase, dtype=np.float64)
+    dist = np.asarray(harmonic_distribution, dtype=np.float64)
+    mask = harmonic_mask(np.asarray(f0_ceiling_hz, np.float64), dist.shape[-1], sample_rate)
+    if dist.ndim == phase.ndim + 1 and dist.shape[-2] == phase.shape[-1]:
         dist = dist * mask[..., None, :]
     else:
         dist = dist * mask
-    phase = np.cumsum(f0 * (TWO_PI / sample_rate), axis=-1)
-    phase += np.asarray(initial_phase, dtype=np.float64)[..., None]
     series = _sine_series(np.cos(phase), np.sin(phase), dist)
-    audio = np.asarray(amplitude, dtype=np.float64) * series
-    return audio, np.mod(phase[..., -1], TWO_PI)
+    return np.asarray(amplitude, dtype=np.float64) * series
 
 
 def frequency_impulse_response(magnitudes: np.ndarray) -> np.ndarray:

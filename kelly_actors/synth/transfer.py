@@ -44,11 +44,14 @@ import numpy as np
 
 from kelly_actors.synth import ddsp
 from kelly_actors.synth.neural import NeuralBank, NeuralTimbre
+from kelly_actors.synth.noise import hash_uniform, voice_key
 from kelly_actors.synth.presets import TimbrePreset
 
 __all__ = ["ControlTrack", "FrameMapper", "TransferParams", "TransferVoice"]
 
 _SLOT = np.array([0])
+# The transfer voice's noise stream: channel 255 is no MIDI channel, so no note shares it.
+_STREAM_CHANNEL = 255
 
 
 @dataclass(frozen=True)
@@ -218,7 +221,8 @@ class TransferVoice:
         params: :class:`TransferParams`.
         timbre: a loaded neural timbre, or None for the preset fallback.
         preset: the spectrum of the fallback voice.
-        seed: seed of the decoder's noise.
+        seed: seed of the decoder's noise (a hash of the seed and the absolute sample time,
+            :mod:`kelly_actors.synth.noise`, so it does not depend on how blocks are cut).
     """
 
     def __init__(
@@ -233,7 +237,7 @@ class TransferVoice:
         self.track = ControlTrack(params)
         self.preset = preset
         self.emotion = (0.0, 0.5, 0.5)
-        self._rng = np.random.default_rng(seed)
+        self._noise_key = np.array([voice_key(seed, 0, _STREAM_CHANNEL, 0)], np.uint64)
         self._phase = np.zeros(1)
         self._ramp = np.arange(0, dtype=np.float64)
         self.voiced = False
@@ -300,7 +304,7 @@ class TransferVoice:
                     float(ceiling[0]),
                 )  # fmt: skip
                 self._started = True
-            white = self._rng.random((1, n)) * 2.0 - 1.0
+            white = hash_uniform(self._noise_key, t, np.empty((1, n)), np.empty((1, n), np.uint64))
             audio, self._phase = self.bank.render(
                 _SLOT, t, f0, white, self._phase, ceiling, self._loudness, self._f0
             )
