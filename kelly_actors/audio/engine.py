@@ -9,6 +9,19 @@ touches is preallocated; it never locks, logs, prints or waits.
 Fallback when ``audio_out`` has no block for this moment: the last output
 sample is held and faded to zero over one block (continuous, so no click),
 silence follows, and the first block after recovery fades in over one block.
+
+Warm standby: with a second synth writing ``audio_out_b`` in lockstep, every
+block is taken from both rings. The active synth's block plays; when it has
+none (dead, stopped, late) the standby's block for the same sample plays and
+the standby becomes the active one — within the block, and without a click,
+because the two render sample-identical blocks. Whenever both have a block
+they are compared: a standby whose block differs is *diverged* (counted, and
+not switched to) until its blocks match again.
+
+Pre-roll: a fresh performance's clock does not run until the first block
+arrives (at most ``PREROLL_BLOCKS`` cycles): the cycles before it play silence
+and count no under-run. A block stamped ahead of the held clock moves the
+clock to it.
 """
 
 from __future__ import annotations
@@ -23,6 +36,8 @@ from kelly_actors.bus.ring import RingReader, RingWriter
 from kelly_actors.bus.transport import Transport
 
 DURATION_HISTORY = 4096
+#: Cycles a fresh clock waits for the synth's first block before running anyway (2.7 s).
+PREROLL_BLOCKS = 512
 
 
 class RecordBuffer:
@@ -68,6 +83,8 @@ class AudioEngine:
         out_reader: reader of ``audio_out`` (shape (block, 2)), or None.
         block_size: frames per callback.
         record_output / record_input: keep copies of the blocks for WAV recording.
+        standby_reader: reader of the standby synth's ring (same shape), or None.
+        preroll: hold the clock until the first block arrives (a fresh performance).
     """
 
     def __init__(
@@ -80,6 +97,8 @@ class AudioEngine:
         channels: int = 2,
         record_output: bool = False,
         record_input: bool = False,
+        standby_reader: RingReader | None = None,
+        preroll: bool = False,
     ) -> None:
         self.clock = clock
         self.transport = transport
@@ -105,12 +124,25 @@ class AudioEngine:
         self.underruns = 0
         self.late_blocks = 0
         self.peak_out = 0.0
+        self.standby_reader = standby_reader
+        self._blocks = np.zeros((2, block_size, channels), np.float32)
+        self._differ = np.zeros((block_size, channels), np.bool_)
+        self.active = 0  # which ring plays: 0 the out ring, 1 the standby's
+        self.trusted = [True, False]  # a ring whose last compared block matched
+        self.diverged = [0, 0]  # blocks of each ring that differed from the active one's
+        self.switches = 0
+        self.prerolling = preroll
+        self.preroll_blocks = 0
 
     def process(self, indata: np.ndarray | None, outdata: np.ndarray, xrun: bool) -> None:
         """One block: ``indata`` (block, ≥1) or None, ``outdata`` (block, channels) to fill."""
         start = time.perf_counter()
         if xrun:
             self.note_xrun()
+        if self.prerolling and self._preroll(self.clock.sample):
+            outdata.fill(0.0)
+            self.clock.publish(self.transport, running=False)
+            return
         sample = self.clock.sample
         if self.in_writer is not None:
             if indata is None:
@@ -133,21 +165,71 @@ class AudioEngine:
             self.max_duration = took
         self.callbacks += 1
 
-    def _fill_output(self, sample: int, outdata: np.ndarray) -> None:
-        reader = self.out_reader
-        got = False
-        if reader is not None:
-            while True:
+    def _take(self, reader: RingReader, sample: int, out: np.ndarray) -> bool:
+        """Read ``reader``'s block stamped ``sample`` into ``out``; stale ones are
+        skipped and counted late. False when it has none (yet)."""
+        while True:
+            ts = reader.peek_sample_time()
+            if ts is None or ts > sample:
+                return False
+            if ts < sample:  # rendered for a moment already past
+                reader.skip()
+                self.late_blocks += 1
+                continue
+            return reader.read_into(out)
+
+    def _compare(self) -> None:
+        """Both rings had a block: the one not playing is trusted while it matches."""
+        other = 1 - self.active
+        np.not_equal(self._blocks[0], self._blocks[1], out=self._differ)
+        if self._differ.any():
+            self.diverged[other] += 1
+            self.trusted[other] = False
+        else:
+            self.trusted[other] = True
+
+    def _source(self, sample: int) -> int:
+        """Which ring's block plays at ``sample``: the active one's, else a trusted
+        standby's (which becomes active), else -1 (the fallback)."""
+        got = [False, False]
+        if self.out_reader is not None:
+            got[0] = self._take(self.out_reader, sample, self._blocks[0])
+        if self.standby_reader is not None:
+            got[1] = self._take(self.standby_reader, sample, self._blocks[1])
+        if got[0] and got[1]:
+            self._compare()
+        if got[self.active]:
+            return self.active
+        other = 1 - self.active
+        if got[other] and self.trusted[other]:
+            self.active = other
+            self.trusted[1 - other] = False  # the one that missed must prove itself again
+            self.switches += 1
+            return other
+        return -1
+
+    def _preroll(self, sample: int) -> bool:
+        """While the fresh clock waits for the first block: True (play silence, hold)."""
+        self.preroll_blocks += 1
+        if self.preroll_blocks > PREROLL_BLOCKS:
+            self.prerolling = False
+            return False
+        first = None
+        for reader in (self.out_reader, self.standby_reader):
+            if reader is not None:
                 ts = reader.peek_sample_time()
-                if ts is None or ts > sample:
-                    break
-                if ts < sample:  # rendered for a moment already past
-                    reader.skip()
-                    self.late_blocks += 1
-                    continue
-                got = reader.read_into(outdata)
-                break
-        if got:
+                if ts is not None and ts >= sample and (first is None or ts < first):
+                    first = ts
+        if first is None:
+            return True
+        self.clock.advance(first - sample)  # the clock starts at the first block
+        self.prerolling = False
+        return False
+
+    def _fill_output(self, sample: int, outdata: np.ndarray) -> None:
+        source = self._source(sample)
+        if source >= 0:
+            outdata[...] = self._blocks[source]
             if self._recovering:
                 np.multiply(outdata, self._fade_in, out=outdata)
                 self._recovering = False
@@ -178,8 +260,9 @@ class AudioEngine:
         return self.xrun_at[: min(self.xruns, self.xrun_at.size)].tolist()
 
     def queued_blocks(self) -> int:
-        """Blocks the synth has rendered ahead of the callback."""
-        return max(0, self.out_reader.available()) if self.out_reader is not None else 0
+        """Blocks the active synth has rendered ahead of the callback."""
+        reader = (self.out_reader, self.standby_reader)[self.active]
+        return max(0, reader.available()) if reader is not None else 0
 
     def callback_stats(self) -> dict[str, float]:
         """Callback duration p50/p99/max (ms) over the recent history."""

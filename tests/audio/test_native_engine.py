@@ -28,7 +28,7 @@ class Graph:
     ns: RunNamespace
     owners: list[Ring]
     transport: Transport
-    synth: RingWriter
+    synths: list[RingWriter]
     features: RingReader
     engine: AudioEngine | NativeEngine
 
@@ -36,17 +36,23 @@ class Graph:
         engine = self.engine
         if isinstance(engine, NativeEngine):
             engine.close()
-        for ring in (engine.in_writer, engine.out_reader, self.synth, self.features, *self.owners):
+        ends = [engine.in_writer, engine.out_reader, engine.standby_reader, self.features]
+        for ring in (*ends, *self.synths, *self.owners):
             ring.close()
         self.transport.close()
         self.ns.release()
 
 
-def _graph(kind: type) -> Graph:
+def _graph(kind: type, preroll: bool = False) -> Graph:
+    """An engine of ``kind`` on ``audio_in``, ``audio_out`` and a standby's ring."""
     ns = RunNamespace.create()
-    out_name, in_name = ns.segment_name("out"), ns.segment_name("inp")
+    outs = [ns.segment_name("out"), ns.segment_name("outb")]
+    in_name = ns.segment_name("inp")
     owners = [
-        Ring.create(out_name, RingSpec("out", (BLOCK, 2), capacity=CAPACITY, policy="drop")),
+        *(
+            Ring.create(name, RingSpec("out", (BLOCK, 2), capacity=CAPACITY, policy="drop"))
+            for name in outs
+        ),
         Ring.create(in_name, RingSpec("inp", (BLOCK, 1), capacity=CAPACITY)),
     ]
     transport = Transport.create(ns.segment_name("transport"))
@@ -54,14 +60,15 @@ def _graph(kind: type) -> Graph:
         MusicalClock(48_000, BLOCK),
         transport,
         RingWriter.attach(in_name),
-        RingReader.attach(out_name, 0),
+        RingReader.attach(outs[0], 0),
         BLOCK,
         record_output=True,
         record_input=True,
+        standby_reader=RingReader.attach(outs[1], 0),
+        preroll=preroll,
     )
-    return Graph(
-        ns, owners, transport, RingWriter.attach(out_name), RingReader.attach(in_name, 0), engine
-    )
+    synths = [RingWriter.attach(name) for name in outs]
+    return Graph(ns, owners, transport, synths, RingReader.attach(in_name, 0), engine)
 
 
 @pytest.fixture
@@ -79,48 +86,52 @@ def _tear_last_slot(writer: RingWriter) -> None:
     writer._q[base] = 2 * i + 1
 
 
-def _synth_acts(graph: Graph, action: str, value: float) -> None:
-    """What the synth does before a callback (same on both twins)."""
-    sample = (
-        graph.engine.sample if isinstance(graph.engine, NativeEngine) else graph.engine.clock.sample
-    )
+def _synth_acts(graph: Graph, action: str, value: float, which: int = 0) -> None:
+    """What synth ``which`` does before a callback (the same on both twins)."""
+    synth = graph.synths[which]
+    sample = graph.engine.sample
     block = np.full((BLOCK, 2), value, np.float32)
     block[:, 1] *= -0.5
     if action == "on_time":
-        graph.synth.write(block, sample)
+        synth.write(block, sample)
     elif action == "ahead":
-        graph.synth.write(block, sample)
-        graph.synth.write(block * 0.5, sample + BLOCK)
+        synth.write(block, sample)
+        synth.write(block * 0.5, sample + BLOCK)
     elif action == "late":
-        graph.synth.write(block, sample - BLOCK)
-        graph.synth.write(block, sample)
+        synth.write(block, sample - BLOCK)
+        synth.write(block, sample)
     elif action == "torn":
-        graph.synth.write(block, sample)
-        _tear_last_slot(graph.synth)
+        synth.write(block, sample)
+        _tear_last_slot(synth)
     elif action == "flood":
         for k in range(CAPACITY + 2):
-            graph.synth.write(block, sample + k * BLOCK)
+            synth.write(block, sample + k * BLOCK)
 
 
 ACTIONS = st.sampled_from(["on_time", "ahead", "late", "torn", "flood", "nothing"])
 STEP = st.tuples(
     ACTIONS,
     st.floats(-1.0, 1.0, width=32),
+    ACTIONS,  # the standby's action
+    st.booleans(),  # the standby renders the same block (else a diverged one)
     st.booleans(),  # input present
     st.one_of(st.none(), st.tuples(st.integers(0, 4000), st.floats(10, 450), st.integers(0, 5))),
 )
 
 
-@settings(max_examples=30, deadline=None)
-@given(steps=st.lists(STEP, min_size=1, max_size=40))
-def test_the_compiled_block_plays_counts_and_clocks_exactly_as_the_python_one(steps) -> None:
-    python, native = pair = (_graph(AudioEngine), _graph(NativeEngine))
+@settings(max_examples=40, deadline=None)
+@given(steps=st.lists(STEP, min_size=1, max_size=40), preroll=st.booleans())
+def test_the_compiled_block_plays_counts_and_clocks_exactly_as_the_python_one(
+    steps, preroll
+) -> None:
+    python, native = pair = (_graph(AudioEngine, preroll), _graph(NativeEngine, preroll))
     try:
         outs = [np.zeros((BLOCK, 2), np.float32) for _ in pair]
-        for action, value, with_input, tempo in steps:
+        for action, value, standby_action, same, with_input, tempo in steps:
             indata = np.full((BLOCK, 1), value * 0.25, np.float32) if with_input else None
             for graph, out in zip(pair, outs, strict=True):
                 _synth_acts(graph, action, value)
+                _synth_acts(graph, standby_action, value if same else value + 0.125, 1)
                 if tempo is not None:
                     start, bpm, bpb = tempo
                     graph.engine.request_tempo(start, bpm, start / 1000.0, bpb)
@@ -130,6 +141,11 @@ def test_the_compiled_block_plays_counts_and_clocks_exactly_as_the_python_one(st
             assert python.engine.underruns == native.engine.underruns
             assert python.engine.late_blocks == native.engine.late_blocks
             assert python.engine.callbacks == native.engine.callbacks
+            assert python.engine.active == native.engine.active
+            assert python.engine.trusted == native.engine.trusted
+            assert python.engine.diverged == native.engine.diverged
+            assert python.engine.switches == native.engine.switches
+            assert python.engine.prerolling == native.engine.prerolling
         for a, b in zip(python.owners, native.owners, strict=True):
             sa, sb = a.stats().as_dict(), b.stats().as_dict()
             for key in ("used", "overruns", "underruns", "written", "torn"):

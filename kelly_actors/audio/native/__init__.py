@@ -15,4 +15,34 @@ implementations are interchangeable and tested against each other.
 - :mod:`.engine`    the actor's side: set-up, tempo requests, telemetry, recording
 - :mod:`.jack_callback` the JACK process callback
 - :mod:`.reference` a compiled reference client that measures the machine
+
+Compiled code is cached on disk (numba), keyed by a digest of every source
+its constants come from: numba checks only the timestamp of a function's own
+file, so a changed layout in another module would otherwise leave stale
+offsets in a cached callback.
 """
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numba
+
+_HERE = Path(__file__).resolve().parent
+#: Every file whose constants the compiled code bakes in.
+_SOURCES = (
+    *sorted(_HERE.glob("*.py")),
+    _HERE.parent / "engine.py",
+    _HERE.parent.parent / "bus" / "ring.py",
+)
+
+
+def _cache_dir() -> Path:
+    digest = hashlib.sha256()
+    for path in _SOURCES:
+        digest.update(path.read_bytes())
+    return _HERE / "__pycache__" / f"numba-{digest.hexdigest()[:16]}"
+
+
+numba.config.CACHE_DIR = str(_cache_dir())

@@ -10,7 +10,8 @@ them on views of the same segments.
 Arguments, all 1-D views:
     w:  int64 state words (:mod:`.layout`); f: their float64 view.
     iq: the ``audio_in`` segment as int64 words; ip: as float32.
-    oq / op: the ``audio_out`` segment likewise.
+    oq0 / op0, oq1 / op1: the output rings' segments likewise (``audio_out``, the
+        standby's); ring ``k``'s reader state is at ``layout.OUT0`` / ``OUT1``.
     tq / tf: the transport block as int64 / float64 words.
     inb: float32 (block,) input scratch; outb: float32 (block × channels,) output.
     fades: float32 (2 × block,): fade-out then fade-in ramps.
@@ -22,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from kelly_actors.audio.engine import PREROLL_BLOCKS
 from kelly_actors.audio.native import layout as L
 from kelly_actors.audio.native.pointers import call_write, fence
 from kelly_actors.bus.ring import (
@@ -92,118 +94,160 @@ def write_input(w, iq, ip, inb, sample):  # type: ignore[no-untyped-def]
 
 
 @njit(nogil=True, cache=True)
-def _available(w, oq):  # type: ignore[no-untyped-def]
-    """Unread frames of our reader position; records the peak backlog."""
-    backlog = oq[_W_INDEX] - w[L.OUT_INDEX]
-    if backlog > w[L.OUT_PEAK]:
-        w[L.OUT_PEAK] = min(backlog, w[L.OUT_CAP])
-        oq[_R0 + _R_STRIDE * w[L.OUT_SLOT] + _R_PEAK] = w[L.OUT_PEAK]
+def _available(w, r, oq):  # type: ignore[no-untyped-def]
+    """Unread frames of our position on ring ``r``; records the peak backlog."""
+    backlog = oq[_W_INDEX] - w[r + L.R_INDEX]
+    if backlog > w[r + L.R_PEAK]:
+        w[r + L.R_PEAK] = min(backlog, w[r + L.R_CAP])
+        oq[_R0 + _R_STRIDE * w[r + L.R_SLOT] + _R_PEAK] = w[r + L.R_PEAK]
     return backlog
 
 
 @njit(nogil=True, cache=True)
-def _set_index(w, oq, index):  # type: ignore[no-untyped-def]
-    w[L.OUT_INDEX] = index
-    oq[_R0 + _R_STRIDE * w[L.OUT_SLOT] + _R_INDEX] = index
+def _set_index(w, r, oq, index):  # type: ignore[no-untyped-def]
+    w[r + L.R_INDEX] = index
+    oq[_R0 + _R_STRIDE * w[r + L.R_SLOT] + _R_INDEX] = index
 
 
 @njit(nogil=True, cache=True)
-def _count(w, oq, field, n):  # type: ignore[no-untyped-def]
-    oq[_R0 + _R_STRIDE * w[L.OUT_SLOT] + field] += n
+def _count(w, r, oq, field, n):  # type: ignore[no-untyped-def]
+    oq[_R0 + _R_STRIDE * w[r + L.R_SLOT] + field] += n
 
 
 @njit(nogil=True, cache=True)
-def _wake_writer(w, oq, index):  # type: ignore[no-untyped-def]
+def _wake_writer(w, r, oq, index):  # type: ignore[no-untyped-def]
     """Ring the writer waiting for space once our index reaches what it asked for."""
     wanted = oq[_W_WAITING]
     if wanted and index + 1 >= wanted:
         oq[_W_WAITING] = 0
-        ring_bell(w, w[L.OUT_SPACE_FD])
+        ring_bell(w, w[r + L.R_SPACE_FD])
 
 
 @njit(nogil=True, cache=True)
-def peek_output(w, oq):  # type: ignore[no-untyped-def]
+def peek_output(w, r, oq):  # type: ignore[no-untyped-def]
     """``RingReader.peek_sample_time``: the next unread frame's sample time, or NONE."""
-    cap = w[L.OUT_CAP]
-    while _available(w, oq) > 0:
-        i = w[L.OUT_INDEX]
+    cap = w[r + L.R_CAP]
+    while _available(w, r, oq) > 0:
+        i = w[r + L.R_INDEX]
         written = oq[_W_INDEX]
         if written - i > cap:
             skip = written - cap + 1 - i
-            _count(w, oq, _R_OVERRUNS, skip)
+            _count(w, r, oq, _R_OVERRUNS, skip)
             i = i + skip
-            w[L.OUT_INDEX] = i
-        base = SLOTS + (i % cap) * w[L.OUT_STRIDE]
+            w[r + L.R_INDEX] = i
+        base = SLOTS + (i % cap) * w[r + L.R_STRIDE]
         seq = oq[base]
         fence()
         sample_time = oq[base + 2]
         fence()
         if seq == 2 * i + 2 and oq[base] == seq:
             return sample_time
-        _count(w, oq, _R_OVERRUNS, 1)
-        _set_index(w, oq, i + 1)
+        _count(w, r, oq, _R_OVERRUNS, 1)
+        _set_index(w, r, oq, i + 1)
     return NONE
 
 
 @njit(nogil=True, cache=True)
-def skip_output(w, oq):  # type: ignore[no-untyped-def]
+def skip_output(w, r, oq):  # type: ignore[no-untyped-def]
     """``RingReader.skip``: drop the next unread frame."""
-    if _available(w, oq) > 0:
-        index = w[L.OUT_INDEX] + 1
-        _set_index(w, oq, index)
-        _wake_writer(w, oq, index)
+    if _available(w, r, oq) > 0:
+        index = w[r + L.R_INDEX] + 1
+        _set_index(w, r, oq, index)
+        _wake_writer(w, r, oq, index)
 
 
 @njit(nogil=True, cache=True)
-def read_output(w, oq, op, outb):  # type: ignore[no-untyped-def]
-    """``RingReader.read_into``: copy the next intact frame into ``outb``; False if none."""
-    cap = w[L.OUT_CAP]
-    while True:
-        i = w[L.OUT_INDEX]
+def read_output(w, r, oq, op, block):  # type: ignore[no-untyped-def]
+    """``RingReader.read_into``: copy the next intact frame into ``block``; False if none."""
+    cap = w[r + L.R_CAP]
+    for _ in range(cap + 2):  # each turn consumes a frame: bounded, never a spin
+        i = w[r + L.R_INDEX]
         written = oq[_W_INDEX]
         if i >= written:
-            _count(w, oq, _R_UNDERRUNS, 1)
+            _count(w, r, oq, _R_UNDERRUNS, 1)
             return False
         if written - i > cap:
             skip = written - cap + 1 - i
-            _count(w, oq, _R_OVERRUNS, skip)
+            _count(w, r, oq, _R_OVERRUNS, skip)
             i = i + skip
-            w[L.OUT_INDEX] = i
-        base = SLOTS + (i % cap) * w[L.OUT_STRIDE]
+            w[r + L.R_INDEX] = i
+        base = SLOTS + (i % cap) * w[r + L.R_STRIDE]
         seq = oq[base]
         fence()
         if seq == 2 * i + 2:
             p0 = (base + SLOT_HEADER) * 2
-            for k in range(outb.size):
-                outb[k] = op[p0 + k]
+            for k in range(block.size):
+                block[k] = op[p0 + k]
             fence()
             if oq[base] == seq:
-                _set_index(w, oq, i + 1)
-                _wake_writer(w, oq, i + 1)
+                _set_index(w, r, oq, i + 1)
+                _wake_writer(w, r, oq, i + 1)
                 return True
-            _count(w, oq, _R_TORN, 1)
-        _count(w, oq, _R_OVERRUNS, 1)
-        _set_index(w, oq, i + 1)
+            _count(w, r, oq, _R_TORN, 1)
+        _count(w, r, oq, _R_OVERRUNS, 1)
+        _set_index(w, r, oq, i + 1)
+    return False
 
 
 @njit(nogil=True, cache=True)
-def fill_output(w, f, oq, op, outb, fades, sample):  # type: ignore[no-untyped-def]
-    """The block stamped ``sample`` from ``audio_out``, or the hold-and-fade fallback."""
+def take_block(w, r, oq, op, block, sample):  # type: ignore[no-untyped-def]
+    """``AudioEngine._take``: ring ``r``'s block stamped ``sample``; stale ones skipped."""
+    if w[r + L.R_ADDR] == 0:
+        return False
+    # Bounded: each turn consumes a frame, and a real-time thread must never spin.
+    for _ in range(w[r + L.R_CAP] + 2):
+        ts = peek_output(w, r, oq)
+        if ts == NONE or ts > sample:
+            return False
+        if ts < sample:
+            skip_output(w, r, oq)
+            w[L.LATE_BLOCKS] += 1
+            continue
+        return read_output(w, r, oq, op, block)
+    return False
+
+
+@njit(nogil=True, cache=True)
+def _compare(w, blocks):  # type: ignore[no-untyped-def]
+    """Both rings had a block: the one not playing is trusted while it matches."""
+    other = 1 - w[L.ACTIVE]
+    n = blocks.shape[1]
+    for k in range(n):
+        if blocks[0, k] != blocks[1, k]:
+            w[L.DIVERGED + other] += 1
+            w[L.TRUSTED + other] = 0
+            return
+    w[L.TRUSTED + other] = 1
+
+
+@njit(nogil=True, cache=True)
+def output_source(w, oq0, op0, oq1, op1, blocks, sample):  # type: ignore[no-untyped-def]
+    """``AudioEngine._source``: 0 or 1 for the ring whose block plays, -1 for the fallback."""
+    got0 = take_block(w, L.OUT0, oq0, op0, blocks[0], sample)
+    got1 = take_block(w, L.OUT1, oq1, op1, blocks[1], sample)
+    if got0 and got1:
+        _compare(w, blocks)
+    active = w[L.ACTIVE]
+    if (got0 and active == 0) or (got1 and active == 1):
+        return active
+    other = 1 - active
+    if ((got0 and other == 0) or (got1 and other == 1)) and w[L.TRUSTED + other]:
+        w[L.ACTIVE] = other
+        w[L.TRUSTED + active] = 0
+        w[L.SWITCHES] += 1
+        return other
+    return -1
+
+
+@njit(nogil=True, cache=True)
+def fill_output(w, f, oq0, op0, oq1, op1, blocks, outb, fades, sample):  # type: ignore[no-untyped-def]
+    """The block stamped ``sample`` from the active (or a trusted standby) ring, or
+    the hold-and-fade fallback."""
     n = w[L.BLOCK]
     ch = w[L.CHANNELS]
-    got = False
-    if w[L.OUT_ADDR] != 0:
-        while True:
-            ts = peek_output(w, oq)
-            if ts == NONE or ts > sample:
-                break
-            if ts < sample:
-                skip_output(w, oq)
-                w[L.LATE_BLOCKS] += 1
-                continue
-            got = read_output(w, oq, op, outb)
-            break
-    if got:
+    source = output_source(w, oq0, op0, oq1, op1, blocks, sample)
+    if source >= 0:
+        outb[:] = blocks[source]
         if w[L.RECOVERING]:
             for t in range(n):
                 for c in range(ch):
@@ -219,6 +263,30 @@ def fill_output(w, f, oq, op, outb, fades, sample):  # type: ignore[no-untyped-d
         for c in range(ch):
             f[L.LAST + c] = 0.0
         w[L.RECOVERING] = 1
+
+
+@njit(nogil=True, cache=True)
+def preroll(w, f, oq0, oq1):  # type: ignore[no-untyped-def]
+    """``AudioEngine._preroll``: True while a fresh clock still waits for its first block."""
+    w[L.PREROLL_BLOCKS] += 1
+    if w[L.PREROLL_BLOCKS] > PREROLL_BLOCKS:
+        w[L.PREROLLING] = 0
+        return False
+    sample = w[L.SAMPLE]
+    first = NONE
+    if w[L.OUT0 + L.R_ADDR] != 0:
+        ts = peek_output(w, L.OUT0, oq0)
+        if ts != NONE and ts >= sample:
+            first = ts
+    if w[L.OUT1 + L.R_ADDR] != 0:
+        ts = peek_output(w, L.OUT1, oq1)
+        if ts != NONE and ts >= sample and (first == NONE or ts < first):
+            first = ts
+    if first == NONE:
+        return True
+    advance_clock(w, f, first - sample)
+    w[L.PREROLLING] = 0
+    return False
 
 
 @njit(nogil=True, cache=True)
@@ -287,8 +355,8 @@ def advance_clock(w, f, frames):  # type: ignore[no-untyped-def]
 
 
 @njit(nogil=True, cache=True)
-def publish_transport(w, f, tq, tf):  # type: ignore[no-untyped-def]
-    """``Transport.write`` of the clock's state, running (the seqlock of transport.py)."""
+def publish_transport(w, f, tq, tf, running):  # type: ignore[no-untyped-def]
+    """``Transport.write`` of the clock's state (the seqlock of transport.py)."""
     sample = w[L.SAMPLE]
     tempo = f[L.SEG_TEMPO]
     beat = f[L.SEG_BEAT] + (sample - w[L.SEG_START]) * tempo / 60.0 / w[L.SAMPLE_RATE]
@@ -301,18 +369,25 @@ def publish_transport(w, f, tq, tf):  # type: ignore[no-untyped-def]
     tf[4] = tempo
     tf[5] = beat
     tq[6] = w[L.SEG_BPB]
-    tq[7] = 1
+    tq[7] = running
     fence()
     tq[0] = odd + 1
 
 
 @njit(nogil=True, cache=True)
-def process_block(w, f, iq, ip, oq, op, tq, tf, inb, outb, fades, rec_out, rec_in):  # type: ignore[no-untyped-def]
+def process_block(
+    w, f, iq, ip, oq0, op0, oq1, op1, tq, tf, inb, outb, blocks, fades, rec_out, rec_in
+):  # type: ignore[no-untyped-def]
     """One block, in the order of ``AudioEngine.process`` (without its timing).
 
     ``inb`` holds this cycle's input (zeros when ``w[HAS_INPUT]`` is 0 — the
-    caller fills it); ``outb`` receives the output.
+    caller fills it); ``outb`` receives the output; ``blocks`` is float32
+    (2, block × channels) scratch for the two output rings.
     """
+    if w[L.PREROLLING] and preroll(w, f, oq0, oq1):
+        outb[:] = 0.0
+        publish_transport(w, f, tq, tf, 0)
+        return
     sample = w[L.SAMPLE]
     if w[L.IN_ADDR] != 0:
         if not w[L.HAS_INPUT]:
@@ -320,10 +395,10 @@ def process_block(w, f, iq, ip, oq, op, tq, tf, inb, outb, fades, rec_out, rec_i
         write_input(w, iq, ip, inb, sample)
         if w[L.REC_IN_ADDR] != 0:
             record(w, rec_in, L.REC_IN_ADDR, inb, 1)
-    fill_output(w, f, oq, op, outb, fades, sample)
+    fill_output(w, f, oq0, op0, oq1, op1, blocks, outb, fades, sample)
     if w[L.REC_OUT_ADDR] != 0:
         record(w, rec_out, L.REC_OUT_ADDR, outb, w[L.CHANNELS])
     take_tempo_requests(w, f)
     advance_clock(w, f, w[L.BLOCK])
-    publish_transport(w, f, tq, tf)
+    publish_transport(w, f, tq, tf, 1)
     w[L.CALLBACKS] += 1

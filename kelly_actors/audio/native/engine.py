@@ -23,6 +23,7 @@ from kelly_actors.bus.ring import (
     _R_INDEX,
     _R_PEAK,
     _R_STRIDE,
+    _W_INDEX,
     RingReader,
     RingWriter,
     _doorbell_path,
@@ -76,6 +77,8 @@ class NativeEngine:
         out_reader: reader of ``audio_out`` (shape (block, channels)), or None.
         block_size / channels: frames per cycle, output channels.
         record_output / record_input: keep copies for the WAV recording.
+        standby_reader: reader of the standby synth's ring, or None.
+        preroll: hold the clock until the first block arrives (a fresh performance).
     """
 
     def __init__(
@@ -88,6 +91,8 @@ class NativeEngine:
         channels: int = 2,
         record_output: bool = False,
         record_input: bool = False,
+        standby_reader: RingReader | None = None,
+        preroll: bool = False,
     ) -> None:
         self.words = np.zeros(L.WORDS, np.int64)
         self.floats = self.words.view(np.float64)
@@ -103,12 +108,18 @@ class NativeEngine:
         w[L.BLOCK], w[L.CHANNELS], w[L.SAMPLE_RATE] = block_size, channels, clock.sample_rate
         w[L.FN_WRITE], w[L.FN_CLOCK_GETTIME] = libc_addresses()
         self._attach_input(in_writer)
-        self._attach_output(out_reader)
+        self.standby_reader = standby_reader
+        self._attach_output(out_reader, L.OUT0, "out")
+        self._attach_output(standby_reader, L.OUT1, "standby")
+        w[L.TRUSTED] = 1
+        w[L.PREROLLING] = int(preroll)
         self._views["transport"] = _words_of(transport.segment.buf)
         w[L.TRANSPORT_ADDR] = self._views["transport"].ctypes.data
         self._set_clock(clock)
         self.in_block = np.zeros(block_size, np.float32)
         self.out_block = np.zeros(block_size * channels, np.float32)
+        self.blocks = np.zeros((2, block_size * channels), np.float32)
+        w[L.BLOCKS_ADDR] = self.blocks.ctypes.data
         self.fades = np.concatenate(
             [
                 np.linspace(1.0, 0.0, block_size, dtype=np.float32),
@@ -148,18 +159,20 @@ class NativeEngine:
             self._bells.append(bell)
             w[L.IN_FDS + k] = bell.fileno()
 
-    def _attach_output(self, reader: RingReader | None) -> None:
+    def _attach_output(self, reader: RingReader | None, r: int, key: str) -> None:
+        """Reader state of output ring ``r`` (``layout.OUT0`` or ``OUT1``) from shared memory."""
         if reader is None:
             return
         w, spec = self.words, reader.spec
-        view = self._views["out"] = _words_of(reader.segment.buf)
-        w[L.OUT_ADDR], w[L.OUT_WORDS] = view.ctypes.data, view.size
-        w[L.OUT_CAP], w[L.OUT_STRIDE], w[L.OUT_SLOT] = spec.capacity, spec.stride // 8, reader.slot
+        view = self._views[key] = _words_of(reader.segment.buf)
+        w[r + L.R_ADDR], w[r + L.R_WORDS] = view.ctypes.data, view.size
+        w[r + L.R_CAP], w[r + L.R_STRIDE] = spec.capacity, spec.stride // 8
+        w[r + L.R_SLOT] = reader.slot
         line = _R0 + _R_STRIDE * reader.slot
-        w[L.OUT_INDEX], w[L.OUT_PEAK] = view[line + _R_INDEX], view[line + _R_PEAK]
+        w[r + L.R_INDEX], w[r + L.R_PEAK] = view[line + _R_INDEX], view[line + _R_PEAK]
         bell = Doorbell(_doorbell_path(reader.segment.name, "w"))
         self._bells.append(bell)
-        w[L.OUT_SPACE_FD] = bell.fileno()
+        w[r + L.R_SPACE_FD] = bell.fileno()
 
     def _set_clock(self, clock: MusicalClock) -> None:
         w, f = self.words, self.floats
@@ -187,13 +200,15 @@ class NativeEngine:
             self.in_block[:] = indata[:, 0]
         empty = np.zeros(1, np.int64)
         iq = self._views.get("in", empty)
-        oq = self._views.get("out", empty)
+        oq0 = self._views.get("out", empty)
+        oq1 = self._views.get("standby", empty)
         tq = self._views["transport"]
         rec_out = self.out_record.data if self.out_record is not None else np.zeros(1, np.float32)
         rec_in = self.in_record.data if self.in_record is not None else np.zeros(1, np.float32)
         process_block(
-            w, self.floats, iq, iq.view(np.float32), oq, oq.view(np.float32),
-            tq, tq.view(np.float64), self.in_block, self.out_block, self.fades, rec_out, rec_in,
+            w, self.floats, iq, iq.view(np.float32), oq0, oq0.view(np.float32),
+            oq1, oq1.view(np.float32), tq, tq.view(np.float64), self.in_block, self.out_block,
+            self.blocks, self.fades, rec_out, rec_in,
         )  # fmt: skip
         outdata[...] = self.out_block.reshape(self.block_size, self.channels)
 
@@ -236,12 +251,33 @@ class NativeEngine:
         return self.xrun_at[: min(self.xruns, self.xrun_at.size)].tolist()
 
     def queued_blocks(self) -> int:
-        view = self._views.get("out")
+        """Blocks the active synth has rendered ahead of the callback."""
+        active = int(self.words[L.ACTIVE])
+        view = self._views.get(("out", "standby")[active])
         if view is None:
             return 0
-        from kelly_actors.bus.ring import _W_INDEX
+        r = (L.OUT0, L.OUT1)[active]
+        return max(0, int(view[_W_INDEX]) - int(self.words[r + L.R_INDEX]))
 
-        return max(0, int(view[_W_INDEX]) - int(self.words[L.OUT_INDEX]))
+    @property
+    def active(self) -> int:
+        return int(self.words[L.ACTIVE])
+
+    @property
+    def trusted(self) -> list[bool]:
+        return [bool(self.words[L.TRUSTED + k]) for k in range(2)]
+
+    @property
+    def diverged(self) -> list[int]:
+        return [int(self.words[L.DIVERGED + k]) for k in range(2)]
+
+    @property
+    def switches(self) -> int:
+        return int(self.words[L.SWITCHES])
+
+    @property
+    def prerolling(self) -> bool:
+        return bool(self.words[L.PREROLLING])
 
     def callback_stats(self) -> dict[str, float | int]:
         """Callback duration p50/p99/max (ms), lateness and missed cycles by cause."""

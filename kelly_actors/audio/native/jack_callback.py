@@ -105,13 +105,17 @@ def engine_process(nframes, state):  # type: ignore[no-untyped-def]
         inb[:] = _port(w, L.PORT_IN, nframes)
         w[L.HAS_INPUT] = 1
     iq, ip = _segment(w, L.IN_ADDR, L.IN_WORDS, base)
-    oq, op = _segment(w, L.OUT_ADDR, L.OUT_WORDS, base)
+    oq0, op0 = _segment(w, L.OUT0 + L.R_ADDR, L.OUT0 + L.R_WORDS, base)
+    oq1, op1 = _segment(w, L.OUT1 + L.R_ADDR, L.OUT1 + L.R_WORDS, base)
+    blocks = carray(f32_ptr(w[L.BLOCKS_ADDR]), (2, n * ch))
     tq = carray(i64_ptr(w[L.TRANSPORT_ADDR]), 8)
     tf = carray(f64_ptr(w[L.TRANSPORT_ADDR]), 8)
     fades = carray(f32_ptr(w[L.FADES_ADDR]), 2 * n)
     rec_out = carray(f32_ptr(w[L.REC_OUT_ADDR] or base), w[L.REC_OUT_FRAMES] * ch or 1)
     rec_in = carray(f32_ptr(w[L.REC_IN_ADDR] or base), w[L.REC_IN_FRAMES] or 1)
-    process_block(w, f, iq, ip, oq, op, tq, tf, inb, outb, fades, rec_out, rec_in)
+    process_block(
+        w, f, iq, ip, oq0, op0, oq1, op1, tq, tf, inb, outb, blocks, fades, rec_out, rec_in
+    )
     for t in range(n):
         left[t] = outb[t * ch]
         right[t] = outb[t * ch + 1]

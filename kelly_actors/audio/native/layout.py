@@ -46,15 +46,18 @@ IN_INDEX = _word()  # the next index to write
 IN_SLOWEST = _word()  # slowest reader's index as last read
 IN_FDS = _words(8)  # doorbell descriptors of the readers
 
-# audio_out: this process is reader OUT_SLOT.
-OUT_ADDR = _word()
-OUT_WORDS = _word()
-OUT_CAP = _word()
-OUT_STRIDE = _word()
-OUT_SLOT = _word()
-OUT_INDEX = _word()  # the next index to read
-OUT_PEAK = _word()
-OUT_SPACE_FD = _word()  # the writer's space doorbell
+# The output rings: audio_out (OUT0) and the standby synth's (OUT1); this
+# process is reader R_SLOT of each. Words of one ring, from its base:
+R_ADDR, R_WORDS, R_CAP, R_STRIDE, R_SLOT, R_INDEX, R_PEAK, R_SPACE_FD = range(8)
+OUT0 = _words(8)
+OUT1 = _words(8)
+ACTIVE = _word()  # which output ring plays: 0 or 1
+TRUSTED = _words(2)  # 1: the ring's last compared block matched the active one's
+DIVERGED = _words(2)  # blocks of each ring that differed from the active one's
+SWITCHES = _word()  # times the standby took over
+BLOCKS_ADDR = _word()  # float32 (2, block × channels): each ring's block this cycle
+PREROLLING = _word()  # 1: a fresh clock waits for the first block
+PREROLL_BLOCKS = _word()  # cycles spent waiting
 
 # The transport block and the clock.
 TRANSPORT_ADDR = _word()
@@ -82,7 +85,7 @@ LAST = _words(2)  # f: the last output sample per channel (float32 values)
 
 # Scratch blocks and fades (float32 arrays).
 IN_BLOCK_ADDR = _word()  # (block,)
-OUT_BLOCK_ADDR = _word()  # (block, channels) interleaved
+OUT_BLOCK_ADDR = _word()  # (block, channels) interleaved: what plays
 FADES_ADDR = _word()  # fade-out (block,) then fade-in (block,)
 
 # Recording buffers (float32, frames × channels), read by the actor's thread.
