@@ -75,6 +75,10 @@ class ActorContext:
             self.degraded_reason = None
             self._send("health", degraded=False, reason="")
 
+    def request_replace(self, ring: str, reason: str) -> None:
+        """Ask the supervisor to restart the writer of ``ring`` (this actor reads it)."""
+        self._send("replace", ring=ring, reason=reason)
+
     def emit(self, event: str, **detail: Any) -> None:
         """Log an event in the run's event stream."""
         self._send("event", event=event, detail=detail)

@@ -16,6 +16,7 @@ from kelly_actors.actor.base import Actor
 from kelly_actors.audio.backends.base import Backend, BackendError
 from kelly_actors.audio.backends.paced import FileBackend, NullBackend, check_input
 from kelly_actors.audio.engine import AudioEngine
+from kelly_actors.audio.standby import StandbyWatch
 from kelly_actors.audio.wav import WavWriter
 from kelly_actors.bus import note_events
 from kelly_actors.bus.clock import MusicalClock
@@ -45,6 +46,8 @@ class AudioConfig:
         tempo: bpm until the composer asks for another.
         record_input: also record the input when the run records.
         in_ring / out_ring / tempo_ring: ring names ("" = not used).
+        standby_ring: the warm standby synth's ring ("" = no standby): its block
+            plays whenever the active synth's is missing (see ``audio/engine.py``).
         jack_client: the JACK client's name (``jack`` backend).
         connect_output / connect_input: JACK ports to connect to (empty = the
             first physical playback / capture ports).
@@ -62,6 +65,7 @@ class AudioConfig:
     record_input: bool = False
     in_ring: str = "audio_in"
     out_ring: str = "audio_out"
+    standby_ring: str = ""
     tempo_ring: str = "tempo"
     jack_client: str = "kelly"
     connect_output: tuple[str, ...] = ()
@@ -131,8 +135,9 @@ class AudioActor(Actor):
     def preflight(cls, config: AudioConfig, rings: dict[str, Any]) -> None:
         if config.in_ring:
             _check_ring(rings, config.in_ring, (config.block_size, 1), "float32")
-        if config.out_ring:
-            _check_ring(rings, config.out_ring, (config.block_size, config.channels), "float32")
+        for ring in (config.out_ring, config.standby_ring):
+            if ring:
+                _check_ring(rings, ring, (config.block_size, config.channels), "float32")
         if config.tempo_ring:
             _check_ring(rings, config.tempo_ring, note_events.TEMPO_SHAPE, "float64")
         try:
@@ -177,6 +182,10 @@ class AudioActor(Actor):
             cfg.channels,
             record_output=recording,
             record_input=recording and cfg.record_input,
+            standby_reader=ctx.reader(cfg.standby_ring) if cfg.standby_ring else None,
+            # A fresh performance's clock waits for the synth's first block; a
+            # replacement continues the running clock at once.
+            preroll=ctx.incarnation == 1 and clock.sample == 0,
         )
         # Dependents read the rate and block size from the transport when they start.
         clock.publish(ctx.transport, running=False)
@@ -188,6 +197,9 @@ class AudioActor(Actor):
         self.reported_overruns = 0
         self.reported_underruns = 0
         self.tempo_backlog: collections.deque[tuple[int, float, float, int]] = collections.deque()
+        self.standby = (
+            StandbyWatch((cfg.out_ring, cfg.standby_ring), ctx) if cfg.standby_ring else None
+        )
         # Both before the stream starts. The callback must not pause for the
         # collector (nothing it does creates cycles), and PortAudio's thread needs
         # the GIL within a fraction of a period, not after this loop's default 5 ms slice.
@@ -228,6 +240,8 @@ class AudioActor(Actor):
             cfg.channels,
             record_output=native.out_record is not None,
             record_input=native.in_record is not None,
+            standby_reader=native.standby_reader,
+            preroll=native.prerolling,
         )
 
     def _raise_priority(self) -> str:
@@ -288,6 +302,8 @@ class AudioActor(Actor):
         while self.tempo_backlog and self.engine.request_tempo(*self.tempo_backlog[0]):
             self.tempo_backlog.popleft()
         self.backend.pump(now)
+        if self.standby is not None:
+            self.standby.check(self.engine, now)
         if now >= self.next_flush:
             self._flush()
             self._report_glitches()
@@ -311,7 +327,11 @@ class AudioActor(Actor):
             self.ctx.emit(
                 "underrun",
                 count=engine.underruns - self.reported_underruns,
-                blame=f"the writer of {self.config.out_ring} (it ran dry)",
+                blame=(
+                    self.standby.underrun_blame()
+                    if self.standby is not None
+                    else f"the writer of {self.config.out_ring} (it ran dry)"
+                ),
             )
             self.reported_underruns = engine.underruns
 
@@ -367,6 +387,7 @@ class AudioActor(Actor):
             "latency_frames": latency + queued_blocks * cfg.block_size,
             "recording_dropped_frames": sum(b.dropped for b, _ in self.writers),
             "sample": engine.sample,
+            **(self.standby.telemetry(engine) if self.standby is not None else {}),
             **engine.callback_stats(),
         }
 

@@ -55,6 +55,13 @@ SCHEMAS: dict[str, _Spec] = {
         "event": (str, True),
         "detail": (dict, False),
     },
+    # actor → supervisor: restart the writer of ``ring`` (commanded, not a crash)
+    "replace": {
+        "actor": (str, True),
+        "incarnation": (int, True),
+        "ring": (str, True),
+        "reason": (str, True),
+    },
     # supervisor → actor
     "call": {"id": (str, True), "method": (str, True), "args": (dict, False)},
     # supervisor PUB (topic frame first: b"status" or b"event")

@@ -111,6 +111,11 @@ class ChildSpec:
         heartbeat_timeout: seconds without a heartbeat before it counts as hung.
         start_timeout: seconds from spawn to ready before it counts as failed.
         options: the actor's own settings (its ``Config`` dataclass).
+        twin_of: a warm standby of that actor (same target): every command sent to
+            it reaches this one too, with its result (so both act on the same sample),
+            and on a machine with fewer than ``min_cpus`` CPUs the standby is left out.
+        min_cpus: run this actor only where the machine has at least this many CPUs
+            (only a ``twin_of`` standby may be left out).
     """
 
     name: str
@@ -124,8 +129,12 @@ class ChildSpec:
     heartbeat_timeout: float = 2.0
     start_timeout: float = 15.0
     options: dict[str, Any] = field(default_factory=dict)
+    twin_of: str = ""
+    min_cpus: int = 0
 
     def __post_init__(self) -> None:
+        if self.min_cpus and not self.twin_of:
+            raise ValueError("min_cpus is for a standby (twin_of) only")
         if self.restart not in RESTART_TYPES:
             raise ValueError(f"restart must be one of {', '.join(RESTART_TYPES)}")
         if ":" not in self.target:
@@ -189,6 +198,48 @@ def with_options(config: PerformanceConfig, actor: str, **options: Any) -> Perfo
     return replace(config, actors=tuple(new if a is spec else a for a in config.actors))
 
 
+def _check_twin(config: PerformanceConfig, spec: ChildSpec) -> None:
+    try:
+        primary = config.actor(spec.twin_of)
+    except KeyError:
+        raise ConfigError(f"actors.{spec.name}.twin_of: no actor named {spec.twin_of!r}") from None
+    if primary.twin_of or primary.target != spec.target:
+        raise ConfigError(
+            f"actors.{spec.name}.twin_of: {spec.twin_of!r} must be a primary of the same target"
+        )
+
+
+def twins(config: PerformanceConfig, actor: str) -> tuple[str, ...]:
+    """The standbys that mirror ``actor``'s commands."""
+    return tuple(a.name for a in config.actors if a.twin_of == actor)
+
+
+def for_cpus(config: PerformanceConfig, cpus: int) -> PerformanceConfig:
+    """The performance as this machine runs it: standbys that want more CPUs than
+    ``cpus`` are left out, with the rings only they wrote and their reader positions;
+    an option naming a dropped ring is cleared (the audio actor's ``standby_ring``)."""
+    dropped = {a.name for a in config.actors if a.min_cpus > cpus}
+    if not dropped:
+        return config
+    gone = {r.name for r in config.rings if r.writer in dropped}
+    rings = tuple(
+        replace(r, readers=tuple(x for x in r.readers if x not in dropped))
+        for r in config.rings
+        if r.name not in gone
+    )
+    actors = tuple(
+        replace(
+            a,
+            options={
+                k: ("" if isinstance(v, str) and v in gone else v) for k, v in a.options.items()
+            },
+        )
+        for a in config.actors
+        if a.name not in dropped
+    )
+    return replace(config, rings=rings, actors=actors)
+
+
 def _check_graph(config: PerformanceConfig) -> None:
     names = [a.name for a in config.actors]
     if not names:
@@ -199,6 +250,8 @@ def _check_graph(config: PerformanceConfig) -> None:
         for dep in spec.depends_on:
             if dep not in names:
                 raise ConfigError(f"actors.{spec.name}.depends_on: no actor named {dep!r}")
+        if spec.twin_of:
+            _check_twin(config, spec)
     ring_names = [r.name for r in config.rings]
     if len(set(ring_names)) != len(ring_names):
         raise ConfigError("rings: names must be unique")

@@ -215,7 +215,11 @@ def xrun_blame(snapshot: dict[str, Any]) -> str:
 
 def composer_telemetry(snapshot: dict[str, Any]) -> dict[str, Any]:
     """The composer's telemetry (the actor reporting ``emotion``), or {}."""
-    return _telemetry(snapshot, "emotion")[1]
+    # The synth reports the emotion it plays too, as a list; the composer's is a mapping.
+    for a in snapshot["actors"]:
+        if isinstance(a["telemetry"].get("emotion"), dict):
+            return a["telemetry"]
+    return {}
 
 
 def _pad(point: dict[str, Any] | None) -> str:

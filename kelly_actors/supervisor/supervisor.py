@@ -29,6 +29,7 @@ from kelly_actors.bus import curve, messages
 from kelly_actors.bus.namespace import RunNamespace, sweep_dead_runs
 from kelly_actors.bus.ring import Ring
 from kelly_actors.bus.transport import Transport
+from kelly_actors.config import performance
 from kelly_actors.config.performance import PerformanceConfig
 from kelly_actors.config.typed import ConfigError, from_mapping
 from kelly_actors.supervisor import child as cs
@@ -60,10 +61,16 @@ class _Route:
 
 @dataclass
 class _PendingCall:
-    client: _Route
+    """A call forwarded to an actor. ``client`` is None for the copy a standby gets
+    (nobody waits for it); ``method``/``args`` go to the actor's standbys once the
+    actor has answered."""
+
+    client: _Route | None
     request_id: str
     actor: str
     deadline: float
+    method: str = ""
+    args: dict[str, Any] | None = None
 
 
 def validate_actors(config: PerformanceConfig) -> None:
@@ -87,6 +94,8 @@ class Supervisor:
     """Runs one performance graph until stopped, escalated or ``duration`` ends."""
 
     def __init__(self, config: PerformanceConfig, run_dir: RunDir, config_name: str) -> None:
+        # A standby that wants more CPUs than this process may use is left out.
+        config = performance.for_cpus(config, len(os.sched_getaffinity(0)))
         self.config = config
         self.run_dir = run_dir
         self.config_name = config_name
@@ -287,7 +296,10 @@ class Supervisor:
             if now > pending.deadline:
                 del self._pending_calls[call_id]
                 err = {"code": "timeout", "message": f"{pending.actor} did not answer in time"}
-                self._reply(pending.client, messages.error_reply(pending.request_id, err))
+                if pending.client is None:
+                    self.log("standby_call_failed", actor=pending.actor, error=err["message"])
+                else:
+                    self._reply(pending.client, messages.error_reply(pending.request_id, err))
         if now >= self._next_status:
             self.publish("status", messages.make("status", snapshot=self.snapshot()))
             self._next_status = now + 1.0 / self.settings.status_hz
@@ -507,8 +519,7 @@ class Supervisor:
         if msg.type == "reply":
             pending = self._pending_calls.pop(msg["id"], None)
             if pending is not None:
-                fields = dict(msg.fields, id=pending.request_id)
-                self._reply(pending.client, messages.Message("reply", fields))
+                self._on_call_reply(pending, msg)
             return
         name, _, inc = identity.decode(errors="replace").rpartition(":")
         child = self.children.get(name)
@@ -534,8 +545,20 @@ class Supervisor:
             self.log("actor_health", actor=name, degraded=msg["degraded"], reason=msg["reason"])
         elif msg.type == "event":
             self.log(msg["event"], actor=name, **(msg.get("detail") or {}))
+        elif msg.type == "replace":
+            self._replace_writer(name, msg["ring"], msg["reason"])
         else:
             self.dropped_messages += 1
+
+    def _replace_writer(self, asker: str, ring: str, reason: str) -> None:
+        """``asker`` found the writer of ``ring`` unfit (a standby whose blocks diverge):
+        a commanded restart of that writer, never of the asker itself."""
+        decl = next((r for r in self.config.rings if r.name == ring), None)
+        if decl is None or asker not in decl.readers or decl.writer == asker:
+            self.log("bad_replace_request", actor=asker, ring=ring)
+            return
+        self.log("replace_requested", actor=decl.writer, by=asker, ring=ring, reason=reason)
+        self.restart_actor(decl.writer)
 
     def _drain_requests(self, sock: zmq.Socket) -> None:
         while True:
@@ -571,17 +594,40 @@ class Supervisor:
             route.socket.send_multipart([*route.frames, *messages.encode(msg)], flags=zmq.NOBLOCK)
 
     def forward_call(
-        self, actor: str, method: str, args: dict[str, Any], route: _Route, request_id: str
+        self,
+        actor: str,
+        method: str,
+        args: dict[str, Any],
+        route: _Route | None,
+        request_id: str,
     ) -> None:
-        """Send ``method`` to ``actor``; its reply goes back to the client on ``route``."""
+        """Send ``method`` to ``actor``; its reply goes back to the client on ``route``
+        (None: to nobody), and the same call to its standbys (``twin_of``) with the
+        actor's result as ``args["primary_result"]``, so they act on the same sample."""
         child = self.children[actor]
         call_id = uuid.uuid4().hex
         self._pending_calls[call_id] = _PendingCall(
-            route, request_id, actor, time.monotonic() + CALL_TIMEOUT
+            route, request_id, actor, time.monotonic() + CALL_TIMEOUT, method, args
         )
         identity = f"{actor}:{child.incarnation}".encode()
         call = messages.make("call", id=call_id, method=method, args=args)
         self.actor_sock.send_multipart([identity, *messages.encode(call)], flags=zmq.NOBLOCK)
+
+    def _on_call_reply(self, pending: _PendingCall, msg: messages.Message) -> None:
+        if pending.client is None:  # a standby's copy
+            if not msg["ok"]:
+                error = msg.get("error") or {}
+                self.log("standby_call_failed", actor=pending.actor, error=error.get("message"))
+            return
+        self._reply(
+            pending.client, messages.Message("reply", dict(msg.fields, id=pending.request_id))
+        )
+        if not msg["ok"]:
+            return
+        for twin in performance.twins(self.config, pending.actor):
+            if self.children[twin].state in (cs.READY, cs.DEGRADED):
+                args = {**(pending.args or {}), "primary_result": msg.get("result") or {}}
+                self.forward_call(twin, pending.method, args, None, "")
 
     def publish(self, topic: str, msg: messages.Message) -> None:
         frames = [topic.encode(), *messages.encode(msg)]

@@ -219,9 +219,13 @@ class SynthActor(Actor):
 
     def _first_block_time(self) -> int:
         """Sample time of the first block to render: after what a predecessor left in the
-        ring, else the block after the one the callback plays now."""
+        ring, else the block after the one the callback plays now — or, while a fresh
+        clock waits for the first block (pre-roll, not running), the block it waits for."""
         last = self.writer.last_sample_time()
-        clock = self._clock_sample()
+        state = self.ctx.transport.read()
+        clock = 0 if state is None else state.sample_counter
+        if last is None and state is not None and not state.running:
+            return clock
         return (clock if last is None else max(last, clock)) + self.config.block_size
 
     def _clock_sample(self) -> int:
@@ -410,17 +414,23 @@ class SynthActor(Actor):
                 self._publish("programs", programs)
 
     def on_call(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        primary = args.get("primary_result") or {}
         if method == "panic":
-            self.synth.schedule(self.synth.sample_time, voices.EV_ALL_SOUND_OFF)
-            return {"panic": True}
+            # A standby silences at the sample its primary did, so both stay identical.
+            at = primary.get("at")
+            at = at if isinstance(at, int) else self.synth.sample_time
+            self.synth.schedule(at, voices.EV_ALL_SOUND_OFF)
+            return {"panic": True, "at": at}
         if method == "load_model":
             if args.get("kind", "ddsp") != "ddsp":
                 raise CallError(f"the synth loads ddsp timbre models, not {args.get('kind')!r}")
             path = args.get("path")
             if not isinstance(path, str):
                 raise CallError("load_model needs {'path': 'models/ddsp-NAME.onnx'} ('' = preset)")
+            at = primary.get("switch_at")
             try:
-                return self._switch(path, self._next_bar_line())
+                # A standby swaps on its primary's bar line: the same sample in both.
+                return self._switch(path, at if isinstance(at, int) else self._next_bar_line())
             except TimbreError as exc:
                 raise CallError(str(exc)) from None
         return super().on_call(method, args)
