@@ -196,6 +196,7 @@ class AudioActor(Actor):
         self.reported_xruns = 0
         self.reported_overruns = 0
         self.reported_underruns = 0
+        self.published_connections: dict[str, list[str]] = {}
         self.tempo_backlog: collections.deque[tuple[int, float, float, int]] = collections.deque()
         self.standby = (
             StandbyWatch((cfg.out_ring, cfg.standby_ring), ctx) if cfg.standby_ring else None
@@ -262,6 +263,8 @@ class AudioActor(Actor):
         cfg: AudioConfig = self.config
         try:
             backend = open_backend(cfg)
+            # A replacement reconnects its JACK ports where its predecessor's were.
+            backend.restore_connections = self.ctx.restored_state.get("jack_connections", {})
             backend.start_engine(self.engine)
         except BackendError as exc:
             # The show goes on: keep the clock running on silence and say why.
@@ -307,6 +310,7 @@ class AudioActor(Actor):
         if now >= self.next_flush:
             self._flush()
             self._report_glitches()
+            self._publish_connections()
             self.next_flush = now + FLUSH_INTERVAL
 
     def _report_glitches(self) -> None:
@@ -334,6 +338,17 @@ class AudioActor(Actor):
                 ),
             )
             self.reported_underruns = engine.underruns
+
+    def _publish_connections(self) -> None:
+        """Keep the supervisor's copy of where our JACK ports are connected (also what a
+        performer patched by hand), so a replacement reconnects them."""
+        connections = getattr(self.backend, "connections", None)
+        if connections is None:
+            return
+        now = connections()
+        if now and now != self.published_connections:
+            self.ctx.publish_state({"jack_connections": now})
+            self.published_connections = now
 
     def _xrun_blame(self, stats: dict[str, Any]) -> str:
         """This actor when its own work overran a period since the last report;

@@ -240,3 +240,37 @@ def test_a_ring_of_the_wrong_shape_for_the_audio_block_is_refused_at_start(run_d
         "ring 'audio_in' carries float32[256, 1], the audio actor needs float32[512, 1]"
         in done.stderr
     )
+
+
+def _connections(port: str) -> set[str]:
+    done = subprocess.run(["jack_lsp", "-c", port], capture_output=True, text=True, timeout=10)
+    return {line.strip() for line in done.stdout.splitlines()[1:] if line.startswith(" ")}
+
+
+def _saved_connections(perf: Performance) -> dict[str, list[str]]:
+    return perf.actor("audio")["control_state"].get("jack_connections", {})
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_a_killed_jack_audio_actor_comes_back_connected_where_its_ports_were(jack, run_dir) -> None:
+    config = live_graph_toml(audio={"backend": "jack"}, synth={"preset": "sine"}, notes={"key": 69})
+    with Performance(run_dir, config) as perf:
+        perf.wait_ready()
+        wait_until(lambda: _connections("kelly:out_1") == {"system:playback_1"}, 10, "out_1")
+        # A performer patches out_1 to a second output by hand.
+        subprocess.run(["jack_connect", "kelly:out_1", "system:playback_2"], check=True, timeout=10)
+        patched = {"system:playback_1", "system:playback_2"}
+        wait_until(
+            lambda: set(_saved_connections(perf).get("out_1", [])) == patched,
+            10,
+            "the patch in the audio actor's saved state",
+        )
+        old = perf.actor("audio")["pid"]
+        os.kill(old, signal.SIGKILL)
+        perf.wait_actor(
+            "audio", lambda a: a["pid"] not in (None, old) and a["state"] == "ready", 15, "audio"
+        )
+        wait_until(lambda: _connections("kelly:out_1") == patched, 10, "out_1 reconnected")
+        assert _connections("kelly:out_2") == {"system:playback_2"}
+        assert perf.stop() == 0

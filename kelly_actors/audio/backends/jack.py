@@ -103,6 +103,9 @@ class JackBackend(Backend):
         self.output_latency = block_size
         self._client: Any = None
         self._engine: Any = None
+        #: Connections to make instead of the defaults (a replaced client's, from its state).
+        self.restore_connections: dict[str, list[str]] = {}
+        self.missing_connections: list[str] = []
 
     def start_engine(self, engine: Any) -> None:
         """Open the client, register ``engine``'s block as its process callback, connect."""
@@ -165,12 +168,40 @@ class JackBackend(Backend):
         client.set_process_callback(process)
 
     def _connect(self, client: Any, outs: list, ins: list) -> None:
+        """Where the ports were (a replacement of a crashed client), else the configured
+        or first physical ports."""
+        restored = self.restore_connections
+        if restored:
+            self._reconnect(client, [*outs, *ins], restored)
+            return
         targets_out = list(self.connect_output) or physical_ports(client, playback=True)
         for port, target in zip(outs, targets_out, strict=False):
             client.connect(port, target)
         targets_in = list(self.connect_input) or physical_ports(client, playback=False)
         for port, source in zip(ins, targets_in, strict=False):
             client.connect(source, port)
+
+    def _reconnect(self, client: Any, ports: list, restored: dict[str, list[str]]) -> None:
+        """Connect each port to the ports it had; one that is gone is skipped (and said)."""
+        jack = _jack()
+        self.missing_connections = []
+        for port in ports:
+            for other in restored.get(port.shortname, []):
+                try:
+                    if port.is_output:
+                        client.connect(port, other)
+                    else:
+                        client.connect(other, port)
+                except jack.JackError:
+                    self.missing_connections.append(f"{port.shortname} ↔ {other}")
+
+    def connections(self) -> dict[str, list[str]]:
+        """Each of our ports' connections now (short port name → full names)."""
+        client = self._client
+        if client is None:
+            return {}
+        ports = [*client.outports, *client.inports]
+        return {p.shortname: sorted(c.name for c in client.get_all_connections(p)) for p in ports}
 
     def stop(self) -> None:
         client, self._client = self._client, None
