@@ -68,3 +68,31 @@ def test_a_ring_read_by_an_unknown_actor_is_refused() -> None:
     }
     with pytest.raises(ConfigError, match=re.escape("rings.r: no actor named 'ghost'")):
         performance.parse(data)
+
+
+@pytest.mark.parametrize(
+    ("twin", "message"),
+    [
+        ({"twin_of": "ghost"}, "actors.b.twin_of: no actor named 'ghost'"),
+        ({"twin_of": "a", "target": "m:Other"}, "'a' must be a primary of the same target"),
+        ({"min_cpus": 2}, "min_cpus is for a standby (twin_of) only"),
+    ],
+)
+def test_a_standby_must_mirror_an_existing_primary_of_the_same_kind(twin, message) -> None:
+    data = {"actors": [{"name": "a", "target": "m:A"}, {"name": "b", "target": "m:A", **twin}]}
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        performance.parse(data)
+
+
+def test_on_one_cpu_the_default_performance_leaves_its_standby_synth_out() -> None:
+    config = performance.load()
+    assert performance.twins(config, "synth") == ("synth_b",)
+    assert performance.for_cpus(config, 2) is config
+    single = performance.for_cpus(config, 1)
+    assert "synth_b" not in {a.name for a in single.actors}
+    assert "audio_out_b" not in {r.name for r in single.rings}
+    notes = next(r for r in single.rings if r.name == "notes")
+    assert notes.readers == ("synth",)
+    assert single.actor("audio").options["standby_ring"] == ""
+    assert single.actor("audio").options["backend"] == "null"  # other options untouched
+    performance._check_graph(single)  # still a valid graph

@@ -49,6 +49,8 @@ class AudioConfig:
         standby_ring: the warm standby synth's ring ("" = no standby): its block
             plays whenever the active synth's is missing (see ``audio/engine.py``).
         jack_client: the JACK client's name (``jack`` backend).
+        compiled_callback: run the compiled callback under JACK (false: the Python
+            one, e.g. to compare them).
         connect_output / connect_input: JACK ports to connect to (empty = the
             first physical playback / capture ports).
     """
@@ -68,6 +70,7 @@ class AudioConfig:
     standby_ring: str = ""
     tempo_ring: str = "tempo"
     jack_client: str = "kelly"
+    compiled_callback: bool = True
     connect_output: tuple[str, ...] = ()
     connect_input: tuple[str, ...] = ()
 
@@ -217,6 +220,8 @@ class AudioActor(Actor):
         else the Python one; and which runs, and why, for status."""
         if self.config.backend != "jack":
             return AudioEngine, "python"
+        if not self.config.compiled_callback:
+            return AudioEngine, "python (configured: compiled_callback = false)"
         from kelly_actors.audio.backends.jack import compiled_callback
         from kelly_actors.audio.native.engine import NativeEngine
 

@@ -184,12 +184,31 @@ def audio_lines(snapshot: dict[str, Any], writers: dict[str, str]) -> list[str]:
     ]
     if t.get("callback"):
         lines.append(f"callback {t['callback']}  missed cycles {t.get('missed_cycles', '-')}")
+    if t.get("standby_ring"):
+        lines.append(standby_line(t))
     budget = latency_budget(snapshot)
     lines.append(
         f"latency budget {budget.total_ms:.1f} ms = "
         + " + ".join(f"{label} {ms:.1f}" for label, ms in budget.parts)
     )
     return lines
+
+
+def standby_line(t: dict[str, Any]) -> str:
+    """Which synth's ring plays, whether the other is in step to take over, switches."""
+    active = t["active_ring"]
+    other = next((r for r in t.get("diverged_blocks", {}) if r != active), t["standby_ring"])
+    if t.get("standby_left_out"):
+        state = "left out (it keeps diverging)"
+    elif t.get("standby_trusted"):
+        state = "in step, takes over on a miss"
+    else:
+        state = "not in step (the fallback covers a miss)"
+    diverged = sum(t.get("diverged_blocks", {}).values())
+    return (
+        f"output from {active}; standby {other} {state}; switches {t.get('switches', 0)}"
+        + (f"; diverged blocks {diverged}" if diverged else "")
+    )
 
 
 def xrun_blame(snapshot: dict[str, Any]) -> str:

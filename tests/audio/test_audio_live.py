@@ -84,6 +84,30 @@ def test_twenty_seconds_through_jack_miss_no_more_cycles_than_a_compiled_client_
 
 @pytest.mark.slow
 @pytest.mark.timeout(120)
+def test_the_jack_client_runs_the_python_callback_when_told_and_says_so(jack, run_dir) -> None:
+    record = run_dir / "rec"
+    config = live_graph_toml(
+        audio={"backend": "jack", "compiled_callback": False},
+        synth={"preset": "sine"},
+        notes={"key": 69, "seconds": 0.0},
+        record_dir=str(record),
+    )
+    with Performance(run_dir, config, ["--duration", "5"]) as perf:
+        perf.wait_ready()
+        wait_until(
+            lambda: perf.actor("audio")["telemetry"].get("callbacks", 0) > 10, 10, "callbacks"
+        )
+        telemetry = perf.actor("audio")["telemetry"]
+        assert telemetry["callback"] == "python (configured: compiled_callback = false)"
+        assert "own_overruns" not in telemetry  # only the compiled callback classes its cycles
+        assert perf.proc.wait(60) == 0
+    samples, info = wav.read(record / "output.wav")
+    held = samples[info.sample_rate * 1 : info.sample_rate * 4, 0]
+    assert abs(cents(peak_frequency(held, info.sample_rate), A4)) <= 5.0
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
 def test_a_portaudio_device_through_jack_plays_in_tune_with_the_python_callback(
     jack, run_dir
 ) -> None:

@@ -84,6 +84,34 @@ def test_the_audio_panel_blames_underruns_on_the_rings_writer_and_xruns_on_the_c
     assert "callback load p99 2.67 ms / 5.33 ms = 50 %" in text
 
 
+def test_the_audio_panel_says_which_synth_plays_and_whether_the_standby_can_take_over() -> None:
+    t = {
+        "standby_ring": "audio_out_b",
+        "active_ring": "audio_out_b",
+        "standby_trusted": False,
+        "switches": 1,
+        "diverged_blocks": {"audio_out": 0, "audio_out_b": 0},
+        "standby_left_out": "",
+    }
+    line = view.standby_line(t)
+    assert line == (
+        "output from audio_out_b; standby audio_out not in step (the fallback covers a miss); "
+        "switches 1"
+    )
+    kept_out = {**t, "standby_left_out": "keeps diverging", "diverged_blocks": {"audio_out": 7}}
+    assert "left out (it keeps diverging)" in view.standby_line(kept_out)
+    assert view.standby_line(kept_out).endswith("diverged blocks 7")
+
+
+def test_the_machine_is_blamed_for_xruns_when_the_compiled_callback_never_overran() -> None:
+    snap = snapshot()
+    audio = next(a for a in snap["actors"] if "period_ms" in a["telemetry"])
+    audio["telemetry"].update(own_overruns=0, missed_late=2, missed_preempted=1, skipped_cycles=0)
+    assert view.xrun_blame(snap).startswith("the machine (cycles started late 2, preempted 1")
+    audio["telemetry"]["own_overruns"] = 1
+    assert "1 cycles overran by its own work" in view.xrun_blame(snap)
+
+
 def test_the_rings_writer_comes_from_the_runs_config() -> None:
     assert view.ring_writers("default")["audio_out"] == "synth"
     assert view.ring_writers("/nonexistent.toml") == {}

@@ -1,0 +1,41 @@
+"""A standby (``twin_of``) gets every command its primary gets, with the primary's result."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from performance import REPO, Performance, kelly, wait_until
+
+VIOLIN = REPO / "models" / "ddsp-violin.onnx"
+
+
+def _synths(perf: Performance) -> dict[str, dict]:
+    return {name: perf.actor(name)["telemetry"] for name in ("synth", "synth_b")}
+
+
+@pytest.mark.slow
+def test_a_timbre_swap_reaches_the_standby_on_the_primarys_bar_line(run_dir) -> None:
+    with Performance(run_dir, None) as perf:
+        perf.wait_ready()
+        done = kelly("ctl", "load-model", "ddsp", str(VIOLIN), run_dir=run_dir)
+        assert done.returncode == 0, done.stderr
+        switch_at = json.loads(done.stdout)["switch_at"]
+        wait_until(
+            lambda: all(t.get("timbre") == "violin" for t in _synths(perf).values()),
+            15,
+            "both synths on the violin",
+        )
+        # Past the crossfade, both render the same blocks again: the audio actor has
+        # compared every block of both rings and found none that differ.
+        wait_until(
+            lambda: perf.actor("audio")["telemetry"]["sample"] > switch_at + 48_000,
+            15,
+            "a second past the swap",
+        )
+        audio = perf.actor("audio")["telemetry"]
+        assert audio["diverged_blocks"] == {"audio_out": 0, "audio_out_b": 0}
+        assert audio["standby_trusted"] is True
+        assert perf.stop() == 0
+        events = [e["event"] for e in perf.events()]
+        assert "standby_call_failed" not in events and "standby_diverged" not in events
