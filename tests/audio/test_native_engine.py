@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import select
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -186,3 +187,15 @@ def test_a_full_tempo_queue_refuses_instead_of_overwriting(twins) -> None:
     assert accepted == [True] * 16 + [False] * 4
     native.engine.process(None, np.zeros((BLOCK, 2), np.float32), False)
     assert native.engine.request_tempo(5000, 90.0, 0.0, 4)
+
+
+def test_deferred_doorbells_wake_a_waiting_reader_from_the_bell_thread(twins) -> None:
+    _, native = twins
+    native.engine.defer_bells()
+    assert not native.features.arm()  # nothing yet: the reader says it waits
+    poller = select.poll()
+    poller.register(native.features.fileno(), select.POLLIN)
+    native.engine.process(np.ones((BLOCK, 1), np.float32), np.zeros((BLOCK, 2), np.float32), False)
+    assert poller.poll(5000), "the bell thread never rang"
+    native.features.disarm()
+    assert native.features.available() == 1

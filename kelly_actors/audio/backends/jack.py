@@ -154,6 +154,7 @@ class JackBackend(Backend):
         )
         if status != 0:
             raise BackendError(f"JACK refused the process callback (status {status})")
+        engine.defer_bells()
 
     def _register_python(self, client: Any, engine: Any, outs: list, ins: list) -> None:
         outdata = np.zeros((self.block_size, self.channels), np.float32)

@@ -50,10 +50,13 @@ NONE = -(2**62)  # "no frame" for sample times
 
 
 @njit(nogil=True, cache=True)
-def ring_bell(w, fd):  # type: ignore[no-untyped-def]
-    """Write one byte to a doorbell FIFO (non-blocking; a full pipe is already rung)."""
-    if fd >= 0:
-        call_write(w[L.FN_WRITE], fd, w.ctypes.data, 1)
+def ring_bell(w, fd_word, pending_word):  # type: ignore[no-untyped-def]
+    """Wake a doorbell's waiter: flag it for the bell thread (``DEFER_BELLS``), else
+    write one byte to its FIFO (non-blocking; a full pipe is already rung)."""
+    if w[L.DEFER_BELLS]:
+        w[pending_word] = 1
+    elif w[fd_word] >= 0:
+        call_write(w[L.FN_WRITE], w[fd_word], w.ctypes.data, 1)
 
 
 @njit(nogil=True, cache=True)
@@ -89,7 +92,7 @@ def write_input(w, iq, ip, inb, sample):  # type: ignore[no-untyped-def]
         flag = _R_WAIT0 + _R_WAIT_STRIDE * k
         if iq[flag]:
             iq[flag] = 0
-            ring_bell(w, w[L.IN_FDS + k])
+            ring_bell(w, L.IN_FDS + k, L.BELL_PENDING + k)
     return True
 
 
@@ -120,7 +123,7 @@ def _wake_writer(w, r, oq, index):  # type: ignore[no-untyped-def]
     wanted = oq[_W_WAITING]
     if wanted and index + 1 >= wanted:
         oq[_W_WAITING] = 0
-        ring_bell(w, w[r + L.R_SPACE_FD])
+        ring_bell(w, r + L.R_SPACE_FD, L.BELL_PENDING + (9 if r == L.OUT1 else 8))
 
 
 @njit(nogil=True, cache=True)

@@ -10,6 +10,10 @@ positions.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import threading
+
 import numpy as np
 
 from kelly_actors.audio.native import layout as L
@@ -31,6 +35,8 @@ from kelly_actors.bus.ring import (
 from kelly_actors.bus.transport import Transport
 
 RECORD_SECONDS = 10
+#: How often the bell thread rings what the callback flagged (s).
+BELL_PERIOD_S = 0.001
 
 
 def _words_of(buf: memoryview) -> np.ndarray:
@@ -141,6 +147,8 @@ class NativeEngine:
         w[L.LAST_FRAMES] = -1
         self.xruns = 0
         self.xrun_at = np.zeros(64, np.int64)
+        self._stop_bells = threading.Event()
+        self._bell_thread: threading.Thread | None = None
 
     # --- set-up -----------------------------------------------------------------
 
@@ -283,8 +291,41 @@ class NativeEngine:
         """Callback duration p50/p99/max (ms), lateness and missed cycles by cause."""
         return cycle_figures(self.words, self.durations, self.lateness)
 
+    def defer_bells(self) -> None:
+        """Ring doorbells from a thread of this process instead of the device thread.
+
+        A doorbell is a write to a FIFO that wakes another process: a system call
+        whose tail (tens of µs on these virtual machines) would be the callback's.
+        The callback only flags it; this thread rings what is flagged every
+        ``BELL_PERIOD_S`` — the features actor and the synth hear of a new block up
+        to a millisecond later, well inside their own slack (a hop; the look-ahead).
+        """
+        w = self.words
+        pairs = [(L.BELL_PENDING + k, int(w[L.IN_FDS + k])) for k in range(int(w[L.IN_READERS]))]
+        for k, r in enumerate((L.OUT0, L.OUT1)):
+            if w[r + L.R_ADDR]:
+                pairs.append((L.BELL_PENDING + 8 + k, int(w[r + L.R_SPACE_FD])))
+        w[L.DEFER_BELLS] = 1
+        self._bell_thread = threading.Thread(
+            target=self._ring_flagged, args=(pairs,), name="kelly-bells", daemon=True
+        )
+        self._bell_thread.start()
+
+    def _ring_flagged(self, pairs: list[tuple[int, int]]) -> None:
+        w = self.words
+        while not self._stop_bells.wait(BELL_PERIOD_S):
+            for word, fd in pairs:
+                if w[word]:
+                    w[word] = 0  # cleared before ringing: a flag set meanwhile is rung next turn
+                    with contextlib.suppress(BlockingIOError):
+                        os.write(fd, b"\x01")
+
     def close(self) -> None:
         """Release the views and doorbells (after the callback is unregistered)."""
+        self._stop_bells.set()
+        if self._bell_thread is not None:
+            self._bell_thread.join()
+            self._bell_thread = None
         for bell in self._bells:
             bell.close()
         self._bells = []

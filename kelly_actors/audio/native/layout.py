@@ -59,6 +59,13 @@ BLOCKS_ADDR = _word()  # float32 (2, block × channels): each ring's block this 
 PREROLLING = _word()  # 1: a fresh clock waits for the first block
 PREROLL_BLOCKS = _word()  # cycles spent waiting
 
+# Doorbells: rung from the device thread, or (DEFER_BELLS = 1) flagged here and
+# rung by the actor's bell thread, which keeps two wake-up system calls a cycle
+# off the real-time path (see engine.py). Flags 0–7: audio_in's readers
+# (IN_FDS); 8, 9: the space doorbells of OUT0, OUT1.
+DEFER_BELLS = _word()
+BELL_PENDING = _words(10)
+
 # The transport block and the clock.
 TRANSPORT_ADDR = _word()
 SAMPLE = _word()  # frames played since the start
