@@ -15,9 +15,9 @@ The score, bar after bar (``beats_per_bar`` beats at ``tempo`` bpm, bar 0 at ``s
 * channel 1: a sustained chord (three or four tones from the scale) held for the whole bar, so
   the output never falls silent once the score has started;
 * channel 2: a bass note on the chord's root on each half bar, 1–2 beats long;
-* channel 0: a melody, a random walk on the scale, onsets on a sixteenth-note grid about
-  ``notes_per_second`` apart on average, each sounding for half to all of its slot (notes of
-  varying length), with an occasional rest.
+* channel 0: a melody, a random walk on the scale, onsets on a sixteenth-note grid, on average
+  ``notes_per_second`` a second, each sounding for half to all of its slot (notes of varying
+  length), with an occasional rest.
 
 Events are written in time order (a note-off before a note-on at the same sample), each
 ``lead_s`` ahead of the transport's sample counter. The ring's write index is the number of
@@ -212,7 +212,7 @@ class ScoreActor(Actor):
         self.lead = round(cfg.lead_s * cfg.sample_rate)
         self.frame = np.zeros(ne.EVENT_SHAPE, np.float64)
         self.late_writes = 0
-        self.dropped_writes = 0
+        self.refused_writes = 0
 
     def next_wakeup(self) -> float:
         return time.monotonic() + self.config.poll_s
@@ -231,7 +231,7 @@ class ScoreActor(Actor):
             else:
                 ne.note_off(frame, ev.time, ev.channel, ev.key)
             if not self.writer.write(frame, ev.time):
-                self.dropped_writes += 1  # a full ``drop`` ring: try again next step
+                self.refused_writes += 1  # a full ``drop`` ring: the same event again next step
                 return
             if ev.time < now:
                 self.late_writes += 1
@@ -243,7 +243,7 @@ class ScoreActor(Actor):
         return {
             "events_written": self.written,
             "late_writes": self.late_writes,
-            "dropped_writes": self.dropped_writes,
+            "refused_writes": self.refused_writes,
             "next_event_s": round(self.pending.time / cfg.sample_rate, 4),
         }
 

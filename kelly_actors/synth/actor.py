@@ -274,9 +274,12 @@ class SynthActor(Actor):
     def step(self) -> None:
         self._take_events()
         cfg: SynthConfig = self.config
-        clock = self._clock_sample()
+        state = self.ctx.transport.read()
+        clock = 0 if state is None else state.sample_counter
+        # A held clock (pre-roll) still waits for the block at its own sample.
+        behind = clock if state is not None and not state.running else clock + 1
         # Fell behind the callback (stalled, or just started): those blocks are gone.
-        if self.synth.sample_time <= clock:
+        if self.synth.sample_time < behind:
             self.skipped_blocks += 1
             self._align(clock)
         transfer = self.transfer

@@ -237,22 +237,22 @@ def test_both_synths_killed_fall_back_then_the_pair_resumes(run_dir) -> None:
 
 @pytest.mark.slow
 def test_on_one_cpu_the_default_performance_runs_without_the_standby(run_dir) -> None:
+    """``taskset -c 0 kelly run``: the supervisor counts one CPU (``os.sched_getaffinity``)
+    and leaves ``synth_b`` (``min_cpus = 2``) and its ring out; the run's summary agrees."""
     record = run_dir / "take"
-    extra = ["--duration", "8", "--record", str(record)]
-    with PinnedPerformance(run_dir, None, extra, cpus="0") as perf:
-        snap = wait_until(
-            lambda: (
-                (s := perf.status())
-                and {a["state"] for a in s["actors"]} <= {"ready", "degraded"}
-                and s
-            ),
-            40,
-            "every actor started",
-        )
+    with PinnedPerformance(run_dir, None, ["--record", str(record)], cpus="0") as perf:
+
+        def playing() -> dict | None:
+            snap = perf.status()
+            actors = {a["name"]: a for a in snap["actors"]}
+            started = {a["state"] for a in actors.values()} <= {"ready", "degraded"}
+            return snap if started and actors["audio"]["telemetry"].get("callbacks") else None
+
+        snap = wait_until(playing, 40, "every actor started and the audio playing")
         names = {a["name"] for a in snap["actors"]}
         rings = {r["name"] for r in snap["rings"]}
         tel = next(a for a in snap["actors"] if a["name"] == "audio")["telemetry"]
-        assert perf.proc.wait(60) == 0, perf.stderr()
+        assert perf.stop(60) == 0, perf.stderr()
     assert "synth_b" not in names and {"audio", "synth", "composer"} <= names
     assert "audio_out_b" not in rings
     assert "standby_ring" not in tel

@@ -188,8 +188,12 @@ def disturb_active(
     perf: Performance, kind: str, stop_s: float = 2.0, timeout: float = 30.0
 ) -> Disturbance:
     """SIGKILL (``kind="kill"``) or SIGSTOP for ``stop_s`` s of audio, then SIGCONT
-    (``"stop"``), the synth playing now; return once the pair is in step again."""
+    (``"stop"``), the synth playing now; return once the pair is in step again.
+
+    It begins at a heartbeat that shows the standby trusted (a synth that missed a block on a
+    loaded machine, and so was switched away from, must match again first)."""
     tel = audio(perf)
+    tel = wait_in_step(perf, int(tel.get("sample", 0)) + 1, timeout)
     name = WRITERS[tel["active_ring"]]
     pid = perf.actor(name)["pid"]
     d = Disturbance(kind, name, pid, int(tel["sample"]), tel["underruns"], tel["switches"])
