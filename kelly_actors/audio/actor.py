@@ -145,7 +145,16 @@ class AudioActor(Actor):
             _check_ring(rings, config.tempo_ring, note_events.TEMPO_SHAPE, "float64")
         try:
             if config.backend == "jack":
-                from kelly_actors.audio.backends.jack import check_server, open_client
+                from kelly_actors.audio.backends.jack import (
+                    check_server,
+                    compiled_callback,
+                    open_client,
+                )
+
+                # Loaded here, in the supervisor, so the forkserver preloads the compiled
+                # callback and a replacement audio actor starts without loading it again.
+                if config.compiled_callback:
+                    compiled_callback()
 
                 # Opened, checked, closed: never activated, so the server never waits for it.
                 client = open_client(f"{config.jack_client}-check")
