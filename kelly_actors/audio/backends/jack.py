@@ -41,6 +41,11 @@ def open_client(name: str) -> Any:
         ) from None
 
 
+def address(jack: Any, pointer: Any) -> int:
+    """The address behind a JACK-Client cffi pointer (a client, a port)."""
+    return int(jack._ffi.cast("intptr_t", pointer))
+
+
 def physical_ports(client: Any, playback: bool) -> list[str]:
     """Names of the server's physical playback (or capture) audio ports."""
     ports = client.get_ports(is_audio=True, is_physical=True, is_input=playback)
@@ -99,10 +104,8 @@ class JackBackend(Backend):
         self.connect_input = connect_input
         self.client_name = client_name
         self.name = "jack"
-        self.callback = "not started"
         self.output_latency = block_size
         self._client: Any = None
-        self._engine: Any = None
         #: Connections to make instead of the defaults (a replaced client's, from its state).
         self.restore_connections: dict[str, list[str]] = {}
         self.missing_connections: list[str] = []
@@ -116,7 +119,6 @@ class JackBackend(Backend):
             check_server(client, self.sample_rate, self.block_size)
             outs = [client.outports.register(f"out_{k + 1}") for k in range(self.channels)]
             ins = [client.inports.register("in_1")] if self.input_channels else []
-            self._engine = engine
             if isinstance(engine, NativeEngine):
                 self._register_compiled(client, engine, outs, ins)
             else:
@@ -138,14 +140,13 @@ class JackBackend(Backend):
         from kelly_actors.audio.native.pointers import jack_addresses
 
         jack = _jack()
-        module, self.callback = compiled_callback()
+        module, why = compiled_callback()
         if module is None:
-            raise BackendError(self.callback)
+            raise BackendError(why)
         w = engine.words
-        address = lambda ptr: int(jack._ffi.cast("intptr_t", ptr))  # noqa: E731
-        w[L.CLIENT] = address(client._ptr)
-        w[L.PORT_OUT], w[L.PORT_OUT + 1] = (address(p._ptr) for p in outs[:2])
-        w[L.PORT_IN] = address(ins[0]._ptr) if ins else 0
+        w[L.CLIENT] = address(jack, client._ptr)
+        w[L.PORT_OUT], w[L.PORT_OUT + 1] = (address(jack, p._ptr) for p in outs[:2])
+        w[L.PORT_IN] = address(jack, ins[0]._ptr) if ins else 0
         w[L.FN_PORT_GET_BUFFER], w[L.FN_GET_TIME], w[L.FN_GET_CYCLE_TIMES] = jack_addresses()
         status = jack._lib.jack_set_process_callback(
             client._ptr,
@@ -158,7 +159,6 @@ class JackBackend(Backend):
 
     def _register_python(self, client: Any, engine: Any, outs: list, ins: list) -> None:
         outdata = np.zeros((self.block_size, self.channels), np.float32)
-        self.callback = self.callback if self.callback.startswith("python") else "python"
 
         def process(frames: int) -> None:
             indata = ins[0].get_array()[:, None] if ins else None

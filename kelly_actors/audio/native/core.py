@@ -50,7 +50,7 @@ NONE = -(2**62)  # "no frame" for sample times
 
 
 @njit(nogil=True, cache=True)
-def ring_bell(w, fd_word, pending_word):  # type: ignore[no-untyped-def]
+def ring_bell(w, fd_word, pending_word):
     """Wake a doorbell's waiter: flag it for the bell thread (``DEFER_BELLS``), else
     write one byte to its FIFO (non-blocking; a full pipe is already rung)."""
     if w[L.DEFER_BELLS]:
@@ -60,7 +60,7 @@ def ring_bell(w, fd_word, pending_word):  # type: ignore[no-untyped-def]
 
 
 @njit(nogil=True, cache=True)
-def write_input(w, iq, ip, inb, sample):  # type: ignore[no-untyped-def]
+def write_input(w, iq, ip, inb, sample):
     """``RingWriter.write`` of ``inb`` stamped ``sample``; False when a drop ring is full."""
     i = w[L.IN_INDEX]
     cap = w[L.IN_CAP]
@@ -97,7 +97,7 @@ def write_input(w, iq, ip, inb, sample):  # type: ignore[no-untyped-def]
 
 
 @njit(nogil=True, cache=True)
-def _available(w, r, oq):  # type: ignore[no-untyped-def]
+def _available(w, r, oq):
     """Unread frames of our position on ring ``r``; records the peak backlog."""
     backlog = oq[_W_INDEX] - w[r + L.R_INDEX]
     if backlog > w[r + L.R_PEAK]:
@@ -107,18 +107,18 @@ def _available(w, r, oq):  # type: ignore[no-untyped-def]
 
 
 @njit(nogil=True, cache=True)
-def _set_index(w, r, oq, index):  # type: ignore[no-untyped-def]
+def _set_index(w, r, oq, index):
     w[r + L.R_INDEX] = index
     oq[_R0 + _R_STRIDE * w[r + L.R_SLOT] + _R_INDEX] = index
 
 
 @njit(nogil=True, cache=True)
-def _count(w, r, oq, field, n):  # type: ignore[no-untyped-def]
+def _count(w, r, oq, field, n):
     oq[_R0 + _R_STRIDE * w[r + L.R_SLOT] + field] += n
 
 
 @njit(nogil=True, cache=True)
-def _wake_writer(w, r, oq, index):  # type: ignore[no-untyped-def]
+def _wake_writer(w, r, oq, index):
     """Ring the writer waiting for space once our index reaches what it asked for."""
     wanted = oq[_W_WAITING]
     if wanted and index + 1 >= wanted:
@@ -127,7 +127,7 @@ def _wake_writer(w, r, oq, index):  # type: ignore[no-untyped-def]
 
 
 @njit(nogil=True, cache=True)
-def peek_output(w, r, oq):  # type: ignore[no-untyped-def]
+def peek_output(w, r, oq):
     """``RingReader.peek_sample_time``: the next unread frame's sample time, or NONE."""
     cap = w[r + L.R_CAP]
     while _available(w, r, oq) > 0:
@@ -151,7 +151,7 @@ def peek_output(w, r, oq):  # type: ignore[no-untyped-def]
 
 
 @njit(nogil=True, cache=True)
-def skip_output(w, r, oq):  # type: ignore[no-untyped-def]
+def skip_output(w, r, oq):
     """``RingReader.skip``: drop the next unread frame."""
     if _available(w, r, oq) > 0:
         index = w[r + L.R_INDEX] + 1
@@ -160,7 +160,7 @@ def skip_output(w, r, oq):  # type: ignore[no-untyped-def]
 
 
 @njit(nogil=True, cache=True)
-def read_output(w, r, oq, op, block):  # type: ignore[no-untyped-def]
+def read_output(w, r, oq, op, block):
     """``RingReader.read_into``: copy the next intact frame into ``block``; False if none."""
     cap = w[r + L.R_CAP]
     for _ in range(cap + 2):  # each turn consumes a frame: bounded, never a spin
@@ -193,7 +193,7 @@ def read_output(w, r, oq, op, block):  # type: ignore[no-untyped-def]
 
 
 @njit(nogil=True, cache=True)
-def take_block(w, r, oq, op, block, sample):  # type: ignore[no-untyped-def]
+def take_block(w, r, oq, op, block, sample):
     """``AudioEngine._take``: ring ``r``'s block stamped ``sample``; stale ones skipped."""
     if w[r + L.R_ADDR] == 0:
         return False
@@ -211,7 +211,7 @@ def take_block(w, r, oq, op, block, sample):  # type: ignore[no-untyped-def]
 
 
 @njit(nogil=True, cache=True)
-def _compare(w, blocks):  # type: ignore[no-untyped-def]
+def _compare(w, blocks):
     """Both rings had a block: the one not playing is trusted while it matches."""
     other = 1 - w[L.ACTIVE]
     n = blocks.shape[1]
@@ -224,7 +224,7 @@ def _compare(w, blocks):  # type: ignore[no-untyped-def]
 
 
 @njit(nogil=True, cache=True)
-def output_source(w, oq0, op0, oq1, op1, blocks, sample):  # type: ignore[no-untyped-def]
+def output_source(w, oq0, op0, oq1, op1, blocks, sample):
     """``AudioEngine._source``: 0 or 1 for the ring whose block plays, -1 for the fallback."""
     got0 = take_block(w, L.OUT0, oq0, op0, blocks[0], sample)
     got1 = take_block(w, L.OUT1, oq1, op1, blocks[1], sample)
@@ -243,7 +243,7 @@ def output_source(w, oq0, op0, oq1, op1, blocks, sample):  # type: ignore[no-unt
 
 
 @njit(nogil=True, cache=True)
-def fill_output(w, f, oq0, op0, oq1, op1, blocks, outb, fades, sample):  # type: ignore[no-untyped-def]
+def fill_output(w, f, oq0, op0, oq1, op1, blocks, outb, fades, sample):
     """The block stamped ``sample`` from the active (or a trusted standby) ring, or
     the hold-and-fade fallback."""
     n = w[L.BLOCK]
@@ -269,7 +269,7 @@ def fill_output(w, f, oq0, op0, oq1, op1, blocks, outb, fades, sample):  # type:
 
 
 @njit(nogil=True, cache=True)
-def preroll(w, f, oq0, oq1):  # type: ignore[no-untyped-def]
+def preroll(w, f, oq0, oq1):
     """``AudioEngine._preroll``: True while a fresh clock still waits for its first block."""
     w[L.PREROLL_BLOCKS] += 1
     if w[L.PREROLL_BLOCKS] > PREROLL_BLOCKS:
@@ -293,7 +293,7 @@ def preroll(w, f, oq0, oq1):  # type: ignore[no-untyped-def]
 
 
 @njit(nogil=True, cache=True)
-def record(w, buf, base, block, channels):  # type: ignore[no-untyped-def]
+def record(w, buf, base, block, channels):
     """``RecordBuffer.push``: append ``block`` (frames × channels, flat) or count it dropped."""
     frames = w[base + 1]
     n = block.size // channels
@@ -311,7 +311,7 @@ def record(w, buf, base, block, channels):  # type: ignore[no-untyped-def]
 
 
 @njit(nogil=True, cache=True)
-def take_tempo_requests(w, f):  # type: ignore[no-untyped-def]
+def take_tempo_requests(w, f):
     """``MusicalClock.request`` for every queued request: refuse nonsense; a request
     replaces the pending ones that start at or after it."""
     read = w[L.REQ_READ]
@@ -339,7 +339,7 @@ def take_tempo_requests(w, f):  # type: ignore[no-untyped-def]
 
 
 @njit(nogil=True, cache=True)
-def advance_clock(w, f, frames):  # type: ignore[no-untyped-def]
+def advance_clock(w, f, frames):
     """``MusicalClock.advance``: move on, switching to each tempo segment that has begun."""
     w[L.SAMPLE] += frames
     while w[L.PENDING_N] > 0 and w[L.PENDING] <= w[L.SAMPLE]:
@@ -358,7 +358,7 @@ def advance_clock(w, f, frames):  # type: ignore[no-untyped-def]
 
 
 @njit(nogil=True, cache=True)
-def publish_transport(w, f, tq, tf, running):  # type: ignore[no-untyped-def]
+def publish_transport(w, f, tq, tf, running):
     """``Transport.write`` of the clock's state (the seqlock of transport.py)."""
     sample = w[L.SAMPLE]
     tempo = f[L.SEG_TEMPO]
@@ -380,7 +380,7 @@ def publish_transport(w, f, tq, tf, running):  # type: ignore[no-untyped-def]
 @njit(nogil=True, cache=True)
 def process_block(
     w, f, iq, ip, oq0, op0, oq1, op1, tq, tf, inb, outb, blocks, fades, rec_out, rec_in
-):  # type: ignore[no-untyped-def]
+):
     """One block, in the order of ``AudioEngine.process`` (without its timing).
 
     ``inb`` holds this cycle's input (zeros when ``w[HAS_INPUT]`` is 0 — the

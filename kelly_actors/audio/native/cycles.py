@@ -26,7 +26,7 @@ from kelly_actors.audio.native import layout as L
 
 
 @njit(nogil=True, cache=True)
-def time_cycle(w, f, durations, lateness, t0_us, t1_us, cpu_s, frames, nframes):  # type: ignore[no-untyped-def]
+def time_cycle(w, f, durations, lateness, t0_us, t1_us, cpu_s, frames, nframes):
     """Record one cycle.
 
     Args:
@@ -69,7 +69,7 @@ def time_cycle(w, f, durations, lateness, t0_us, t1_us, cpu_s, frames, nframes):
         w[L.MISSED_PREEMPTED] += 1
 
 
-def cycle_figures(w, durations, lateness) -> dict[str, float | int]:  # type: ignore[no-untyped-def]
+def cycle_figures(w, durations, lateness) -> dict[str, float | int]:
     """Counts and percentiles for telemetry, from the state words and histories."""
     import numpy as np
 

@@ -34,13 +34,13 @@ SIGNATURE = types.int32(types.uint32, types.CPointer(types.int64))
 
 
 @njit(nogil=True, cache=True)
-def _thread_cpu_s(w, base):  # type: ignore[no-untyped-def]
+def _thread_cpu_s(w, base):
     call_clock_gettime(w[L.FN_CLOCK_GETTIME], CLOCK_THREAD_CPUTIME_ID, base + 8 * L.TIMESPEC)
     return w[L.TIMESPEC] + w[L.TIMESPEC + 1] * 1e-9
 
 
 @njit(nogil=True, cache=True)
-def _cycle_times(w, base):  # type: ignore[no-untyped-def]
+def _cycle_times(w, base):
     """Fill CYCLE_FRAMES / CYCLE_USECS / CYCLE_NEXT; the cycle's first frame."""
     w[L.CYCLE_FRAMES] = 0
     call_get_cycle_times(
@@ -55,14 +55,14 @@ def _cycle_times(w, base):  # type: ignore[no-untyped-def]
 
 
 @njit(nogil=True, cache=True)
-def _port(w, word, nframes):  # type: ignore[no-untyped-def]
+def _port(w, word, nframes):
     """The float32 (nframes,) buffer of the port whose pointer is in ``w[word]``."""
     buffer = call_port_get_buffer(w[L.FN_PORT_GET_BUFFER], w[word], nframes)
     return carray(f32_ptr(buffer), nframes)
 
 
 @njit(nogil=True, cache=True)
-def _segment(w, addr_word, words_word, base):  # type: ignore[no-untyped-def]
+def _segment(w, addr_word, words_word, base):
     """A ring segment as int64 and float32 views (the state words if there is none)."""
     addr = w[addr_word]
     n = w[words_word]
@@ -72,7 +72,7 @@ def _segment(w, addr_word, words_word, base):  # type: ignore[no-untyped-def]
 
 
 @njit(nogil=True, cache=True)
-def _end_cycle(w, f, base, t0, cpu0, frames, nframes):  # type: ignore[no-untyped-def]
+def _end_cycle(w, f, base, t0, cpu0, frames, nframes):
     """Time the cycle that began at ``t0`` µs with ``cpu0`` s of thread CPU time."""
     t1 = call_get_time(w[L.FN_GET_TIME])
     cpu = _thread_cpu_s(w, base) - cpu0
@@ -82,7 +82,7 @@ def _end_cycle(w, f, base, t0, cpu0, frames, nframes):  # type: ignore[no-untype
 
 
 @cfunc(SIGNATURE, nopython=True, cache=True)
-def engine_process(nframes, state):  # type: ignore[no-untyped-def]
+def engine_process(nframes, state):
     base = address_of(state)
     w = carray(state, L.WORDS)
     t0 = call_get_time(w[L.FN_GET_TIME])
@@ -124,7 +124,7 @@ def engine_process(nframes, state):  # type: ignore[no-untyped-def]
 
 
 @cfunc(SIGNATURE, nopython=True, cache=True)
-def reference_process(nframes, state):  # type: ignore[no-untyped-def]
+def reference_process(nframes, state):
     base = address_of(state)
     w = carray(state, L.WORDS)
     t0 = call_get_time(w[L.FN_GET_TIME])

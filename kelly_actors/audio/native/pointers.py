@@ -16,12 +16,12 @@ from numba import types
 from numba.extending import intrinsic
 
 
-def _pointer_intrinsic(element: types.Type):  # type: ignore[no-untyped-def]
+def _pointer_intrinsic(element: types.Type):
     pointer = types.CPointer(element)
 
     @intrinsic
-    def as_pointer(typingctx, address):  # type: ignore[no-untyped-def]
-        def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+    def as_pointer(typingctx, address):
+        def codegen(context, builder, signature, args):
             return builder.inttoptr(args[0], context.get_value_type(pointer))
 
         return pointer(address), codegen
@@ -36,18 +36,18 @@ f64_ptr = _pointer_intrinsic(types.float64)
 
 
 @intrinsic
-def void_ptr(typingctx, address):  # type: ignore[no-untyped-def]
-    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+def void_ptr(typingctx, address):
+    def codegen(context, builder, signature, args):
         return builder.inttoptr(args[0], context.get_value_type(types.voidptr))
 
     return types.voidptr(address), codegen
 
 
 @intrinsic
-def address_of(typingctx, pointer):  # type: ignore[no-untyped-def]
+def address_of(typingctx, pointer):
     """Any pointer → int64 address."""
 
-    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+    def codegen(context, builder, signature, args):
         return builder.ptrtoint(args[0], ir.IntType(64))
 
     return types.int64(pointer), codegen
@@ -57,7 +57,7 @@ def _llvm(kind: str) -> ir.Type:
     return {"i32": ir.IntType(32), "i64": ir.IntType(64), "ptr": ir.IntType(8).as_pointer()}[kind]
 
 
-def _to_llvm(builder, value, kind: str):  # type: ignore[no-untyped-def]
+def _to_llvm(builder, value, kind: str):
     if kind == "ptr":
         return builder.inttoptr(value, _llvm("ptr"))
     if kind == "i32":
@@ -65,7 +65,7 @@ def _to_llvm(builder, value, kind: str):  # type: ignore[no-untyped-def]
     return value
 
 
-def _from_llvm(builder, value, kind: str):  # type: ignore[no-untyped-def]
+def _from_llvm(builder, value, kind: str):
     if kind == "ptr":
         return builder.ptrtoint(value, _llvm("i64"))
     if kind == "i32":
@@ -73,7 +73,7 @@ def _from_llvm(builder, value, kind: str):  # type: ignore[no-untyped-def]
     return value
 
 
-def _emit_call(builder, args, ret: str, kinds: tuple[str, ...]):  # type: ignore[no-untyped-def]
+def _emit_call(builder, args, ret: str, kinds: tuple[str, ...]):
     """Call the C function at address ``args[0]`` with ``args[1:]`` (all int64)."""
     fnty = ir.FunctionType(_llvm(ret), [_llvm(k) for k in kinds])
     fn = builder.inttoptr(args[0], fnty.as_pointer())
@@ -81,41 +81,41 @@ def _emit_call(builder, args, ret: str, kinds: tuple[str, ...]):  # type: ignore
     return _from_llvm(builder, builder.call(fn, converted), ret)
 
 
-def _c_call(ret: str, *kinds: str):  # type: ignore[no-untyped-def]
+def _c_call(ret: str, *kinds: str):
     """An intrinsic ``call(fn_address, *args) -> int64`` for a C function of that
     signature, every argument an int64 (pointers as addresses). The address is
     data, not a constant baked into the code, so the compiled callback can be
     cached on disk and reused by the next process."""
     signature = types.int64(*([types.int64] * (1 + len(kinds))))
 
-    def codegen(context, builder, sig, args):  # type: ignore[no-untyped-def]
+    def codegen(context, builder, sig, args):
         return _emit_call(builder, args, ret, kinds)
 
     arity = len(kinds)
     if arity == 0:
 
         @intrinsic
-        def call0(typingctx, fn):  # type: ignore[no-untyped-def]
+        def call0(typingctx, fn):
             return signature, codegen
 
         return call0
     if arity == 2:
 
         @intrinsic
-        def call2(typingctx, fn, a, b):  # type: ignore[no-untyped-def]
+        def call2(typingctx, fn, a, b):
             return signature, codegen
 
         return call2
     if arity == 3:
 
         @intrinsic
-        def call3(typingctx, fn, a, b, c):  # type: ignore[no-untyped-def]
+        def call3(typingctx, fn, a, b, c):
             return signature, codegen
 
         return call3
 
     @intrinsic
-    def call5(typingctx, fn, a, b, c, d, e):  # type: ignore[no-untyped-def]
+    def call5(typingctx, fn, a, b, c, d, e):
         return signature, codegen
 
     return call5
@@ -155,12 +155,12 @@ def jack_addresses() -> tuple[int, int, int]:
 
 
 @intrinsic
-def fence(typingctx):  # type: ignore[no-untyped-def]
+def fence(typingctx):
     """A full memory fence: neither the compiler nor the CPU moves a load or
     store across it. The seqlock's order (sequence word, payload, sequence
     word, index) is exactly what the Python implementation gets for free."""
 
-    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+    def codegen(context, builder, signature, args):
         builder.fence("seq_cst")
         return context.get_dummy_value()
 

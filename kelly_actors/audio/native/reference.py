@@ -33,7 +33,7 @@ class ReferenceClient:
     """An activated JACK client running ``reference_process``; ``figures()`` any time."""
 
     def __init__(self, connect: tuple[str, ...] = (), name: str = CLIENT_NAME) -> None:
-        from kelly_actors.audio.backends.jack import _jack, open_client, physical_ports
+        from kelly_actors.audio.backends.jack import _jack, address, open_client, physical_ports
         from kelly_actors.audio.native.jack_callback import reference_process
         from kelly_actors.audio.native.pointers import jack_addresses, libc_addresses
 
@@ -46,8 +46,8 @@ class ReferenceClient:
         port = client.outports.register("out_1")
         w[L.SAMPLE_RATE] = client.samplerate
         w[L.LAST_FRAMES] = -1
-        w[L.CLIENT] = int(jack._ffi.cast("intptr_t", client._ptr))
-        w[L.PORT_OUT] = int(jack._ffi.cast("intptr_t", port._ptr))
+        w[L.CLIENT] = address(jack, client._ptr)
+        w[L.PORT_OUT] = address(jack, port._ptr)
         w[L.DURATIONS_ADDR] = self.durations.ctypes.data
         w[L.LATENESS_ADDR] = self.lateness.ctypes.data
         w[L.FN_WRITE], w[L.FN_CLOCK_GETTIME] = libc_addresses()
