@@ -186,12 +186,25 @@ def audio_lines(snapshot: dict[str, Any], writers: dict[str, str]) -> list[str]:
         lines.append(f"callback {t['callback']}  missed cycles {t.get('missed_cycles', '-')}")
     if t.get("standby_ring"):
         lines.append(standby_line(t))
+    else:
+        lines.extend(lone_synth_line(snapshot, feeder))
     budget = latency_budget(snapshot)
     lines.append(
         f"latency budget {budget.total_ms:.1f} ms = "
         + " + ".join(f"{label} {ms:.1f}" for label, ms in budget.parts)
     )
     return lines
+
+
+def lone_synth_line(snapshot: dict[str, Any], feeder: str) -> list[str]:
+    """With no standby: say so when the synth is down and the fallback plays."""
+    synth = next((a for a in snapshot["actors"] if a["name"] == feeder), None)
+    if synth is None or synth["state"] in ("ready", "degraded"):
+        return []
+    return [
+        f"output from the fallback (hold and fade): {feeder} is {synth['state']}, "
+        f"restarted {synth['restarts']} times; no standby to take over"
+    ]
 
 
 def standby_line(t: dict[str, Any]) -> str:

@@ -103,6 +103,18 @@ def test_the_audio_panel_says_which_synth_plays_and_whether_the_standby_can_take
     assert view.standby_line(kept_out).endswith("diverged blocks 7")
 
 
+def test_the_audio_panel_says_the_fallback_plays_while_a_lone_synth_restarts() -> None:
+    snap = snapshot()
+    synth = next(a for a in snap["actors"] if a["name"] == "synth")
+    synth.update(state="restarting", restarts=3)
+    text = "\n".join(view.audio_lines(snap, {"audio_out": "synth"}))
+    assert (
+        "output from the fallback (hold and fade): synth is restarting, restarted 3 times" in text
+    )
+    synth.update(state="ready")
+    assert "fallback" not in "\n".join(view.audio_lines(snap, {"audio_out": "synth"}))
+
+
 def test_the_machine_is_blamed_for_xruns_when_the_compiled_callback_never_overran() -> None:
     snap = snapshot()
     audio = next(a for a in snap["actors"] if "period_ms" in a["telemetry"])
