@@ -29,6 +29,8 @@ from kelly_actors.synth.presets import PRESETS
 from kelly_actors.synth.transfer import TransferParams, TransferVoice
 
 DRUM_CHANNEL = 9
+#: A timbre swap lands on a bar line at least this far (s) past the render position.
+SWITCH_MARGIN_S = 0.25
 # Synth.schedule's argument order, as EVENT_DTYPE field names.
 _RECORD_FIELDS = ("sample_time", "kind", "note", "velocity", "channel", "value")
 MODES = ("notes", "transfer")
@@ -306,12 +308,15 @@ class SynthActor(Actor):
 
     # ----------------------------------------------------------------- timbre
     def _next_bar_line(self) -> int:
-        """Absolute sample of the next bar line at or after the render position (the render
-        position itself when the transport is not running)."""
+        """Absolute sample of the next bar line at least SWITCH_MARGIN_S past the render
+        position (the render position itself when the transport is not running). The
+        margin lets a standby, which hears of the swap after this synth has answered,
+        swap on the same sample instead of one it has already rendered."""
         state = self.ctx.transport.read()
         start = self.synth.sample_time
         if state is None or not state.running or state.tempo <= 0:
             return start
+        start += round(SWITCH_MARGIN_S * state.sample_rate)
         samples_per_beat = 60.0 / state.tempo * state.sample_rate
         beats_left = state.beats_per_bar - state.beat_in_bar
         bar = state.sample_counter + round(beats_left * samples_per_beat)

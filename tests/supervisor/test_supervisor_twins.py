@@ -34,8 +34,19 @@ def test_a_timbre_swap_reaches_the_standby_on_the_primarys_bar_line(run_dir) -> 
             "a second past the swap",
         )
         audio = perf.actor("audio")["telemetry"]
-        assert audio["diverged_blocks"] == {"audio_out": 0, "audio_out_b": 0}
-        assert audio["standby_trusted"] is True
+        synths = _synths(perf)
         assert perf.stop() == 0
-        events = [e["event"] for e in perf.events()]
-        assert "standby_call_failed" not in events and "standby_diverged" not in events
+        events = perf.events()
+    names = [e["event"] for e in events]
+    assert "standby_call_failed" not in names
+    fallbacks = [e for e in events if e["event"] == "timbre_fallback"]
+    if fallbacks:
+        # A synth whose decoder ran late on a loaded machine went back to the preset
+        # voice on its own (a decision of timing, not of the events): the two then
+        # differ, and what must hold is that the standby was caught, not trusted.
+        assert "standby_diverged" in names, (fallbacks, audio)
+        return
+    report = {"audio": audio, "synths": synths}
+    assert audio["diverged_blocks"] == {"audio_out": 0, "audio_out_b": 0}, report
+    assert audio["standby_trusted"] is True, report
+    assert "standby_diverged" not in names, report
