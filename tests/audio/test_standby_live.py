@@ -29,7 +29,6 @@ from standby_support import (
     BLOCK,
     SAMPLE_RATE,
     SYNTHS,
-    PinnedPerformance,
     active_synth,
     as_pcm16,
     audio,
@@ -251,7 +250,8 @@ def test_on_one_cpu_the_default_performance_runs_without_the_standby(run_dir) ->
     """``taskset -c 0 kelly run``: the supervisor counts one CPU (``os.sched_getaffinity``)
     and leaves ``synth_b`` (``min_cpus = 2``) and its ring out; the run's summary agrees."""
     record = run_dir / "take"
-    with PinnedPerformance(run_dir, None, ["--record", str(record)], cpus="0") as perf:
+    # The supervisor counts the CPUs it may use (os.sched_getaffinity): pin it to one.
+    with Performance(run_dir, None, ["--record", str(record)], ("taskset", "-c", "0")) as perf:
 
         def playing() -> dict | None:
             snap = perf.status()

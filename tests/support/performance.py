@@ -58,10 +58,18 @@ def kelly(
 class Performance:
     """A ``kelly run CONFIG`` subprocess with helpers to query and control it."""
 
-    def __init__(self, run_dir: Path, config_text: str | None, extra_args: list[str] | None = None):
+    def __init__(
+        self,
+        run_dir: Path,
+        config_text: str | None,
+        extra_args: list[str] | None = None,
+        launcher: tuple[str, ...] = (),
+    ):
+        """``launcher``: a command prefix, e.g. ``("taskset", "-c", "0")``."""
         self.run_dir = Path(run_dir)
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        args = [sys.executable, "-m", "kelly_actors.cli", "--run-dir", str(self.run_dir), "run"]
+        args = [*launcher, sys.executable, "-m", "kelly_actors.cli"]
+        args += ["--run-dir", str(self.run_dir), "run"]
         if config_text is not None:
             config = self.run_dir / "performance.toml"
             config.write_text(config_text)

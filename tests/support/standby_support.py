@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-from performance import Performance, env_with_support, wait_until
+from performance import Performance, wait_until
 from toml_config import performance_toml
 
 from kelly_actors.bus import note_events as ne
@@ -318,35 +315,3 @@ def recording_offset(tel: dict[str, Any]) -> int:
     clock's sample minus the blocks played (pre-roll blocks are neither played nor recorded,
     and the held clock jumps to the first block's sample when it starts)."""
     return int(tel["sample"]) - int(tel["callbacks"]) * BLOCK
-
-
-# ---------------------------------------------------------------- one CPU
-class PinnedPerformance(Performance):
-    """:class:`Performance` whose supervisor (and so every actor) runs under
-    ``taskset -c CPUS``: the CPUs the supervisor counts with ``os.sched_getaffinity``."""
-
-    def __init__(
-        self,
-        run_dir: Path,
-        config_text: str | None,
-        extra_args: list[str] | None = None,
-        cpus: str = "0",
-    ) -> None:
-        self.run_dir = Path(run_dir)
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        args = ["taskset", "-c", cpus, sys.executable, "-m", "kelly_actors.cli"]
-        args += ["--run-dir", str(self.run_dir), "run"]
-        if config_text is not None:
-            config = self.run_dir / "performance.toml"
-            config.write_text(config_text)
-            args.append(str(config))
-        self.stderr_path = self.run_dir / "supervisor.stderr"
-        self._stderr = self.stderr_path.open("wb")
-        self.proc = subprocess.Popen(
-            [*args, *(extra_args or [])],
-            env=env_with_support(),
-            stdout=subprocess.DEVNULL,
-            stderr=self._stderr,
-            start_new_session=True,
-        )
-        self._client = None

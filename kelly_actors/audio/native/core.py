@@ -127,17 +127,25 @@ def _wake_writer(w, r, oq, index):
 
 
 @njit(nogil=True, cache=True)
+def _skip_lapped(w, r, oq, i, written, cap):
+    """Lapped: the oldest frame still intact is ``written - cap + 1`` (the writer may
+    already be rewriting the one before); skipped frames count as overruns."""
+    if written - i <= cap:
+        return i
+    skip = written - cap + 1 - i
+    _count(w, r, oq, _R_OVERRUNS, skip)
+    w[r + L.R_INDEX] = i + skip
+    return i + skip
+
+
+@njit(nogil=True, cache=True)
 def peek_output(w, r, oq):
     """``RingReader.peek_sample_time``: the next unread frame's sample time, or NONE."""
     cap = w[r + L.R_CAP]
     while _available(w, r, oq) > 0:
         i = w[r + L.R_INDEX]
         written = oq[_W_INDEX]
-        if written - i > cap:
-            skip = written - cap + 1 - i
-            _count(w, r, oq, _R_OVERRUNS, skip)
-            i = i + skip
-            w[r + L.R_INDEX] = i
+        i = _skip_lapped(w, r, oq, i, written, cap)
         base = SLOTS + (i % cap) * w[r + L.R_STRIDE]
         seq = oq[base]
         fence()
@@ -169,11 +177,7 @@ def read_output(w, r, oq, op, block):
         if i >= written:
             _count(w, r, oq, _R_UNDERRUNS, 1)
             return False
-        if written - i > cap:
-            skip = written - cap + 1 - i
-            _count(w, r, oq, _R_OVERRUNS, skip)
-            i = i + skip
-            w[r + L.R_INDEX] = i
+        i = _skip_lapped(w, r, oq, i, written, cap)
         base = SLOTS + (i % cap) * w[r + L.R_STRIDE]
         seq = oq[base]
         fence()
