@@ -93,8 +93,8 @@ def torch_us(hidden: int, calls: int) -> float:
 
 def transfer_latency(timbre: NeuralTimbre, lookahead: int = 4) -> tuple[float, float]:
     """``(onset latency ms, status latency ms)`` of the transfer path on a loudness step."""
-    from kelly_actors.audio.features import layout as L
     from kelly_actors.audio.features.extractor import FeatureExtractor
+    from kelly_actors.bus import frames as L
     from kelly_actors.synth.presets import PRESETS
     from kelly_actors.synth.transfer import TransferParams, TransferVoice
 

@@ -37,9 +37,9 @@ import numpy as np
 from kelly_actors.composer.bar_composer import BarComposer
 from kelly_actors.composer.emotion.pad import PAD
 from kelly_actors.composer.mapper import map_emotion
-from kelly_actors.composer.transformer.engine import DEFAULT_TRACKS, Variation
-from kelly_actors.composer.transformer.session import StepSession
+from kelly_actors.composer.transformer_engine import DEFAULT_TRACKS, Variation
 from kelly_actors.inference.pool import PoolConfig, WorkerPool
+from kelly_actors.transformer.session import StepSession
 
 
 def cached(session: StepSession, sequence: np.ndarray, emotion: np.ndarray) -> float:

@@ -9,6 +9,8 @@ An actor subclass declares a frozen ``Config`` dataclass (its
   quickly (it shares the loop with heartbeats and commands).
 - :meth:`on_call` — a command forwarded by the supervisor.
 - :meth:`on_stop` — release what ``on_start`` took.
+- :meth:`on_failure` — last words of an actor that raised (a synth or MIDI port
+  is told to let go of its notes); the process exits after it.
 """
 
 from __future__ import annotations
@@ -79,6 +81,11 @@ class Actor:
 
     def on_stop(self) -> None:
         """Release resources; called on a clean stop."""
+
+    def on_failure(self, exc: BaseException) -> None:
+        """Called once when ``on_start``, ``step`` or ``on_stop`` raised ``exc``, before the
+        process exits; ``on_stop`` is not called after it. Keep it short and let it not
+        depend on the state that failed: an exception it raises is reported and ignored."""
 
     def wait_on(self) -> list[Waitable]:
         """Ring ends whose doorbells should wake this actor."""

@@ -223,9 +223,11 @@ def main(launch: Launch) -> None:
         actor.on_stop()
     except ConfigError as exc:
         _report_crash(loop, exc)
+        _last_words(loop, actor, exc)
         code = EXIT_CONFIG
     except Exception as exc:
         _report_crash(loop, exc)
+        _last_words(loop, actor, exc)
         code = EXIT_CRASH
     finally:
         # A crash report deserves a moment on the wire; a clean stop does not wait.
@@ -240,3 +242,17 @@ def _report_crash(loop: _Loop, exc: BaseException) -> None:
         loop.ctx.emit("crash", error=f"{type(exc).__name__}: {exc}", traceback=text[-4000:])
     except zmq.ZMQError:
         pass
+
+
+def _last_words(loop: _Loop, actor: Actor | None, exc: BaseException) -> None:
+    """Run the failing actor's :meth:`Actor.on_failure`; a second failure is only reported."""
+    if actor is None:
+        return
+    try:
+        actor.on_failure(exc)
+    except Exception as second:
+        sys.stderr.write(f"actor {loop.launch.name}: on_failure raised {second!r}\n")
+        try:
+            loop.ctx.emit("on_failure_raised", error=f"{type(second).__name__}: {second}")
+        except zmq.ZMQError:
+            pass

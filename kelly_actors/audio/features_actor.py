@@ -10,7 +10,7 @@ import numpy as np
 
 from kelly_actors.actor.base import Actor, Waitable
 from kelly_actors.audio.features.extractor import FeatureExtractor
-from kelly_actors.audio.features.layout import (
+from kelly_actors.bus.frames import (
     F0_CONFIDENCE,
     F0_HZ,
     LOUDNESS_DB,

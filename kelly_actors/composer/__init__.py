@@ -7,8 +7,8 @@ See docs/emotions.md.
 
 from kelly_actors.composer.bar_composer import BarComposer, ComposerState
 from kelly_actors.composer.mapper import MusicalParams, map_emotion, timeline
-from kelly_actors.composer.notes import TRACKS, Note, Track
 from kelly_actors.composer.orchestrator import Composition, compose, compose_emotion
+from kelly_actors.music.notes import TRACKS, Note, Track
 
 __all__ = [
     "TRACKS",

@@ -38,6 +38,7 @@ from kelly_actors.actor.base import Actor, CallError
 from kelly_actors.bus import messages, note_events
 from kelly_actors.bus.ring import RingWriter
 from kelly_actors.bus.transport import TransportState
+from kelly_actors.composer import transformer_live as live_transformer
 from kelly_actors.composer.bar_composer import BarComposer, ComposerState
 from kelly_actors.composer.emotion import intent
 from kelly_actors.composer.emotion.pad import PAD
@@ -55,9 +56,8 @@ from kelly_actors.composer.live.midi_port import APIS, MidiPort
 from kelly_actors.composer.live.recorder import SegmentRecorder
 from kelly_actors.composer.live.sample_clock import SampleClock
 from kelly_actors.composer.mapper import map_emotion
-from kelly_actors.composer.notes import BEATS_PER_BAR, DRUM_CHANNEL, TRACKS, TRACKS_BY_NAME, Note
-from kelly_actors.composer.theory import Key
-from kelly_actors.composer.transformer import live as live_transformer
+from kelly_actors.music.notes import BEATS_PER_BAR, DRUM_CHANNEL, TRACKS, TRACKS_BY_NAME, Note
+from kelly_actors.music.theory import Key
 
 #: A bar line closer than this (s) when a bar is about to be composed is too
 #: close to make; the grid moves on to the following bar line.
@@ -82,10 +82,10 @@ SEND_EARLY_S = 0.0005
 IDLE_WAKE_S = 0.05
 #: Ring event ordering at one sample time: setup, then offs, then ons.
 _ORDER = {
-    note_events.PROGRAM: 0,
-    note_events.EMOTION: 0,
-    note_events.NOTE_OFF: 1,
-    note_events.NOTE_ON: 2,
+    note_events.EventKind.PROGRAM: 0,
+    note_events.EventKind.EMOTION: 0,
+    note_events.EventKind.NOTE_OFF: 1,
+    note_events.EventKind.NOTE_ON: 2,
 }
 
 
@@ -505,10 +505,10 @@ class ComposerActor(Actor):
         self, start: int, bar_samples: int, spb: float, notes: list[Note], emotion: Fused
     ) -> list[tuple[int, int, int, int, int]]:
         """(sample, kind, channel, key, velocity), sorted; EMOTION first at the bar line."""
-        events = [(start, note_events.EMOTION, -1, 0, 0)]
+        events = [(start, note_events.EventKind.EMOTION, -1, 0, 0)]
         if self.first_bar_of_incarnation:
             events += [
-                (start, note_events.PROGRAM, t.channel, t.program, 0)
+                (start, note_events.EventKind.PROGRAM, t.channel, t.program, 0)
                 for t in TRACKS
                 if t.channel != DRUM_CHANNEL
             ]
@@ -517,8 +517,8 @@ class ComposerActor(Actor):
             channel = TRACKS_BY_NAME[n.track].channel
             on = start + round(n.start_beat * spb)
             off = min(end, max(on + 1, start + round(n.end_beat * spb)))
-            events.append((on, note_events.NOTE_ON, channel, n.pitch, n.velocity))
-            events.append((off, note_events.NOTE_OFF, channel, n.pitch, 0))
+            events.append((on, note_events.EventKind.NOTE_ON, channel, n.pitch, n.velocity))
+            events.append((off, note_events.EventKind.NOTE_OFF, channel, n.pitch, 0))
         events.sort(key=lambda e: (e[0], _ORDER[e[1]]))
         return events
 
@@ -536,11 +536,11 @@ class ComposerActor(Actor):
             view = ring.claim()
             if view is None:
                 return
-            if kind == note_events.NOTE_ON:
+            if kind == note_events.EventKind.NOTE_ON:
                 note_events.note_on(view, sample, channel, key, velocity)
-            elif kind == note_events.NOTE_OFF:
+            elif kind == note_events.EventKind.NOTE_OFF:
                 note_events.note_off(view, sample, channel, key)
-            elif kind == note_events.EMOTION:
+            elif kind == note_events.EventKind.EMOTION:
                 note_events.emotion(view, sample, v, a, d)
             else:
                 note_events.program(view, sample, channel, key)
@@ -692,10 +692,10 @@ def _pad_dict(point: PAD) -> dict[str, float]:
 def _midi_messages(events: list[tuple[int, int, int, int, int]]) -> list[tuple[int, bytes]]:
     out = []
     for sample, kind, channel, key, velocity in events:
-        if kind == note_events.NOTE_ON:
+        if kind == note_events.EventKind.NOTE_ON:
             out.append((sample, bytes((0x90 | channel, key, velocity))))
-        elif kind == note_events.NOTE_OFF:
+        elif kind == note_events.EventKind.NOTE_OFF:
             out.append((sample, bytes((0x80 | channel, key, 0))))
-        elif kind == note_events.PROGRAM:
+        elif kind == note_events.EventKind.PROGRAM:
             out.append((sample, bytes((0xC0 | channel, key))))
     return out

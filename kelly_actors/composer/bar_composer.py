@@ -32,11 +32,9 @@ from kelly_actors.composer.engines import (
 from kelly_actors.composer.engines import motif as motifs
 from kelly_actors.composer.engines.context import PHRASE_BARS, SECTION_BARS, BarContext, stable_seed
 from kelly_actors.composer.mapper import MusicalParams
-from kelly_actors.composer.notes import BEATS_PER_BAR, TRACKS, Note
-from kelly_actors.composer.theory import Chord, Key, chord
+from kelly_actors.music.notes import BEATS_PER_BAR, TRACKS, Note
+from kelly_actors.music.theory import TONICS, Chord, Key, chord
 
-#: Tonics the composer starts in (pitch classes): keys that sit well on most instruments.
-TONICS = (0, 2, 3, 4, 5, 7, 9, 10)
 #: A new motif is written every this many bars.
 MOTIF_BARS = 16
 #: Notes shorter than this (beats) after untangling are dropped.

@@ -183,9 +183,9 @@ def _compose(args: argparse.Namespace, request: _Request) -> Composition:
         return compose_emotion(
             request.current, request.desired, request.strategy, request.bars, request.seed
         )
+    from kelly_actors.composer import transformer_engine as engines
     from kelly_actors.composer.emotion.intent import plan
     from kelly_actors.composer.mapper import timeline
-    from kelly_actors.composer.transformer import engine as engines
 
     tracks = [t.strip() for t in args.tracks.split(",")] if args.tracks else engines.DEFAULT_TRACKS
     try:

@@ -16,16 +16,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from kelly_actors.composer.emotion.pad import PAD
+from kelly_actors.music.theory import MODE_THRESHOLDS, mode_for
 
-#: (lowest valence, mode), brightest first; the first row whose bound ≤ valence wins.
-MODE_THRESHOLDS: tuple[tuple[float, str], ...] = (
-    (0.85, "lydian"),
-    (0.25, "ionian"),
-    (0.05, "mixolydian"),
-    (-0.2, "dorian"),
-    (-0.75, "aeolian"),
-    (-1.0, "phrygian"),
-)
 #: A live emotion must cross a mode boundary by this much before the mode flips.
 MODE_HYSTERESIS = 0.05
 
@@ -42,14 +34,6 @@ def tempo_bpm(arousal: float) -> float:
 def velocity(dominance: float) -> float:
     """Formula 2: mean MIDI velocity, 60 at dominance 0, 127 at 1."""
     return 60.0 + 67.0 * dominance
-
-
-def mode_for(valence: float) -> str:
-    """Formula 3: the mode for a valence (see MODE_THRESHOLDS)."""
-    for bound, mode in MODE_THRESHOLDS:
-        if valence >= bound:
-            return mode
-    return MODE_THRESHOLDS[-1][1]
 
 
 def _mode_band(mode: str) -> tuple[float, float]:

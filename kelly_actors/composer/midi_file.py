@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import mido
 
-from kelly_actors.composer.notes import DRUM_CHANNEL, TRACKS_BY_NAME, Note, Track
 from kelly_actors.composer.orchestrator import Composition, KeyChange, TempoChange
-from kelly_actors.composer.theory import MODES, PITCH_NAMES, Key
+from kelly_actors.music.notes import DRUM_CHANNEL, TRACKS_BY_NAME, Note, Track
+from kelly_actors.music.theory import MODES, PITCH_NAMES, Key
 
 TICKS_PER_BEAT = 480
 CONDUCTOR = "conductor"

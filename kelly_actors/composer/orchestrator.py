@@ -14,8 +14,8 @@ from kelly_actors.composer.bar_composer import BarComposer, ComposerState
 from kelly_actors.composer.emotion.intent import Strategy, plan
 from kelly_actors.composer.emotion.pad import PAD
 from kelly_actors.composer.mapper import MusicalParams, timeline
-from kelly_actors.composer.notes import BEATS_PER_BAR, TRACKS, Note, Track
-from kelly_actors.composer.theory import Key
+from kelly_actors.music.notes import BEATS_PER_BAR, TRACKS, Note, Track
+from kelly_actors.music.theory import Key
 
 #: Tempo differences smaller than this (bpm) do not produce a tempo change.
 TEMPO_EPSILON = 0.05

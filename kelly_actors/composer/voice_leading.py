@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from functools import lru_cache
 
-from kelly_actors.composer.theory import pitches_in_range
+from kelly_actors.music.theory import pitches_in_range
 
 #: Widest span (semitones) of a close-to-open voicing a keyboard player would use.
 MAX_SPAN = 19

@@ -218,9 +218,8 @@ def standby_line(t: dict[str, Any]) -> str:
     else:
         state = "not in step (the fallback covers a miss)"
     diverged = sum(t.get("diverged_blocks", {}).values())
-    return (
-        f"output from {active}; standby {other} {state}; switches {t.get('switches', 0)}"
-        + (f"; diverged blocks {diverged}" if diverged else "")
+    return f"output from {active}; standby {other} {state}; switches {t.get('switches', 0)}" + (
+        f"; diverged blocks {diverged}" if diverged else ""
     )
 
 

@@ -39,6 +39,7 @@ import numpy as np
 
 from kelly_actors.actor.base import Actor
 from kelly_actors.bus import note_events as ne
+from kelly_actors.bus.note_events import EventKind
 from kelly_actors.config.typed import ConfigError
 
 MELODY_CHANNEL, CHORD_CHANNEL, BASS_CHANNEL = 0, 1, 2
@@ -51,7 +52,7 @@ REST_PROBABILITY = 0.1
 
 
 class ScoreEvent(NamedTuple):
-    """One note event: absolute sample ``time``, ``kind`` (``note_events.NOTE_ON`` or
+    """One note event: absolute sample ``time``, ``kind`` (``note_events.EventKind.NOTE_ON`` or
     ``NOTE_OFF``), MIDI ``channel`` 0–15, ``key`` 0–127, ``velocity`` 1–127 (0 for offs)."""
 
     time: int
@@ -136,8 +137,12 @@ def score_events(cfg: ScoreConfig) -> Iterator[ScoreEvent]:
         if off <= on:
             off = on + 1
         # Offs sort before ons at the same sample: a repeated key is released, then struck.
-        heapq.heappush(heap, (on, 1, seq, ScoreEvent(on, ne.NOTE_ON, channel, key, velocity)))
-        heapq.heappush(heap, (off, 0, seq + 1, ScoreEvent(off, ne.NOTE_OFF, channel, key, 0)))
+        heapq.heappush(
+            heap, (on, 1, seq, ScoreEvent(on, EventKind.NOTE_ON, channel, key, velocity))
+        )
+        heapq.heappush(
+            heap, (off, 0, seq + 1, ScoreEvent(off, EventKind.NOTE_OFF, channel, key, 0))
+        )
         seq += 2
 
     bar = 0
@@ -226,7 +231,7 @@ class ScoreActor(Actor):
         frame = self.frame
         while self.pending.time < horizon:
             ev = self.pending
-            if ev.kind == ne.NOTE_ON:
+            if ev.kind == EventKind.NOTE_ON:
                 ne.note_on(frame, ev.time, ev.channel, ev.key, ev.velocity)
             else:
                 ne.note_off(frame, ev.time, ev.channel, ev.key)

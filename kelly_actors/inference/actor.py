@@ -31,8 +31,8 @@ import numpy as np
 import zmq
 
 from kelly_actors.actor.base import Actor, CallError, Waitable
-from kelly_actors.audio.features.layout import LOUDNESS_DB, N_FEATURES
 from kelly_actors.bus import curve, messages
+from kelly_actors.bus.frames import LOUDNESS_DB, N_FEATURES
 from kelly_actors.config.typed import ConfigError
 from kelly_actors.inference.heuristic import SILENCE_DB, HeuristicEstimator
 from kelly_actors.inference.model import (

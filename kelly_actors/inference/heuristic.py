@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kelly_actors.audio.features.layout import CHROMA, LOUDNESS_DB, ONSET, TEMPO_BPM
+from kelly_actors.bus.frames import CHROMA, LOUDNESS_DB, ONSET, TEMPO_BPM
 
 HEURISTIC_CONFIDENCE = 0.5
 SILENCE_DB = -60.0

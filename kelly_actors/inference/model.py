@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from kelly_actors.audio.features.layout import LAYOUT_VERSION, N_FEATURES
+from kelly_actors.bus.frames import LAYOUT_VERSION, N_FEATURES
 
 HIDDEN = 128
 #: Largest model file accepted (the shipped one is ~0.6 MB).

@@ -1,7 +1,7 @@
 """The transformer's variations, served to the composer by the inference actor.
 
 The composer sends ``ask`` {id, deadline_ms} + a
-:class:`~kelly_actors.composer.transformer.request.VariationRequest` to a ROUTER in
+:class:`~kelly_actors.transformer.request.VariationRequest` to a ROUTER in
 the run directory (``variations.sock``); the answer is ``varied`` {id} + the
 notes, or ``failed`` {id, error}. With workers the request goes through the
 :class:`~kelly_actors.inference.pool.WorkerPool` like any frame (retried on
@@ -20,11 +20,11 @@ from typing import Any
 
 import zmq
 
-from kelly_actors.composer.transformer import request as variation
-from kelly_actors.composer.transformer.generate import Generator
-from kelly_actors.composer.transformer.session import ModelError, StepSession, resolve
 from kelly_actors.inference import wire
 from kelly_actors.inference.pool import Result, SocketBell, WorkerPool
+from kelly_actors.transformer import request as variation
+from kelly_actors.transformer.generate import Generator
+from kelly_actors.transformer.session import ModelError, StepSession, resolve
 
 #: Most requests waiting at once (a composer asks for one bar at a time).
 MAX_WAITING = 16

@@ -11,7 +11,7 @@ error}; ``result`` {id, frames} + float32 (frames·4 + 256): emotion rows then h
 actor → worker: ``model`` {model} + the emotion model's ONNX bytes; ``transformer``
 {model} + the transformer step model's ONNX bytes; ``infer`` {id, model, frames} +
 float32 (frames·128 + 256): feature rows then h, c; ``vary`` {id, model} + a
-:class:`~kelly_actors.composer.transformer.request.VariationRequest` as JSON.
+:class:`~kelly_actors.transformer.request.VariationRequest` as JSON.
 
 The composer and the inference actor speak the same framing on the variations socket:
 composer → actor ``ask`` {id, deadline_ms} + the request; actor → composer ``varied``

@@ -25,12 +25,12 @@ import zmq
 import zmq.utils.monitor
 
 from kelly_actors.bus import curve
-from kelly_actors.composer.transformer import request as variation
-from kelly_actors.composer.transformer.generate import Generator
-from kelly_actors.composer.transformer.session import ModelError as TransformerError
-from kelly_actors.composer.transformer.session import StepSession
 from kelly_actors.inference import wire
 from kelly_actors.inference.model import EmotionModel, ModelError
+from kelly_actors.transformer import request as variation
+from kelly_actors.transformer.generate import Generator
+from kelly_actors.transformer.session import ModelError as TransformerError
+from kelly_actors.transformer.session import StepSession
 
 #: Keep at most this many models (the current one and the one being swapped out).
 MAX_MODELS = 2

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from kelly_actors.actor.base import Actor, CallError, Waitable
-from kelly_actors.audio.features.layout import F0_CONFIDENCE, F0_HZ, LOUDNESS_DB, N_FEATURES
 from kelly_actors.bus import note_events as ne
+from kelly_actors.bus.frames import F0_CONFIDENCE, F0_HZ, LOUDNESS_DB, N_FEATURES
 from kelly_actors.bus.ring import SpaceBelow
 from kelly_actors.config.typed import ConfigError
 from kelly_actors.synth import voices
@@ -384,19 +384,19 @@ class SynthActor(Actor):
         """A ``notes`` ring event (float64[8] as a list) → ``Synth.schedule`` arguments
         ``(sample_time, kind, note, velocity, channel, value)``, or None (not played)."""
         t, kind, channel = int(ev[ne.TIME]), int(ev[ne.KIND]), int(ev[ne.CHANNEL])
-        if kind in (ne.NOTE_ON, ne.NOTE_OFF):
+        if kind in (ne.EventKind.NOTE_ON, ne.EventKind.NOTE_OFF):
             if channel == DRUM_CHANNEL and not self.config.play_drums:
                 return None
-            vkind = voices.EV_NOTE_ON if kind == ne.NOTE_ON else voices.EV_NOTE_OFF
+            vkind = voices.EV_NOTE_ON if kind == ne.EventKind.NOTE_ON else voices.EV_NOTE_OFF
             return t, vkind, int(ev[ne.KEY]), int(ev[ne.VELOCITY]), channel, 0.0
-        if kind == ne.ALL_NOTES_OFF:
+        if kind == ne.EventKind.ALL_NOTES_OFF:
             return t, voices.EV_ALL_SOUND_OFF, 0, 0, 0, 0.0
-        if kind == ne.PITCH_BEND:
+        if kind == ne.EventKind.PITCH_BEND:
             return t, voices.EV_PITCH_BEND, 0, 0, channel, ev[ne.A] / self.synth.bend_range
-        if kind == ne.EMOTION:
+        if kind == ne.EventKind.EMOTION:
             key = self.synth.store_emotion(ev[ne.A], ev[ne.B], ev[ne.C])
             return t, voices.EV_EMOTION, key & 0xFF, key >> 8, 0, 0.0
-        if kind == ne.PROGRAM and 0 <= channel < 16:
+        if kind == ne.EventKind.PROGRAM and 0 <= channel < 16:
             return t, voices.EV_PRESET, preset_index(int(ev[ne.KEY])), 0, channel, 0.0
         return None
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from kelly_actors.audio.features import extract
-from kelly_actors.audio.features import layout as L
+from kelly_actors.bus import frames as L
 
 
 def _click_train(bpm: float, sr: int, seconds: float) -> tuple[np.ndarray, np.ndarray]:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from kelly_actors.audio.features import FEATURE_NAMES, N_FEATURES, FeatureExtractor, extract
-from kelly_actors.audio.features import layout as L
+from kelly_actors.bus import frames as L
 
 
 def _signal(sr: int, seconds: float) -> np.ndarray:

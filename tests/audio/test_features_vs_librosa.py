@@ -22,7 +22,7 @@ with warnings.catch_warnings():
     import librosa
 
 from kelly_actors.audio.features import extract
-from kelly_actors.audio.features import layout as L
+from kelly_actors.bus import frames as L
 
 CASES = [(44100, 2048, 512), (48000, 2048, 512), (96000, 4096, 1024)]
 

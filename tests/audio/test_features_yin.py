@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from kelly_actors.audio.features import extract
-from kelly_actors.audio.features import layout as L
 from kelly_actors.audio.features.yin import Yin
+from kelly_actors.bus import frames as L
 
 SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
 F0_TOLERANCE = 0.01  # relative

@@ -16,10 +16,10 @@ from kelly_actors.composer.engines import ENGINES, drums, dynamics, groove, harm
 from kelly_actors.composer.engines import motif as motifs
 from kelly_actors.composer.engines.context import BarContext
 from kelly_actors.composer.mapper import map_emotion
-from kelly_actors.composer.notes import BEATS_PER_BAR, RANGES, TRACKS_BY_NAME
 from kelly_actors.composer.orchestrator import compose_emotion
-from kelly_actors.composer.theory import Key, chord
 from kelly_actors.composer.voice_leading import lead, movement
+from kelly_actors.music.notes import BEATS_PER_BAR, RANGES, TRACKS_BY_NAME
+from kelly_actors.music.theory import Key, chord
 
 NAMES = ("joy", "grief", "rage", "peace", "fear", "longing", "awe", "boredom", "triumph")
 

@@ -179,7 +179,7 @@ def test_panic_puts_all_notes_off_on_the_ring(performance: Performance, run_dir:
 
     def panic_logged() -> bool:
         events = read_note_log(run_dir / "notes.jsonl")
-        return bool((events[:, note_events.KIND] == note_events.ALL_NOTES_OFF).any())
+        return bool((events[:, note_events.KIND] == note_events.EventKind.ALL_NOTES_OFF).any())
 
     wait_until(panic_logged, 10, "ALL_NOTES_OFF on the notes ring")
     bars = composer_telemetry(performance)["bars"]

@@ -57,7 +57,7 @@ def ready_sample(perf: Performance) -> int:
 def bar_lines(log: Path) -> np.ndarray:
     """The EMOTION events (one per bar line, at its sample) the composer wrote."""
     events = read_note_log(log)
-    return events[events[:, note_events.KIND] == note_events.EMOTION]
+    return events[events[:, note_events.KIND] == note_events.EventKind.EMOTION]
 
 
 def bar_samples(line: np.ndarray) -> int:

@@ -94,7 +94,7 @@ def test_a_jack_midi_client_receives_the_notes_on_time(run_dir: Path, receiver) 
     assert offset is not None and result["observations"] > 1000
 
     events = read_note_log(run_dir / "notes.jsonl")
-    ons = events[events[:, note_events.KIND] == note_events.NOTE_ON]
+    ons = events[events[:, note_events.KIND] == note_events.EventKind.NOTE_ON]
     due = offset + ons[:, note_events.TIME] / SAMPLE_RATE
     # Notes due before the stop request were all sent (the rest were still queued).
     ons, due = ons[due < stopped_at - 0.1], due[due < stopped_at - 0.1]

@@ -15,7 +15,7 @@ import pytest
 from kelly_actors.composer import BarComposer, map_emotion, midi_file
 from kelly_actors.composer.emotion.pad import PAD
 from kelly_actors.composer.live.recorder import SegmentRecorder, next_segment_number
-from kelly_actors.composer.notes import Note
+from kelly_actors.music.notes import Note
 
 SUPPORT = Path(__file__).resolve().parent.parent / "support"
 

@@ -85,13 +85,13 @@ def test_a_killed_composer_is_replaced_on_the_next_bar_with_key_and_emotion(
     # The synth's view: one EMOTION event per bar line, each exactly one bar
     # (at the previous bar's tempo) after the last — no gap, no overlap.
     events = read_note_log(log)
-    lines = events[events[:, note_events.KIND] == note_events.EMOTION]
+    lines = events[events[:, note_events.KIND] == note_events.EventKind.EMOTION]
     assert len(lines) >= len(first) + len(second)
     for prev, cur in itertools.pairwise(lines):
         bar = round(4 * (60.0 / tempo_bpm(prev[note_events.B]) * SAMPLE_RATE))
         assert cur[note_events.TIME] - prev[note_events.TIME] == bar
-    ons = events[events[:, note_events.KIND] == note_events.NOTE_ON]
-    offs = events[events[:, note_events.KIND] == note_events.NOTE_OFF]
+    ons = events[events[:, note_events.KIND] == note_events.EventKind.NOTE_ON]
+    offs = events[events[:, note_events.KIND] == note_events.EventKind.NOTE_OFF]
     assert len(ons) == len(offs)  # whole bars only: every note ends
 
 

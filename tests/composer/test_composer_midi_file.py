@@ -69,7 +69,7 @@ def test_file_is_type_one_with_names_programs_and_signatures(piece, tmp_path):
 
 
 def test_key_signature_carries_the_accidentals_of_the_mode():
-    from kelly_actors.composer.theory import Key
+    from kelly_actors.music.theory import Key
 
     assert Key(2, "dorian").signature() == "Am"
     assert Key(7, "mixolydian").signature() == "C"

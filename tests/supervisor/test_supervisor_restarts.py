@@ -175,3 +175,15 @@ def test_an_actor_that_fails_at_start_backs_off_and_then_escalates(run_dir) -> N
         assert all(0 < d <= 0.05 * 2 ** (n - 1) for n, d in enumerate(delays[1:], start=1))
         crashes = [e for e in perf.events() if e["event"] == "crash"]
         assert crashes and "crash_on_start is set" in crashes[0]["detail"]["error"]
+
+
+def test_an_actor_that_raises_runs_its_on_failure_hook_before_it_is_replaced(run_dir) -> None:
+    config = performance_toml([{"name": "crashy", "target": CRASHABLE}], backoff_initial=0.0)
+    with Performance(run_dir, config) as perf:
+        perf.wait_ready()
+        old = perf.actor("crashy")["pid"]
+        perf.request("call", actor="crashy", method="raise", args={})
+        perf.wait_actor("crashy", _pid_changed(old), 15, "the raising actor replaced")
+        names = [e["event"] for e in perf.events() if e["detail"].get("actor") == "crashy"]
+        assert names.index("crash") < names.index("on_failure") < names.index("actor_exited")
+        assert perf.stop() == 0

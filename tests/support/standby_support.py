@@ -291,7 +291,7 @@ def offline_render(score: ScoreConfig, frames: int, preset: str = "strings") -> 
         master_gain=0.25, seed=0, event_capacity=2 * 4096 + 256,
     )  # fmt: skip
     events = score_events(score)
-    kinds = {ne.NOTE_ON: voices.EV_NOTE_ON, ne.NOTE_OFF: voices.EV_NOTE_OFF}
+    kinds = {ne.EventKind.NOTE_ON: voices.EV_NOTE_ON, ne.EventKind.NOTE_OFF: voices.EV_NOTE_OFF}
     pending = next(events)
     out = np.zeros((frames, 2), np.float32)
     for start in range(0, frames - frames % BLOCK, BLOCK):

@@ -23,9 +23,21 @@ class CrashConfig:
 
 
 class CrashableActor(Actor):
-    """Crashes on command (``crash``) or at start; keeps a counter as its state."""
+    """Crashes on command (``crash`` exits at once, ``raise`` fails the next step) or at
+    start; keeps a counter as its state; its last words are an ``on_failure`` event."""
 
     Config = CrashConfig
+    raise_next_step = False
+
+    def step(self) -> None:
+        if self.raise_next_step:
+            raise RuntimeError("asked to raise")
+
+    def next_wakeup(self) -> float | None:
+        return 0.0 if self.raise_next_step else None
+
+    def on_failure(self, exc: BaseException) -> None:
+        self.ctx.emit("on_failure", error=str(exc))
 
     def on_start(self) -> None:
         if self.config.crash_on_start:
@@ -35,6 +47,9 @@ class CrashableActor(Actor):
     def on_call(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         if method == "crash":
             os._exit(13)
+        if method == "raise":
+            self.raise_next_step = True
+            return {}
         if method == "bump":
             self.counter += 1
             self.ctx.publish_state({"counter": self.counter})

@@ -7,9 +7,9 @@ import pytest
 from performance import REPO, Performance, wait_until
 from transfer_support import SR, glide, transfer_graph_toml, write_wav
 
-from kelly_actors.audio.features import layout as L
 from kelly_actors.audio.features.extractor import extract
 from kelly_actors.audio.wav import read
+from kelly_actors.bus import frames as L
 
 BLOCK = 256
 LOOKAHEAD = 4

@@ -7,8 +7,8 @@ import pytest
 from performance import REPO
 from transfer_support import SR, glide
 
-from kelly_actors.audio.features import layout as L
 from kelly_actors.audio.features.extractor import FeatureExtractor, extract
+from kelly_actors.bus import frames as L
 from kelly_actors.synth.actor import SynthConfig
 from kelly_actors.synth.neural import NeuralTimbre
 from kelly_actors.synth.presets import PRESETS

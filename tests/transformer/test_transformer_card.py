@@ -7,10 +7,10 @@ import json
 
 import numpy as np
 
-from kelly_actors.composer.theory import Key
-from kelly_actors.composer.transformer.generate import GenerationConfig, Generator
-from kelly_actors.composer.transformer.session import DEFAULT_MODEL, StepSession
-from kelly_actors.composer.transformer.tokens import decode
+from kelly_actors.music.theory import Key
+from kelly_actors.transformer.generate import GenerationConfig, Generator
+from kelly_actors.transformer.session import DEFAULT_MODEL, StepSession
+from kelly_actors.transformer.tokens import decode
 
 CARD = json.loads(DEFAULT_MODEL.with_suffix(".json").read_text())
 

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 from kelly_actors.composer import midi_file
+from kelly_actors.composer import transformer_engine as engine
 from kelly_actors.composer.emotion.pad import PAD
 from kelly_actors.composer.mapper import map_emotion
 from kelly_actors.composer.orchestrator import compose as compose_rules
-from kelly_actors.composer.transformer import engine
-from kelly_actors.composer.transformer.session import DEFAULT_MODEL, ModelError, StepSession
+from kelly_actors.transformer.session import DEFAULT_MODEL, ModelError, StepSession
 
 PARAMS = [map_emotion(PAD(0.6, 0.7, 0.5))] * 4
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kelly_actors.composer.transformer import vocab as V
-from kelly_actors.composer.transformer.grammar import Grammar
-from kelly_actors.composer.transformer.sampler import SamplingConfig, sample_token, sample_value
-from kelly_actors.composer.transformer.tokens import decode
+from kelly_actors.transformer import vocab as V
+from kelly_actors.transformer.grammar import Grammar
+from kelly_actors.transformer.sampler import SamplingConfig, sample_token, sample_value
+from kelly_actors.transformer.tokens import decode
 
 
 def random_logits(rng: np.random.Generator, scale: float) -> list[np.ndarray]:

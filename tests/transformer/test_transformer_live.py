@@ -16,9 +16,9 @@ from performance import Performance, wait_until
 from toml_config import performance_toml
 
 from kelly_actors.bus import note_events
-from kelly_actors.composer.transformer.request import VariationRequest
-from kelly_actors.composer.transformer.tokens import Bar
 from kelly_actors.inference import wire
+from kelly_actors.transformer.request import VariationRequest
+from kelly_actors.transformer.tokens import Bar
 
 pytestmark = pytest.mark.slow
 
@@ -67,7 +67,7 @@ def test_hybrid_bars_come_from_the_inference_workers_and_reach_the_notes_ring(
         assert inference["telemetry"]["pool"]["served"] >= 3
         assert perf.stop() == 0
     events = read_note_log(run_dir / "notes.jsonl")
-    assert len(events[events[:, 1] == note_events.NOTE_ON]) > 0
+    assert len(events[events[:, 1] == note_events.EventKind.NOTE_ON]) > 0
 
 
 def test_a_sigkilled_worker_loses_no_bar_the_other_worker_serves_it(run_dir: Path) -> None:

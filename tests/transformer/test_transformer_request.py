@@ -13,19 +13,19 @@ from pathlib import Path
 import pytest
 from performance import wait_until
 
-from kelly_actors.composer.notes import Note
-from kelly_actors.composer.theory import Key
-from kelly_actors.composer.transformer.generate import Generator
-from kelly_actors.composer.transformer.request import (
+from kelly_actors.inference.pool import PoolConfig, WorkerPool
+from kelly_actors.music.notes import Note
+from kelly_actors.music.theory import Key
+from kelly_actors.transformer.generate import Generator
+from kelly_actors.transformer.request import (
     RequestError,
     VariationRequest,
     notes_from_bytes,
     notes_to_bytes,
     serve,
 )
-from kelly_actors.composer.transformer.session import DEFAULT_MODEL, StepSession
-from kelly_actors.composer.transformer.tokens import Bar
-from kelly_actors.inference.pool import PoolConfig, WorkerPool
+from kelly_actors.transformer.session import DEFAULT_MODEL, StepSession
+from kelly_actors.transformer.tokens import Bar
 
 GIVEN = Bar(
     96.0,

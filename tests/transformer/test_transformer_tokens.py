@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kelly_actors.composer.notes import Note
-from kelly_actors.composer.transformer import vocab as V
-from kelly_actors.composer.transformer.tokens import (
+from kelly_actors.music.notes import Note
+from kelly_actors.transformer import vocab as V
+from kelly_actors.transformer.tokens import (
     Bar,
     TokenError,
     decode,

@@ -16,9 +16,9 @@ import pytest
 torch = pytest.importorskip("torch", reason="training needs the train extra")
 pytest.importorskip("music21", reason="the corpus comes with the train extra")
 
-from kelly_actors.composer.transformer.generate import Generator  # noqa: E402
-from kelly_actors.composer.transformer.session import StepSession  # noqa: E402
-from kelly_actors.composer.transformer.tokens import decode  # noqa: E402
+from kelly_actors.transformer.generate import Generator  # noqa: E402
+from kelly_actors.transformer.session import StepSession  # noqa: E402
+from kelly_actors.transformer.tokens import decode  # noqa: E402
 from training.transformer.card import parity  # noqa: E402
 from training.transformer.model import CompoundTransformer, ModelConfig  # noqa: E402
 

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from kelly_actors.audio.features import extract
-from kelly_actors.audio.features import layout as L
+from kelly_actors.bus import frames as L
 from training.ddsp.instruments import Instrument, get_instrument
 from training.ddsp.phrases import make_phrases, phrase_length, write_midi
 from training.progress import Progress

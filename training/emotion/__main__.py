@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kelly_actors.audio.features.layout import LAYOUT_VERSION
+from kelly_actors.bus.frames import LAYOUT_VERSION
 from training.emotion.card import write_card
 from training.emotion.dataset import DataConfig, Dataset, build
 from training.emotion.evaluate import beats_baselines, evaluate, fit_linear

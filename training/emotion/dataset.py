@@ -27,7 +27,7 @@ import numpy as np
 
 from kelly_actors.audio.features import extract
 from kelly_actors.composer import map_emotion
-from kelly_actors.composer.theory import MINOR_MODES
+from kelly_actors.music.theory import MINOR_MODES
 from training.emotion.performances import (
     Performance,
     composed,

@@ -25,7 +25,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from kelly_actors.audio.features.layout import CHROMA, FEATURE_NAMES
+from kelly_actors.bus.frames import CHROMA, FEATURE_NAMES
 
 #: Features the network does not look at: spectral shape and timbre (ZCR, centroid,
 #: bandwidth, rolloff, flatness, contrast, MFCCs and their deltas, the log-mel bands). A
@@ -107,7 +107,7 @@ KEY_MIX = torch.tensor(
 
 
 #: The diatonic collection (the white keys, C as 0). Every mode the composer's formulas
-#: choose (lydian … phrygian, kelly_actors.composer.theory.MODES) is one rotation of it on
+#: choose (lydian … phrygian, kelly_actors.music.theory.MODES) is one rotation of it on
 #: the piece's tonic; which *degree* of the collection is the tonic is the mode.
 DIATONIC = (1, 0, 1, 0, 1, 1, 0, 1, 0, 1, 0, 1)
 

@@ -17,7 +17,7 @@ import struct
 
 import numpy as np
 
-from kelly_actors.audio.features.layout import CHROMA
+from kelly_actors.bus.frames import CHROMA
 from training.emotion.model import (
     HIDDEN,
     INPUT_CLIP,

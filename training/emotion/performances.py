@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from kelly_actors.composer import compose_emotion, map_emotion
 from kelly_actors.composer.emotion.pad import PAD
-from kelly_actors.composer.theory import MODES
+from kelly_actors.music.theory import MODES
 
 #: Drum parts of composer pieces are left out: the corpus pieces have none, and a
 #: percussion cue present only in one source would teach the source, not the emotion.
@@ -38,7 +38,7 @@ class ScoreNote:
 @dataclass(frozen=True)
 class Score:
     """A piece: ``notes`` sorted by onset, ``length`` in beats, key ``tonic`` (0–11) and
-    ``mode`` (a :data:`~kelly_actors.composer.theory.MODES` name)."""
+    ``mode`` (a :data:`~kelly_actors.music.theory.MODES` name)."""
 
     name: str
     source: str

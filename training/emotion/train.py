@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from kelly_actors.audio.features.layout import CHROMA
+from kelly_actors.bus.frames import CHROMA
 from training.emotion.dataset import Dataset
 from training.emotion.model import EmotionNet, keep_mask, key_features, loss_terms, total_loss
 from training.progress import Progress

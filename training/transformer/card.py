@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from kelly_actors.composer.transformer.generate import GenerationConfig, Generator
-from kelly_actors.composer.transformer.session import StepSession
-from kelly_actors.composer.transformer.tokens import decode
+from kelly_actors.transformer.generate import GenerationConfig, Generator
+from kelly_actors.transformer.session import StepSession
+from kelly_actors.transformer.tokens import decode
 from training.transformer import metrics as M
 from training.transformer.dataset import TEST
 from training.transformer.export import export

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from kelly_actors.composer.notes import BEATS_PER_BAR, Note
-from kelly_actors.composer.transformer.tokens import Bar, quantize
+from kelly_actors.music.notes import BEATS_PER_BAR, Note
+from kelly_actors.transformer.tokens import Bar, quantize
 
 DEFAULT_BPM = 96.0
 DEFAULT_VELOCITY = 80

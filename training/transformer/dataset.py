@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kelly_actors.composer.transformer.tokens import decode, encode
+from kelly_actors.transformer.tokens import decode, encode
 from training.progress import Progress
 from training.transformer.corpus import corpus_paths, load_piece, scale_tempo, transpose, weak_label
 from training.transformer.rules_data import rule_piece

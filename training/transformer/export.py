@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from kelly_actors.composer.transformer import vocab as V
+from kelly_actors.transformer import vocab as V
 from training.transformer.model import CompoundTransformer
 
 OPSET = 17

@@ -1,6 +1,6 @@
 """Musical measurements of bars of notes: key mode, entropy, scale and groove consistency.
 
-All take quantized bars (:class:`~kelly_actors.composer.transformer.tokens.Bar`);
+All take quantized bars (:class:`~kelly_actors.transformer.tokens.Bar`);
 drums are left out of every pitch measure.
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from kelly_actors.composer.transformer import vocab as V
-from kelly_actors.composer.transformer.tokens import Bar
+from kelly_actors.transformer import vocab as V
+from kelly_actors.transformer.tokens import Bar
 
 # Krumhansl–Kessler key profiles (probe-tone ratings), C major and C minor.
 MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])

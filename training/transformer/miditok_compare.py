@@ -20,10 +20,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from kelly_actors.composer import midi_file
-from kelly_actors.composer.notes import BEATS_PER_BAR, TRACKS_BY_NAME
 from kelly_actors.composer.orchestrator import Composition, KeyChange, TempoChange
-from kelly_actors.composer.theory import Key
-from kelly_actors.composer.transformer.tokens import Bar, decode, encode
+from kelly_actors.music.notes import BEATS_PER_BAR, TRACKS_BY_NAME
+from kelly_actors.music.theory import Key
+from kelly_actors.transformer.tokens import Bar, decode, encode
 
 NoteKey = tuple[int, bool, int, float, float, int]  # program, drum, pitch, onset, length, velocity
 

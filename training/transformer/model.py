@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from kelly_actors.composer.transformer import vocab as V
+from kelly_actors.transformer import vocab as V
 
 
 @dataclass(frozen=True)

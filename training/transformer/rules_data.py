@@ -9,7 +9,7 @@ import numpy as np
 from kelly_actors.composer.emotion.pad import PAD
 from kelly_actors.composer.mapper import map_emotion
 from kelly_actors.composer.orchestrator import compose
-from kelly_actors.composer.transformer.tokens import Bar, quantize
+from kelly_actors.transformer.tokens import Bar, quantize
 
 
 @dataclass(frozen=True)

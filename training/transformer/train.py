@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from kelly_actors.composer.transformer import vocab as V
+from kelly_actors.transformer import vocab as V
 from training.progress import Progress
 from training.transformer.dataset import TRAIN, VALIDATION
 from training.transformer.model import CompoundTransformer, ModelConfig, loss_terms

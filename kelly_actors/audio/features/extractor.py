@@ -3,7 +3,7 @@
 Frame ``k`` covers samples ``[t0 + k·hop, t0 + k·hop + frame_size)`` of the stream (no
 centre padding), where ``t0`` is the stream's first sample time; it is emitted once its last
 sample has arrived, tagged with its first sample's time. The layout of the vector is in
-:mod:`kelly_actors.audio.features.layout` and ``docs/features.md``.
+:mod:`kelly_actors.bus.frames` and ``docs/features.md``.
 
 Every frame is computed by the same per-hop code whatever the block sizes, so feeding a signal
 in blocks of any size gives exactly the frames of one offline pass (:func:`extract`).
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from kelly_actors.audio.features import layout as L
 from kelly_actors.audio.features.chroma import chroma_filterbank, chroma_from_power
 from kelly_actors.audio.features.mfcc import CausalDelta, dct_matrix, mel_filterbank, power_to_db
 from kelly_actors.audio.features.onset_tempo import OnsetDetector, TempoTracker
@@ -29,6 +28,7 @@ from kelly_actors.audio.features.spectral import (
     zero_crossing_rate,
 )
 from kelly_actors.audio.features.yin import Yin
+from kelly_actors.bus import frames as L
 
 __all__ = ["N_MELS", "FeatureExtractor", "extract"]
 

@@ -7,8 +7,8 @@ in between); the rate follows arousal (quarters, eighths, sixteenths).
 from __future__ import annotations
 
 from kelly_actors.composer.engines.context import BarContext, VoicedChord
-from kelly_actors.composer.notes import ARPEGGIO, RANGES, Note
-from kelly_actors.composer.theory import pitches_in_range
+from kelly_actors.music.notes import ARPEGGIO, RANGES, Note
+from kelly_actors.music.theory import pitches_in_range
 
 SPAN = 15
 

@@ -9,8 +9,8 @@ previous bass note (smooth, and never leaves the bass range).
 from __future__ import annotations
 
 from kelly_actors.composer.engines.context import BarContext
-from kelly_actors.composer.notes import BASS, RANGES, Note
-from kelly_actors.composer.theory import Chord, nearest_pitch
+from kelly_actors.music.notes import BASS, RANGES, Note
+from kelly_actors.music.theory import Chord, nearest_pitch
 
 #: The bass drifts back toward this pitch (MIDI E2…) when it has wandered.
 HOME = 40

@@ -7,8 +7,8 @@ syncopated "Charleston" figure, then driving eighth-note stabs.
 from __future__ import annotations
 
 from kelly_actors.composer.engines.context import BarContext, VoicedChord
-from kelly_actors.composer.notes import CHORDS, RANGES, Note
 from kelly_actors.composer.voice_leading import lead
+from kelly_actors.music.notes import CHORDS, RANGES, Note
 
 #: (onset beat, written length in beats, accent) per arousal band, upper bound first.
 COMP_PATTERNS: tuple[tuple[float, tuple[tuple[float, float, int], ...]], ...] = (

@@ -7,8 +7,8 @@ import random
 from dataclasses import dataclass
 
 from kelly_actors.composer.mapper import MusicalParams
-from kelly_actors.composer.notes import BEATS_PER_BAR
-from kelly_actors.composer.theory import Chord, Key
+from kelly_actors.music.notes import BEATS_PER_BAR
+from kelly_actors.music.theory import Chord, Key
 
 PHRASE_BARS = 4
 SECTION_BARS = 8

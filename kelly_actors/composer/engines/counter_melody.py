@@ -10,8 +10,8 @@ against the melody's direction where it can (contrary motion).
 from __future__ import annotations
 
 from kelly_actors.composer.engines.context import BarContext
-from kelly_actors.composer.notes import COUNTER, RANGES, Note
-from kelly_actors.composer.theory import pitches_in_range
+from kelly_actors.music.notes import COUNTER, RANGES, Note
+from kelly_actors.music.theory import pitches_in_range
 
 CONSONANT = frozenset({3, 4, 7, 8, 9, 12, 15, 16})
 #: Above this arousal the texture is busy enough without a second line.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 
 from kelly_actors.composer.engines.context import BarContext
-from kelly_actors.composer.notes import DRUMS, Note
+from kelly_actors.music.notes import DRUMS, Note
 
 KICK, SIDE_STICK, SNARE, CLOSED_HAT, OPEN_HAT, CRASH, RIDE = 36, 37, 38, 42, 46, 49, 51
 HIGH_TOM, MID_TOM, LOW_TOM, FLOOR_TOM = 50, 47, 45, 41

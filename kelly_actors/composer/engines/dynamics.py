@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from kelly_actors.composer.engines.context import BarContext
-from kelly_actors.composer.notes import Note
+from kelly_actors.music.notes import Note
 
 PHRASE_SWELL = (-3.0, -1.0, 1.0, 3.0)
 FINAL_DIMINUENDO = -3.0

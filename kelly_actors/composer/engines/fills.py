@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from kelly_actors.composer.engines import drums
 from kelly_actors.composer.engines.context import PHRASE_BARS, SECTION_BARS, BarContext
-from kelly_actors.composer.notes import ARPEGGIO, RANGES, Note
-from kelly_actors.composer.theory import nearest_pitch
+from kelly_actors.music.notes import ARPEGGIO, RANGES, Note
+from kelly_actors.music.theory import nearest_pitch
 
 TOMS = (drums.HIGH_TOM, drums.MID_TOM, drums.LOW_TOM, drums.FLOOR_TOM)
 

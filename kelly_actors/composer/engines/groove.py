@@ -14,7 +14,7 @@ import random
 from dataclasses import replace
 
 from kelly_actors.composer.engines.context import BarContext
-from kelly_actors.composer.notes import DRUMS, Note
+from kelly_actors.music.notes import DRUMS, Note
 
 #: Humanization never moves a note further than this (beats).
 MAX_SHIFT = 0.08

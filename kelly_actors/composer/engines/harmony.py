@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 
 from kelly_actors.composer.mapper import MusicalParams
-from kelly_actors.composer.theory import FUNCTION_OF_DEGREE, Chord, Key, chord, triad_quality
+from kelly_actors.music.theory import FUNCTION_OF_DEGREE, Chord, Key, chord, triad_quality
 
 #: One planned chord: (scale degree 0…6, colour) — see :func:`theory.chord`.
 PlannedChord = tuple[int, str]

@@ -16,8 +16,8 @@ from collections.abc import Callable
 
 from kelly_actors.composer.engines import motif as motifs
 from kelly_actors.composer.engines.context import BarContext
-from kelly_actors.composer.notes import MELODY, RANGES, Note
-from kelly_actors.composer.theory import Chord, Key
+from kelly_actors.music.notes import MELODY, RANGES, Note
+from kelly_actors.music.theory import Chord, Key
 
 Transform = Callable[[motifs.Motif], motifs.Motif]
 

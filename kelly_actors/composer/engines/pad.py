@@ -7,8 +7,8 @@ and always plays legato: it is the glue, so it ignores articulation.
 from __future__ import annotations
 
 from kelly_actors.composer.engines.context import BarContext, VoicedChord
-from kelly_actors.composer.notes import PAD, RANGES, Note
 from kelly_actors.composer.voice_leading import lead
+from kelly_actors.music.notes import PAD, RANGES, Note
 
 PAD_VOICES = 3
 

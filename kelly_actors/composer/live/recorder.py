@@ -28,8 +28,8 @@ from pathlib import Path
 
 import mido
 
-from kelly_actors.composer.notes import DRUM_CHANNEL, TRACKS, Note
-from kelly_actors.composer.theory import Key
+from kelly_actors.music.notes import DRUM_CHANNEL, TRACKS, Note
+from kelly_actors.music.theory import Key
 
 TICKS_PER_BEAT = 480
 _SEGMENT = re.compile(r"^segment-(\d{4,})\.mid$")

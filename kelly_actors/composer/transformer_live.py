@@ -1,7 +1,7 @@
 """The transformer inside the live composer: a request and a deadline per bar.
 
 When bar n is composed (as bar n − 1 starts) the rule engines' bar becomes a
-:class:`~kelly_actors.composer.transformer.request.VariationRequest` that goes
+:class:`~kelly_actors.transformer.request.VariationRequest` that goes
 to the inference actor (``transformer_service``, default ``variations.sock``
 in the run directory), which has its workers — other cores, a GPU process,
 another host — write the model's version of the configured tracks. With
@@ -27,11 +27,7 @@ from typing import Any
 
 import zmq
 
-from kelly_actors.composer.notes import Note
-from kelly_actors.composer.theory import Key
-from kelly_actors.composer.transformer import request as variation
-from kelly_actors.composer.transformer import vocab as V
-from kelly_actors.composer.transformer.engine import (
+from kelly_actors.composer.transformer_engine import (
     ENGINES,
     HISTORY_BARS,
     Variation,
@@ -39,9 +35,13 @@ from kelly_actors.composer.transformer.engine import (
     merge,
     variation_request,
 )
-from kelly_actors.composer.transformer.session import ModelError, resolve
-from kelly_actors.composer.transformer.tokens import Bar, quantize_bar
 from kelly_actors.inference import wire
+from kelly_actors.music.notes import Note
+from kelly_actors.music.theory import Key
+from kelly_actors.transformer import request as variation
+from kelly_actors.transformer import vocab as V
+from kelly_actors.transformer.session import ModelError, resolve
+from kelly_actors.transformer.tokens import Bar, quantize_bar
 
 #: The actor loop wakes this often (s) at most while a bar waits for the model.
 POLL_S = 0.002

@@ -15,14 +15,14 @@ from collections.abc import Iterable, Sequence
 from kelly_actors.composer import orchestrator
 from kelly_actors.composer.bar_composer import ComposerState
 from kelly_actors.composer.mapper import MusicalParams
-from kelly_actors.composer.notes import Note
 from kelly_actors.composer.orchestrator import Composition
-from kelly_actors.composer.theory import Key
-from kelly_actors.composer.transformer import vocab as V
-from kelly_actors.composer.transformer.generate import GenerationConfig, Generator
-from kelly_actors.composer.transformer.request import VariationRequest, serve
-from kelly_actors.composer.transformer.session import StepSession
-from kelly_actors.composer.transformer.tokens import Bar, quantize_bar
+from kelly_actors.music.notes import Note
+from kelly_actors.music.theory import Key
+from kelly_actors.transformer import vocab as V
+from kelly_actors.transformer.generate import GenerationConfig, Generator
+from kelly_actors.transformer.request import VariationRequest, serve
+from kelly_actors.transformer.session import StepSession
+from kelly_actors.transformer.tokens import Bar, quantize_bar
 
 ENGINES = ("rules", "transformer", "hybrid")
 #: What ``hybrid`` hands to the model unless configured otherwise.

@@ -21,11 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from kelly_actors.composer.notes import Note
-from kelly_actors.composer.theory import MODES, Key
-from kelly_actors.composer.transformer import vocab as V
-from kelly_actors.composer.transformer.generate import Generator, fitting_key
-from kelly_actors.composer.transformer.tokens import Bar
+from kelly_actors.music.notes import Note
+from kelly_actors.music.theory import MODES, Key
+from kelly_actors.transformer import vocab as V
+from kelly_actors.transformer.generate import Generator, fitting_key
+from kelly_actors.transformer.tokens import Bar
 
 #: Most notes one bar may carry on the wire (the grammar closes a bar at 96 per track set).
 MAX_NOTES = 512

@@ -6,7 +6,7 @@ music :func:`encode` and :func:`decode` are exact inverses:
 ``decode(encode(q)) == q`` and ``encode(decode(t)) == t``.
 
 Token array: ``int64 [n_tokens, N_FIELDS]`` (columns as in
-:data:`~kelly_actors.composer.transformer.vocab.FIELDS`). Layout::
+:data:`~kelly_actors.transformer.vocab.FIELDS`). Layout::
 
     BOS, then per bar: BAR(tempo), NOTE… (sorted by track order, position, pitch), then EOS
 """
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kelly_actors.composer.notes import Note
-from kelly_actors.composer.transformer import vocab as V
+from kelly_actors.music.notes import Note
+from kelly_actors.transformer import vocab as V
 
 
 class TokenError(ValueError):

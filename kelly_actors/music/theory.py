@@ -21,6 +21,18 @@ _MODE_OFFSET = {"ionian": 0, "dorian": 2, "phrygian": 4, "lydian": 5, "mixolydia
 _MAJOR_SIGNATURE = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 _MINOR_SIGNATURE = ("Am", "Bbm", "Bm", "Cm", "C#m", "Dm", "Ebm", "Em", "Fm", "F#m", "Gm", "G#m")
 
+#: (lowest valence, mode), brightest first; the first row whose bound ≤ valence wins.
+MODE_THRESHOLDS: tuple[tuple[float, str], ...] = (
+    (0.85, "lydian"),
+    (0.25, "ionian"),
+    (0.05, "mixolydian"),
+    (-0.2, "dorian"),
+    (-0.75, "aeolian"),
+    (-1.0, "phrygian"),
+)
+#: Tonics the composer starts in (pitch classes): keys that sit well on most instruments.
+TONICS = (0, 2, 3, 4, 5, 7, 9, 10)
+
 #: Harmonic function of each scale degree (0-based): tonic, subdominant, dominant.
 FUNCTION_OF_DEGREE = ("T", "S", "T", "S", "D", "T", "D")
 _QUALITIES = {(4, 7): "major", (3, 7): "minor", (3, 6): "diminished", (4, 8): "augmented"}
@@ -132,3 +144,11 @@ def nearest_pitch(pitch_class: int, target: int, low: int, high: int) -> int:
     if not options:
         raise ValueError(f"no pitch class {pitch_class} in {low}..{high}")
     return min(options, key=lambda p: (abs(p - target), p))
+
+
+def mode_for(valence: float) -> str:
+    """Formula 3 of the rule mapper: the mode for a valence (see MODE_THRESHOLDS)."""
+    for bound, mode in MODE_THRESHOLDS:
+        if valence >= bound:
+            return mode
+    return MODE_THRESHOLDS[-1][1]

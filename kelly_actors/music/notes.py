@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from kelly_actors.bus.note_events import DRUM_CHANNEL
+
 BEATS_PER_BAR = 4
-#: MIDI channel index (0-based) that General MIDI reserves for drums ("channel 10").
-DRUM_CHANNEL = 9
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,7 +15,7 @@ class Note:
 
     Times are in beats (quarter notes). From :meth:`BarComposer.compose_bar`
     ``start_beat`` is relative to the start of that bar (0 ≤ start < 4); in a
-    :class:`~kelly_actors.composer.orchestrator.Composition` it is absolute
+    :class:`~the composer's ``Composition``` it is absolute
     from the start of the piece.
     """
 

@@ -3,7 +3,7 @@
 Fields of a compound word are chosen in order (type, then track, position,
 pitch, velocity, duration for a note; tempo for a bar line). Before each
 choice :class:`Grammar` says which values keep the sequence decodable by
-:func:`~kelly_actors.composer.transformer.tokens.decode`: notes in canonical
+:func:`~kelly_actors.transformer.tokens.decode`: notes in canonical
 order inside a bar, nothing that runs past the bar line, EOS last. A value
 allowed by a mask always leaves at least one legal way to finish the token,
 so sampling under these masks never produces an undecodable sequence.
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kelly_actors.composer.transformer import vocab as V
+from kelly_actors.transformer import vocab as V
 
 
 @dataclass

@@ -8,7 +8,7 @@ token leaves ``tempo`` at 0. See docs/tokens.md.
 
 from __future__ import annotations
 
-from kelly_actors.composer.notes import BEATS_PER_BAR
+from kelly_actors.music.notes import BEATS_PER_BAR
 
 #: Field names, in the column order of a token array.
 FIELDS: tuple[str, ...] = ("type", "track", "position", "pitch", "velocity", "duration", "tempo")

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kelly_actors.composer.transformer import vocab as V
-from kelly_actors.composer.transformer.grammar import Grammar
+from kelly_actors.transformer import vocab as V
+from kelly_actors.transformer.grammar import Grammar
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kelly_actors.composer.transformer import vocab as V
+from kelly_actors.transformer import vocab as V
 
 Cache = tuple[np.ndarray, np.ndarray]
 #: The shipped model, resolved from the package so any working directory works.
@@ -67,9 +67,7 @@ class StepSession:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         try:
-            self.session = ort.InferenceSession(
-                source, options, providers=["CPUExecutionProvider"]
-            )
+            self.session = ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
             meta = self.session.get_modelmeta().custom_metadata_map
             config = json.loads(meta["kelly.config"])
         except Exception as exc:  # onnxruntime raises its own exception types

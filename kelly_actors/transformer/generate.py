@@ -2,15 +2,15 @@
 
 Every generated token passes through :class:`Grammar` masks, so whatever the
 model prefers, the result decodes. Pitches keep to each track's range
-(:data:`~kelly_actors.composer.notes.RANGES`, drums 35–81).
+(:data:`~kelly_actors.music.notes.RANGES`, drums 35–81).
 
 Scale-aware decoding (``GenerationConfig.scale_aware``, on by default): pitched
 notes keep to the scale of a key whose mode is the one the rule mapper gives
-the conditioning valence (:func:`~kelly_actors.composer.mapper.mode_for`;
+the conditioning valence (:func:`~kelly_actors.music.theory.mode_for`;
 ``params.mode`` in the engines). The tonic is the rule composer's key where
 there is one (hybrid / transformer engines), else the key the given bar and
 history fit best, else one drawn from the seed among the rule composer's
-tonics (:data:`~kelly_actors.composer.bar_composer.TONICS`; free generation).
+tonics (:data:`~kelly_actors.music.theory.TONICS`; free generation).
 """
 
 from __future__ import annotations
@@ -20,15 +20,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kelly_actors.composer.bar_composer import TONICS
-from kelly_actors.composer.mapper import mode_for
-from kelly_actors.composer.notes import RANGES, Note
-from kelly_actors.composer.theory import MODES, Key
-from kelly_actors.composer.transformer import vocab as V
-from kelly_actors.composer.transformer.grammar import Grammar
-from kelly_actors.composer.transformer.sampler import SamplingConfig, sample_token, sample_value
-from kelly_actors.composer.transformer.session import Cache, StepSession
-from kelly_actors.composer.transformer.tokens import (
+from kelly_actors.music.notes import RANGES, Note
+from kelly_actors.music.theory import MODES, TONICS, Key, mode_for
+from kelly_actors.transformer import vocab as V
+from kelly_actors.transformer.grammar import Grammar
+from kelly_actors.transformer.sampler import SamplingConfig, sample_token, sample_value
+from kelly_actors.transformer.session import Cache, StepSession
+from kelly_actors.transformer.tokens import (
     SPECIAL,
     Bar,
     bar_token,
