@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
 import pytest
 
 from kelly_actors.config import performance
-from kelly_actors.config.typed import ConfigError, from_mapping
+from kelly_actors.config.typed import Checked, ConfigError, describe_range, from_mapping, setting
 
 
 def test_the_built_in_default_performance_is_valid_and_ordered_by_dependencies() -> None:
@@ -48,6 +49,43 @@ def test_typed_config_converts_lists_to_tuples_and_ints_to_floats() -> None:
 def test_typed_config_names_the_key_that_is_wrong(data, message) -> None:
     with pytest.raises(ConfigError, match=re.escape(message)):
         from_mapping(Example, data, "ex")
+
+
+@dataclass(frozen=True)
+class Inner(Checked):
+    swing: float = setting(0.0, low=0.0, high=0.5)
+    kit: str = setting("standard", choices=("standard", "brush"))
+
+
+@dataclass(frozen=True)
+class Outer(Checked):
+    tempo: float = setting(120.0, above=0.0)
+    voices: int = setting(8, low=1)
+    drums: Inner = Inner()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"tempo": 0}, "outer: tempo must be > 0.0, got 0.0"),
+        ({"voices": 0}, "outer: voices must be ≥ 1, got 0"),
+        ({"drums": {"swing": 0.7}}, "outer.drums: swing must be within 0.0…0.5, got 0.7"),
+        ({"drums": {"kit": "jazz"}}, "outer.drums: kit must be one of standard, brush, got 'jazz'"),
+    ],
+)
+def test_a_setting_outside_its_declared_range_names_the_table_the_key_and_the_bounds(
+    data, message
+) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        from_mapping(Outer, data, "outer")
+
+
+def test_a_checked_config_built_in_code_is_checked_too_and_its_ranges_read_as_words() -> None:
+    with pytest.raises(ValueError, match="swing must be within"):
+        Inner(swing=-0.1)
+    fields = {f.name: f for f in dataclasses.fields(Outer)}
+    assert [describe_range(fields[n]) for n in ("tempo", "voices", "drums")] == ["> 0.0", "≥ 1", ""]
+    assert from_mapping(Outer, {"drums": {"swing": 0.25}}, "outer").drums == Inner(swing=0.25)
 
 
 def test_a_dependency_cycle_is_refused() -> None:

@@ -5,6 +5,14 @@ plain types (``int``, ``float``, ``str``, ``bool``, ``tuple[T, ...]``,
 ``T | None`` or another such dataclass). :func:`from_mapping` checks each
 key and type and refuses unknown keys, so a typo in a performance config is
 an error at start, not a silently ignored setting.
+
+Ranges and choices are metadata on the fields (:func:`setting`), checked by
+:class:`Checked` whenever such an object is built, from TOML or in code::
+
+    @dataclass(frozen=True)
+    class DrumConfig(Checked):
+        swing: float = setting(0.0, low=0.0, high=0.5)
+        kit: str = setting("standard", choices=("standard", "brush"))
 """
 
 from __future__ import annotations
@@ -20,6 +28,72 @@ T = TypeVar("T")
 
 class ConfigError(ValueError):
     """A configuration value is missing, unknown or of the wrong type."""
+
+
+def setting(
+    default: Any = dataclasses.MISSING,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    above: float | None = None,
+    choices: tuple[Any, ...] | None = None,
+) -> Any:
+    """A dataclass field with its allowed values: ``low ≤ v ≤ high``, ``v > above``, or one of
+    ``choices``. ``None`` values (optional settings) are not checked."""
+    meta = {"low": low, "high": high, "above": above, "choices": choices}
+    if isinstance(default, list | dict | set):
+        raise TypeError("use a tuple or a default_factory for a mutable default")
+    return dataclasses.field(default=default, metadata={"range": meta})
+
+
+class Checked:
+    """Mixin for frozen config dataclasses: checks each :func:`setting`'s range on build.
+
+    A subclass with checks across fields overrides ``__post_init__`` and calls
+    ``super().__post_init__()`` first.
+    """
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            meta = f.metadata.get("range")
+            if meta:
+                _check_range(f.name, getattr(self, f.name), meta)
+
+
+def _check_range(name: str, value: Any, meta: Mapping[str, Any]) -> None:
+    if value is None:
+        return
+    choices = meta["choices"]
+    if choices is not None and value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(str, choices))}, got {value!r}")
+    low, high, above = meta["low"], meta["high"], meta["above"]
+    if low is not None and high is not None and not low <= value <= high:
+        raise ValueError(f"{name} must be within {low}…{high}, got {value!r}")
+    if low is not None and high is None and value < low:
+        raise ValueError(f"{name} must be ≥ {low}, got {value!r}")
+    if high is not None and low is None and value > high:
+        raise ValueError(f"{name} must be ≤ {high}, got {value!r}")
+    if above is not None and not value > above:
+        raise ValueError(f"{name} must be > {above}, got {value!r}")
+
+
+def describe_range(f: dataclasses.Field) -> str:
+    """The allowed values of a :func:`setting` field in words ("0.0…1.0", "> 0"); "" if free."""
+    meta = f.metadata.get("range")
+    if not meta:
+        return ""
+    if meta["choices"] is not None:
+        return " | ".join(map(str, meta["choices"]))
+    parts = []
+    if meta["low"] is not None and meta["high"] is not None:
+        parts.append(f"{meta['low']}…{meta['high']}")
+    elif meta["low"] is not None:
+        parts.append(f"≥ {meta['low']}")
+    elif meta["high"] is not None:
+        parts.append(f"≤ {meta['high']}")
+    if meta["above"] is not None:
+        parts.append(f"> {meta['above']}")
+    return ", ".join(parts)
 
 
 def from_mapping(cls: type[T], data: Mapping[str, Any], where: str) -> T:
