@@ -20,7 +20,7 @@ from kelly_actors.audio.standby import StandbyWatch
 from kelly_actors.audio.wav import WavWriter
 from kelly_actors.bus import note_events
 from kelly_actors.bus.clock import MusicalClock
-from kelly_actors.config.typed import ConfigError
+from kelly_actors.config.typed import Checked, ConfigError, setting
 
 BACKENDS = ("null", "file", "sounddevice", "jack")
 SAMPLE_RATES = (44_100, 48_000, 96_000)
@@ -29,7 +29,25 @@ SWITCH_INTERVAL = 0.0002
 
 
 @dataclass(frozen=True)
-class AudioConfig:
+class JackOptions(Checked):
+    """``[actors.options.jack]``: the ``jack`` backend's client.
+
+    Attributes:
+        client: the JACK client's name.
+        compiled_callback: run the compiled callback (false: the Python one, e.g. to
+            compare them).
+        connect_output / connect_input: JACK ports to connect to (empty = the first
+            physical playback / capture ports).
+    """
+
+    client: str = "kelly"
+    compiled_callback: bool = True
+    connect_output: tuple[str, ...] = ()
+    connect_input: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AudioConfig(Checked):
     """Settings of the audio actor.
 
     Attributes:
@@ -39,52 +57,36 @@ class AudioConfig:
         device: substring of the PortAudio device name ("" = the host API's default).
         host_api: substring of the host API name, e.g. ``JACK`` ("" = any).
         input_file: WAV used by the ``file`` backend (mono or stereo, same rate).
-        sample_rate: 44100, 48000 or 96000 Hz.
-        block_size: frames per callback, 64–2048.
-        channels: output channels (2).
+        sample_rate: Hz.
+        block_size: frames per callback.
+        channels: output channels (stereo only).
         input_channels: input channels taken from the device (0 = output only).
         tempo: bpm until the composer asks for another.
         record_input: also record the input when the run records.
         in_ring / out_ring / tempo_ring: ring names ("" = not used).
         standby_ring: the warm standby synth's ring ("" = no standby): its block
             plays whenever the active synth's is missing (see ``audio/engine.py``).
-        jack_client: the JACK client's name (``jack`` backend).
-        compiled_callback: run the compiled callback under JACK (false: the Python
-            one, e.g. to compare them).
-        connect_output / connect_input: JACK ports to connect to (empty = the
-            first physical playback / capture ports).
+        jack: the ``jack`` backend's client (:class:`JackOptions`).
     """
 
-    backend: str = "null"
+    backend: str = setting("null", choices=BACKENDS)
     device: str = ""
     host_api: str = ""
     input_file: str = ""
-    sample_rate: int = 48_000
-    block_size: int = 256
-    channels: int = 2
-    input_channels: int = 1
-    tempo: float = 120.0
+    sample_rate: int = setting(48_000, choices=SAMPLE_RATES)
+    block_size: int = setting(256, low=64, high=2048)
+    channels: int = setting(2, choices=(2,))
+    input_channels: int = setting(1, low=0, high=2)
+    tempo: float = setting(120.0, above=0.0)
     record_input: bool = False
     in_ring: str = "audio_in"
     out_ring: str = "audio_out"
     standby_ring: str = ""
     tempo_ring: str = "tempo"
-    jack_client: str = "kelly"
-    compiled_callback: bool = True
-    connect_output: tuple[str, ...] = ()
-    connect_input: tuple[str, ...] = ()
+    jack: JackOptions = JackOptions()
 
     def __post_init__(self) -> None:
-        if self.backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}")
-        if self.sample_rate not in SAMPLE_RATES:
-            raise ValueError(
-                f"sample_rate {self.sample_rate} Hz unsupported; use 44100, 48000 or 96000"
-            )
-        if not 64 <= self.block_size <= 2048:
-            raise ValueError(f"block_size must be 64–2048 frames, got {self.block_size}")
-        if self.channels != 2 or not 0 <= self.input_channels <= 2:
-            raise ValueError("channels must be 2 and input_channels 0–2")
+        super().__post_init__()
         if self.backend == "file" and not self.input_file:
             raise ValueError("the file backend needs input_file")
 
@@ -109,9 +111,9 @@ def open_backend(cfg: AudioConfig) -> Backend:
             cfg.block_size,
             cfg.channels,
             cfg.input_channels,
-            cfg.connect_output,
-            cfg.connect_input,
-            cfg.jack_client,
+            cfg.jack.connect_output,
+            cfg.jack.connect_input,
+            cfg.jack.client,
         )
     if cfg.backend == "file":
         return FileBackend(Path(cfg.input_file), cfg.sample_rate, cfg.block_size, cfg.channels)
@@ -153,11 +155,11 @@ class AudioActor(Actor):
 
                 # Loaded here, in the supervisor, so the forkserver preloads the compiled
                 # callback and a replacement audio actor starts without loading it again.
-                if config.compiled_callback:
+                if config.jack.compiled_callback:
                     compiled_callback()
 
                 # Opened, checked, closed: never activated, so the server never waits for it.
-                client = open_client(f"{config.jack_client}-check")
+                client = open_client(f"{config.jack.client}-check")
                 try:
                     check_server(client, config.sample_rate, config.block_size)
                 finally:
@@ -229,7 +231,7 @@ class AudioActor(Actor):
         else the Python one; and which runs, and why, for status."""
         if self.config.backend != "jack":
             return AudioEngine, "python"
-        if not self.config.compiled_callback:
+        if not self.config.jack.compiled_callback:
             return AudioEngine, "python (configured: compiled_callback = false)"
         from kelly_actors.audio.backends.jack import compiled_callback
         from kelly_actors.audio.native.engine import NativeEngine

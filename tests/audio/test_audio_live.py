@@ -87,7 +87,7 @@ def test_twenty_seconds_through_jack_miss_no_more_cycles_than_a_compiled_client_
 def test_the_jack_client_runs_the_python_callback_when_told_and_says_so(jack, run_dir) -> None:
     record = run_dir / "rec"
     config = live_graph_toml(
-        audio={"backend": "jack", "compiled_callback": False},
+        audio={"backend": "jack", "jack": {"compiled_callback": False}},
         synth={"preset": "sine"},
         notes={"key": 69, "seconds": 0.0},
         record_dir=str(record),
@@ -233,8 +233,8 @@ def _bad_wav(run_dir) -> str:
             {"backend": "sounddevice", "host_api": "NoSuchHostAPI"},
             "no host API matching 'NoSuchHostAPI'",
         ),
-        ({"sample_rate": 22_050}, "sample_rate 22050 Hz unsupported"),
-        ({"block_size": 32}, "block_size must be 64–2048"),
+        ({"sample_rate": 22_050}, "sample_rate must be one of 44100, 48000, 96000, got 22050"),
+        ({"block_size": 32}, "block_size must be within 64…2048, got 32"),
         ({"backend": "file", "input_file": "/nonexistent.wav"}, "cannot read"),
         (
             {"backend": "file", "input_file": "BAD_WAV"},

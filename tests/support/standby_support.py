@@ -91,7 +91,7 @@ def standby_graph_toml(
                 "in_ring": "",
                 "tempo_ring": "",
                 "standby_ring": "audio_out_b",
-                **({"jack_client": jack_client} if backend == "jack" else {}),
+                **({"jack": {"client": jack_client}} if backend == "jack" else {}),
             },
         },
         # Before the synths: its first events are in the ring before the first block.

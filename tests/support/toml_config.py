@@ -11,6 +11,8 @@ def _value(v: Any) -> str:
         return "true" if v else "false"
     if isinstance(v, list | tuple):
         return "[" + ", ".join(_value(x) for x in v) + "]"
+    if isinstance(v, dict):  # a nested options table, written inline
+        return "{" + ", ".join(f"{k} = {_value(x)}" for k, x in v.items()) + "}"
     return json.dumps(v)
 
 

@@ -26,7 +26,7 @@ def check_jack_client(cfg: AudioConfig) -> CheckResult:
     from kelly_actors.audio.backends.jack import check_server, compiled_callback, open_client
 
     try:
-        client = open_client(f"{cfg.jack_client}-doctor")
+        client = open_client(f"{cfg.jack.client}-doctor")
         try:
             check_server(client, cfg.sample_rate, cfg.block_size)
             name = client.name
