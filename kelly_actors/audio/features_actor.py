@@ -17,17 +17,17 @@ from kelly_actors.bus.frames import (
     N_FEATURES,
     TEMPO_BPM,
 )
-from kelly_actors.config.typed import ConfigError
+from kelly_actors.config.typed import Checked, ConfigError, setting
 
 
 @dataclass(frozen=True)
-class FeaturesConfig:
+class FeaturesConfig(Checked):
     """Attributes: sample_rate (Hz; 0 = the clock's, from the transport), frame_size
     and hop_size (samples), ring names."""
 
-    sample_rate: int = 0
-    frame_size: int = 2048
-    hop_size: int = 512
+    sample_rate: int = setting(0, low=0)
+    frame_size: int = setting(2048, low=256)
+    hop_size: int = setting(512, low=1)
     in_ring: str = "audio_in"
     frames_ring: str = "frames"
 

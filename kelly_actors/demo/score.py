@@ -40,7 +40,7 @@ import numpy as np
 from kelly_actors.actor.base import Actor
 from kelly_actors.bus import note_events as ne
 from kelly_actors.bus.note_events import EventKind
-from kelly_actors.config.typed import ConfigError
+from kelly_actors.config.typed import Checked, ConfigError, setting
 
 MELODY_CHANNEL, CHORD_CHANNEL, BASS_CHANNEL = 0, 1, 2
 #: Scale steps (semitones above the tonic) of the two modes a seed picks from.
@@ -63,7 +63,7 @@ class ScoreEvent(NamedTuple):
 
 
 @dataclass(frozen=True)
-class ScoreConfig:
+class ScoreConfig(Checked):
     """Settings of the score actor (its ``[actors.options]``).
 
     Attributes:
@@ -83,28 +83,14 @@ class ScoreConfig:
 
     seed: int = 0
     ring: str = "notes"
-    tempo: float = 96.0
-    beats_per_bar: int = 4
-    start_s: float = 0.5
-    lead_s: float = 0.3
-    notes_per_second: float = 3.0
-    tonic: int = 57
-    sample_rate: int = 48_000
-    poll_s: float = 0.02
-
-    def __post_init__(self) -> None:
-        if not 20.0 <= self.tempo <= 400.0:
-            raise ValueError("tempo must be within 20–400 bpm")
-        if not 1 <= self.beats_per_bar <= 16:
-            raise ValueError("beats_per_bar must be 1–16")
-        if self.start_s < 0 or self.lead_s <= 0 or self.poll_s <= 0:
-            raise ValueError("start_s must be ≥ 0, lead_s and poll_s positive")
-        if not 0.1 <= self.notes_per_second <= 32.0:
-            raise ValueError("notes_per_second must be within 0.1–32")
-        if not 36 <= self.tonic <= 84:
-            raise ValueError("tonic must be a MIDI note within 36–84")
-        if self.sample_rate <= 0:
-            raise ValueError("sample_rate must be positive")
+    tempo: float = setting(96.0, low=20.0, high=400.0)
+    beats_per_bar: int = setting(4, low=1, high=16)
+    start_s: float = setting(0.5, low=0.0)
+    lead_s: float = setting(0.3, above=0.0)
+    notes_per_second: float = setting(3.0, low=0.1, high=32.0)
+    tonic: int = setting(57, low=36, high=84)
+    sample_rate: int = setting(48_000, above=0)
+    poll_s: float = setting(0.02, above=0.0)
 
 
 def score_events(cfg: ScoreConfig) -> Iterator[ScoreEvent]:

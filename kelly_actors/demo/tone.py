@@ -12,6 +12,7 @@ import numpy as np
 from kelly_actors.actor.base import Actor, CallError
 from kelly_actors.bus import note_events
 from kelly_actors.bus.clock import MusicalClock
+from kelly_actors.config.typed import Checked, setting
 
 # After a stall longer than this many blocks (a SIGSTOP, a swap storm) the
 # clock jumps forward instead of racing to catch up.
@@ -19,16 +20,16 @@ MAX_CATCH_UP_BLOCKS = 8
 
 
 @dataclass(frozen=True)
-class ToneConfig:
+class ToneConfig(Checked):
     """Attributes: frequency (Hz), amplitude (0–1), sample_rate (Hz), block_size (frames),
     tempo (bpm) until a tempo request arrives, ring to write, tempo_ring to read
     tempo requests from ("" = none)."""
 
-    frequency: float = 220.0
-    amplitude: float = 0.2
-    sample_rate: int = 48_000
-    block_size: int = 256
-    tempo: float = 120.0
+    frequency: float = setting(220.0, above=0.0)
+    amplitude: float = setting(0.2, low=0.0, high=1.0)
+    sample_rate: int = setting(48_000, above=0)
+    block_size: int = setting(256, low=1)
+    tempo: float = setting(120.0, above=0.0)
     ring: str = "tone"
     tempo_ring: str = ""
 
