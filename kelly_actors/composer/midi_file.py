@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import mido
 
 from kelly_actors.composer.orchestrator import Composition, KeyChange, TempoChange
+from kelly_actors.files import atomic_path
 from kelly_actors.music.notes import DRUM_CHANNEL, TRACKS_BY_NAME, Note, Track
 from kelly_actors.music.theory import MODES, PITCH_NAMES, Key
 
@@ -94,8 +95,13 @@ def to_midi(composition: Composition, title: str = "Kelly Actors") -> mido.MidiF
 def write(
     composition: Composition, path: str | os.PathLike[str], title: str = "Kelly Actors"
 ) -> None:
-    """Write ``composition`` as a type-1 Standard MIDI File; OSError if the path is unwritable."""
-    to_midi(composition, title).save(os.fspath(path))
+    """Write ``composition`` as a type-1 Standard MIDI File; OSError if the path is unwritable.
+
+    Written beside ``path`` and renamed over it, so an interrupted write leaves no half file.
+    """
+    midi = to_midi(composition, title)
+    with atomic_path(path) as tmp:
+        midi.save(os.fspath(tmp))
 
 
 @dataclass

@@ -19,7 +19,7 @@ from kelly_actors.transformer import vocab as V
 
 Cache = tuple[np.ndarray, np.ndarray]
 #: The shipped model, resolved from the package so any working directory works.
-DEFAULT_MODEL = Path(__file__).resolve().parents[3] / "models" / "transformer.onnx"
+DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "transformer.onnx"
 
 
 class ModelError(RuntimeError):

@@ -1,9 +1,10 @@
 """Controlling a running composer: feel, set-emotion, lock/unlock, estimate, panic,
-and what `kelly status --json` then shows; a missing MIDI port only degrades it."""
+and what `kelly status --json` then shows; a missing MIDI port only degrades it.
+
+(How `kelly ctl` command lines map to these calls: tests/console/test_console_verbs.py.)"""
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
@@ -16,36 +17,9 @@ from performance import Performance, env_with_support, wait_until
 from toml_config import performance_toml
 
 from kelly_actors.bus import note_events
-from kelly_actors.composer import ctl_commands
 from kelly_actors.supervisor.client import Refused
 
 pytestmark = pytest.mark.slow
-
-
-def parse(*argv: str) -> tuple[str, str, dict[str, Any]]:
-    parser = argparse.ArgumentParser(prog="kelly ctl")
-    ctl_commands.register(parser.add_subparsers(dest="action", required=True))
-    args = parser.parse_args(argv)
-    return args.ctl_call(args)
-
-
-def test_ctl_actions_map_to_composer_calls() -> None:
-    assert parse("feel", "I feel calm") == ("composer", "feel", {"text": "I feel calm"})
-    assert parse("set-emotion", "-0.5", "0.3", "0.4") == (
-        "composer",
-        "set_emotion",
-        {"valence": -0.5, "arousal": 0.3, "dominance": 0.4},
-    )
-    assert parse("lock", "arousal") == ("composer", "lock", {"axis": "arousal"})
-    assert parse("unlock", "valence", "--composer", "c2") == ("c2", "unlock", {"axis": "valence"})
-    assert parse("panic") == ("composer", "panic", {})
-
-
-@pytest.mark.parametrize("argv", [["lock", "tempo"], ["set-emotion", "1", "x", "0"], ["feel"]])
-def test_bad_ctl_arguments_are_usage_errors(argv: list[str]) -> None:
-    with pytest.raises(SystemExit) as exc:
-        parse(*argv)
-    assert exc.value.code == 2
 
 
 def call(perf: Performance, method: str, **args: Any) -> dict[str, Any]:
@@ -60,10 +34,9 @@ def composer_telemetry(perf: Performance) -> dict[str, Any]:
 def performance(run_dir: Path):
     options = {
         "seed": 4,
-        "midi_api": "jack",
-        "midi_connect": "no-such-midi-destination",
-        "recording_dir": str(run_dir / "rec"),
-        "journey_bars": 4,
+        "midi": {"api": "jack", "connect": "no-such-midi-destination"},
+        "recording": {"directory": str(run_dir / "rec")},
+        "fusion": {"journey_bars": 4},
     }
     actors, rings = composer_performance(run_dir / "notes.jsonl", options)
     with Performance(run_dir, performance_toml(actors, rings)) as perf:

@@ -21,7 +21,7 @@ from performance import Performance, wait_until
 from toml_config import performance_toml
 
 from kelly_actors.bus import note_events
-from kelly_actors.composer.actor import FIRST_BAR_LEAD_S
+from kelly_actors.composer.live.bar_grid import FIRST_BAR_LEAD_S
 from kelly_actors.composer.mapper import tempo_bpm
 
 pytestmark = pytest.mark.slow
@@ -36,7 +36,7 @@ SLACK_S = 0.3
 
 
 def options(run_dir: Path) -> dict[str, Any]:
-    return {"seed": 3, "midi_api": "none", "recording_dir": str(run_dir / "rec")}
+    return {"seed": 3, "midi": {"api": "none"}, "recording": {"directory": str(run_dir / "rec")}}
 
 
 def ready_sample(perf: Performance) -> int:

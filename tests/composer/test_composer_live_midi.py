@@ -72,11 +72,9 @@ def test_a_jack_midi_client_receives_the_notes_on_time(run_dir: Path, receiver) 
     client, proc, out = receiver
     options = {
         "seed": 8,
-        "midi_api": "jack",
-        "midi_client": f"kt-comp-{os.getpid()}",
-        "midi_connect": f"{client}:in",
-        "arousal": 0.9,  # 168 bpm, dense: plenty of notes
-        "recording_dir": "off",
+        "midi": {"api": "jack", "client": f"kt-comp-{os.getpid()}", "connect": f"{client}:in"},
+        "emotion": {"arousal": 0.9},  # 168 bpm, dense: plenty of notes
+        "recording": {"directory": "off"},
     }
     actors, rings = composer_performance(run_dir / "notes.jsonl", options)
     with Performance(run_dir, performance_toml(actors, rings)) as perf:
@@ -135,7 +133,7 @@ def test_a_jack_midi_client_receives_the_notes_on_time(run_dir: Path, receiver) 
 
 def test_the_virtual_port_appears_in_the_jack_graph(run_dir: Path, jack: None) -> None:
     name = f"kt-virt-{os.getpid()}"
-    options = {"midi_api": "jack", "midi_client": name, "recording_dir": "off"}
+    options = {"midi": {"api": "jack", "client": name}, "recording": {"directory": "off"}}
     actors, rings = composer_performance(run_dir / "notes.jsonl", options)
     with Performance(run_dir, performance_toml(actors, rings)) as perf:
         actor = perf.wait_actor(

@@ -37,7 +37,11 @@ def test_a_killed_composer_is_replaced_on_the_next_bar_with_key_and_emotion(
     run_dir: Path,
 ) -> None:
     log = run_dir / "notes.jsonl"
-    options = {"seed": 11, "midi_api": "none", "recording_dir": str(run_dir / "rec")}
+    options = {
+        "seed": 11,
+        "midi": {"api": "none"},
+        "recording": {"directory": str(run_dir / "rec")},
+    }
     actors, rings = composer_performance(log, options)
     with Performance(run_dir, performance_toml(actors, rings)) as perf:
         perf.wait_ready()

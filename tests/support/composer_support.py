@@ -1,5 +1,5 @@
-"""Helpers for the live composer tests: a ``notes`` ring logger actor, a JACK MIDI
-receiver process, and performance configs.
+"""Helpers for the live composer tests: a ``notes`` ring logger actor, a composer that
+raises, a JACK MIDI receiver process, and performance configs.
 
 Run as a script, this module is the receiver::
 
@@ -26,8 +26,10 @@ import numpy as np
 
 from kelly_actors.actor.base import Actor
 from kelly_actors.bus import note_events
+from kelly_actors.composer.actor import ComposerActor
 
 COMPOSER = "kelly_actors.composer.actor:ComposerActor"
+RAISING_COMPOSER = "composer_support:RaisingComposerActor"
 TONE = "kelly_actors.demo.tone:ToneActor"
 NOTE_LOG = "composer_support:NoteLogActor"
 SAMPLE_RATE = 48_000
@@ -67,6 +69,16 @@ class NoteLogActor(Actor):
         self.log.close()
 
 
+class RaisingComposerActor(ComposerActor):
+    """A composer whose first incarnation raises in the step that schedules its third bar,
+    while the notes of its first bars still sound."""
+
+    def step(self) -> None:
+        super().step()
+        if self.ctx.incarnation == 1 and self.bars >= 3:
+            raise RuntimeError("the test's composer raises")
+
+
 def read_note_log(path: Path) -> np.ndarray:
     """The logged events as an (n, 8) float64 array (see note_events for columns)."""
     if not path.exists():
@@ -76,9 +88,13 @@ def read_note_log(path: Path) -> np.ndarray:
 
 
 def composer_performance(
-    log_path: Path, composer_options: dict[str, Any], *, tone_tempo: float = 120.0
+    log_path: Path,
+    composer_options: dict[str, Any],
+    *,
+    tone_tempo: float = 120.0,
+    composer: str = COMPOSER,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(actors, rings) for tone clock + composer + note logger."""
+    """(actors, rings) for tone clock + composer (actor class ``composer``) + note logger."""
     rings = [
         {"name": "tone", "shape": [256, 2], "dtype": "float32", "capacity": 64,
          "policy": "overwrite", "writer": "tone", "readers": ["notelog"]},
@@ -90,7 +106,7 @@ def composer_performance(
     actors = [
         {"name": "tone", "target": TONE, "restart": "permanent",
          "options": {"tempo": tone_tempo, "tempo_ring": "tempo", "amplitude": 0.0}},
-        {"name": "composer", "target": COMPOSER, "restart": "permanent",
+        {"name": "composer", "target": composer, "restart": "permanent",
          "depends_on": ["tone"], "shutdown_timeout": 5.0, "options": composer_options},
         {"name": "notelog", "target": NOTE_LOG, "restart": "permanent",
          "options": {"log_path": str(log_path)}},

@@ -15,23 +15,24 @@ from composer_support import composer_performance, read_note_log
 from performance import Performance, wait_until
 from toml_config import performance_toml
 
-from kelly_actors.bus import note_events
-from kelly_actors.inference import wire
+from kelly_actors.bus import messages, note_events, sockets
 from kelly_actors.transformer.request import VariationRequest
 from kelly_actors.transformer.tokens import Bar
 
 pytestmark = pytest.mark.slow
 
 INFERENCE = "kelly_actors.inference.actor:InferenceActor"
-BASE = {"seed": 2, "midi_api": "none", "recording_dir": "off", "engine": "hybrid",
-        "arousal": 0.8, "valence": 0.5}  # fmt: skip
+BASE = {"seed": 2, "midi": {"api": "none"}, "recording": {"directory": "off"},
+        "emotion": {"arousal": 0.8, "valence": 0.5}}  # fmt: skip
 
 
 def performance(
-    run_dir: Path, inference: dict[str, Any] | None = None, **options: Any
+    run_dir: Path, inference: dict[str, Any] | None = None, **transformer: Any
 ) -> Performance:
-    """Composer (+ tone clock, note log), and an inference actor when ``inference`` is given."""
-    actors, rings = composer_performance(run_dir / "notes.jsonl", {**BASE, **options})
+    """Composer (+ tone clock, note log), and an inference actor when ``inference`` is given;
+    ``transformer``: the composer's ``[actors.options.transformer]`` beyond engine hybrid."""
+    options = {**BASE, "transformer": {"engine": "hybrid", **transformer}}
+    actors, rings = composer_performance(run_dir / "notes.jsonl", options)
     if inference is not None:
         # The inference actor needs its frames ring; nobody feeds it here (no audio).
         rings.append({"name": "frames", "shape": [128], "capacity": 64, "policy": "overwrite",
@@ -52,7 +53,7 @@ def test_hybrid_bars_come_from_the_inference_workers_and_reach_the_notes_ring(
     run_dir: Path,
 ) -> None:
     # A generous deadline: this checks the path, not the speed (benchmarks/transformer.py).
-    with performance(run_dir, {"workers": 1}, transformer_deadline_ms=5000.0) as perf:
+    with performance(run_dir, {"workers": 1}, deadline_ms=5000.0) as perf:
         actor = perf.wait_actor(
             "composer", lambda a: transformer(a).get("bars", 0) >= 3, 60, "three model bars"
         )
@@ -71,7 +72,7 @@ def test_hybrid_bars_come_from_the_inference_workers_and_reach_the_notes_ring(
 
 
 def test_a_sigkilled_worker_loses_no_bar_the_other_worker_serves_it(run_dir: Path) -> None:
-    with performance(run_dir, {"workers": 2}, transformer_deadline_ms=5000.0) as perf:
+    with performance(run_dir, {"workers": 2}, deadline_ms=5000.0) as perf:
         start = perf.wait_actor(
             "composer", lambda a: transformer(a).get("bars", 0) >= 2, 60, "two model bars"
         )
@@ -120,7 +121,7 @@ def test_without_an_inference_actor_the_rules_play_and_status_names_the_missing_
 
 def test_a_missed_deadline_plays_the_rules_bar_and_both_sides_count_it(run_dir: Path) -> None:
     # 1 µs: no worker answers that fast, so every bar falls back.
-    with performance(run_dir, {"workers": 1}, transformer_deadline_ms=0.001) as perf:
+    with performance(run_dir, {"workers": 1}, deadline_ms=0.001) as perf:
         actor = perf.wait_actor(
             "composer", lambda a: transformer(a).get("late", 0) >= 2, 60, "two late bars"
         )
@@ -142,20 +143,19 @@ def test_a_missed_deadline_plays_the_rules_bar_and_both_sides_count_it(run_dir: 
 def test_malformed_asks_are_refused_with_the_reason_and_the_service_goes_on(
     run_dir: Path,
 ) -> None:
-    with performance(run_dir, {"workers": 0}, transformer_deadline_ms=5000.0) as perf:
+    with performance(run_dir, {"workers": 0}, deadline_ms=5000.0) as perf:
         perf.wait_actor("inference", lambda a: a["state"] == "ready", 30, "inference")
-        sock = zmq.Context.instance().socket(zmq.DEALER)
-        sock.linger = 0
+        sock = sockets.make(zmq.Context.instance(), zmq.DEALER, sockets.VARIATIONS_MAX_BYTES)
         try:
             sock.connect(f"ipc://{run_dir / 'variations.sock'}")
             sock.send_multipart([b"not json"])
             bad = VariationRequest(1, 0, ("melody",), 0.5, 0.5, "ionian", Bar(120.0, ()))
             text = bad.to_bytes().replace(b'"ionian"', b'"nonsense"')
-            sock.send_multipart(wire.encode("ask", text, id=7, deadline_ms=100.0))
+            sock.send_multipart(messages.frames_of("ask", text, id=7, deadline_ms=100.0))
             assert sock.poll(10_000), "no answer to the bad request"
-            type_, fields, _ = wire.decode(sock.recv_multipart())
-            assert (type_, fields["id"]) == ("failed", 7)
-            assert "bad request: unknown mode 'nonsense'" in fields["error"]
+            answer = messages.decode(sock.recv_multipart())
+            assert (answer.type, answer["id"]) == ("failed", 7)
+            assert "bad request: unknown mode 'nonsense'" in answer["error"]
         finally:
             sock.close(0)
         wait_until(lambda: variations(perf.actor("inference"))["bad"] == 2, 10, "two refusals")
@@ -169,7 +169,7 @@ def test_malformed_asks_are_refused_with_the_reason_and_the_service_goes_on(
 def test_in_the_composer_thread_a_missing_model_degrades_and_the_rules_keep_playing(
     run_dir: Path,
 ) -> None:
-    options = {"transformer_service": "", "transformer_model": str(run_dir / "gone.onnx")}
+    options = {"service": "", "model": str(run_dir / "gone.onnx")}
     with performance(run_dir, **options) as perf:
         actor = perf.wait_actor(
             "composer", lambda a: a["telemetry"].get("bars", 0) >= 3, 60, "three bars"
@@ -181,7 +181,7 @@ def test_in_the_composer_thread_a_missing_model_degrades_and_the_rules_keep_play
 
 
 def test_in_the_composer_thread_model_bars_play(run_dir: Path) -> None:
-    options = {"transformer_service": "", "transformer_deadline_ms": 5000.0}
+    options = {"service": "", "deadline_ms": 5000.0}
     with performance(run_dir, **options) as perf:
         actor = perf.wait_actor(
             "composer", lambda a: transformer(a).get("bars", 0) >= 3, 60, "three model bars"

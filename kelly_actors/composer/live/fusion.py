@@ -29,6 +29,7 @@ from typing import Any
 from kelly_actors.composer.emotion import intent, thesaurus
 from kelly_actors.composer.emotion.pad import NEUTRAL, PAD
 from kelly_actors.composer.emotion.text import TextEmotion
+from kelly_actors.config.typed import Checked, setting
 
 AXES = ("valence", "arousal", "dominance")
 _RANGES = {"valence": (-1.0, 1.0), "arousal": (0.0, 1.0), "dominance": (0.0, 1.0)}
@@ -39,21 +40,27 @@ class FusionError(ValueError):
 
 
 @dataclass(frozen=True)
-class FusionSettings:
-    """Attributes: strategy (express | soothe | transform) for text with a desire;
-    journey_bars (bars a journey takes); confidence_gate (0–1, neural estimates
-    below it are ignored); smoothing (α, 0–1, per accepted estimate);
-    estimate_timeout_s (seconds an estimate stays valid); neural_weight (0–1,
-    the neural estimate's weight relative to an explicit emotion of equal
-    confidence); deadband (PAD distance below which the music does not move)."""
+class FusionSettings(Checked):
+    """The composer's ``[actors.options.fusion]`` table.
 
-    strategy: str = "transform"
-    journey_bars: int = 16
-    confidence_gate: float = 0.4
-    smoothing: float = 0.3
-    estimate_timeout_s: float = 5.0
-    neural_weight: float = 0.5
-    deadband: float = 0.04
+    Attributes:
+        strategy: express | soothe | transform — how ``feel`` with a desire travels.
+        journey_bars: bars a journey takes.
+        confidence_gate: neural estimates below this confidence (0–1) are ignored.
+        smoothing: α (0–1) of the exponential smoothing, per accepted estimate.
+        estimate_timeout_s: seconds an estimate stays valid.
+        neural_weight: the neural estimate's weight (0–1) relative to an explicit
+            emotion of equal confidence.
+        deadband: PAD distance below which the music does not move.
+    """
+
+    strategy: str = setting("transform", choices=tuple(s.value for s in intent.Strategy))
+    journey_bars: int = setting(16, low=1)
+    confidence_gate: float = setting(0.4, low=0.0, high=1.0)
+    smoothing: float = setting(0.3, low=0.0, high=1.0)
+    estimate_timeout_s: float = setting(5.0, above=0.0)
+    neural_weight: float = setting(0.5, low=0.0, high=1.0)
+    deadband: float = setting(0.04, low=0.0)
 
 
 @dataclass(frozen=True)

@@ -17,14 +17,14 @@ import time
 
 import rtmidi
 
+from kelly_actors.bus.note_events import CC_ALL_NOTES_OFF, CC_ALL_SOUND_OFF, N_CHANNELS
+
 APIS = {
     "jack": rtmidi.API_UNIX_JACK,
     "alsa": rtmidi.API_LINUX_ALSA,
     "coremidi": rtmidi.API_MACOSX_CORE,
     "auto": rtmidi.API_UNSPECIFIED,
 }
-#: Controller 123: All Notes Off; 120: All Sound Off.
-ALL_NOTES_OFF_CC, ALL_SOUND_OFF_CC = 123, 120
 #: JACK delivers a message in the next process cycle; closing sooner loses it.
 CLOSE_GRACE_S = 0.05
 
@@ -52,7 +52,7 @@ class MidiPort:
 
     def __init__(self, api: str, client: str, port: str, connect: str = "") -> None:
         if api not in (*APIS, "none"):
-            raise ValueError(f"midi_api must be one of {', '.join([*APIS, 'none'])}, got {api!r}")
+            raise ValueError(f"MIDI api must be one of {', '.join([*APIS, 'none'])}, got {api!r}")
         self.api = api
         self.client = client
         self.port = port
@@ -116,9 +116,9 @@ class MidiPort:
 
     def all_notes_off(self) -> None:
         """All Notes Off and All Sound Off on every channel."""
-        for channel in range(16):
-            self.send([0xB0 | channel, ALL_NOTES_OFF_CC, 0])
-            self.send([0xB0 | channel, ALL_SOUND_OFF_CC, 0])
+        for channel in range(N_CHANNELS):
+            self.send([0xB0 | channel, CC_ALL_NOTES_OFF, 0])
+            self.send([0xB0 | channel, CC_ALL_SOUND_OFF, 0])
 
     def close(self) -> None:
         if self.out is None:

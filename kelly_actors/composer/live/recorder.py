@@ -12,29 +12,36 @@ number), ``set_tempo`` when the tempo changes, key signature plus a ``key
 TONIC MODE`` marker when the key changes, and a ``emotion V A D`` text event
 per bar; then one track per part with its name and General MIDI program.
 
+The notes are encoded as the ``notes`` ring's events are
+(:func:`~kelly_actors.composer.live.events.bar_events`, in ticks instead of samples),
+so the recording, the synth and the MIDI port hear the same note-offs.
+
 Crash safety: the encoded tracks are kept in memory and grow by one bar at a
-time; after each bar the whole file is written to a temporary file in the
-same directory and renamed over the segment (``os.replace`` is atomic). A
-SIGKILL at any moment leaves the previous complete file, i.e. every bar up
-to the last finished one. (The page cache survives a process's death; there
-is no fsync, so a power cut may lose the last seconds.)
+time; after each bar the whole file is rewritten with
+:func:`~kelly_actors.files.atomic_write` (a temporary file renamed over the
+segment). A SIGKILL at any moment leaves the previous complete file, i.e.
+every bar up to the last finished one. (The page cache survives a process's
+death; there is no fsync, so a power cut may lose the last seconds.)
 """
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import mido
 
+from kelly_actors.bus.note_events import CHANNEL, TIME
+from kelly_actors.composer.live.events import bar_events, midi_message
+from kelly_actors.composer.midi_file import TICKS_PER_BEAT
+from kelly_actors.files import atomic_write
 from kelly_actors.music.notes import DRUM_CHANNEL, TRACKS, Note
 from kelly_actors.music.theory import Key
 
-TICKS_PER_BEAT = 480
 _SEGMENT = re.compile(r"^segment-(\d{4,})\.mid$")
 _END_OF_TRACK = b"\x00\xff\x2f\x00"
-_TRACK_INDEX = {t.name: i for i, t in enumerate(TRACKS)}
+#: Channel → the segment's track holding it (track 0 is the conductor).
+_TRACK_OF_CHANNEL = {t.channel: i + 1 for i, t in enumerate(TRACKS)}
 
 
 def _vlq(value: int) -> bytes:
@@ -150,31 +157,16 @@ class SegmentRecorder:
         return self.path
 
     def _add_notes(self, start: int, notes: list[Note], beats_per_bar: int) -> None:
-        bar_end = start + beats_per_bar * TICKS_PER_BEAT
-        per_track: dict[int, list[tuple[int, int, bytes]]] = {}
-        for n in notes:
-            index = _TRACK_INDEX.get(n.track)
-            if index is None:
-                continue
-            channel = TRACKS[index].channel
-            on = start + round(n.start_beat * TICKS_PER_BEAT)
-            off = min(bar_end, max(on + 1, start + round(n.end_beat * TICKS_PER_BEAT)))
-            events = per_track.setdefault(index + 1, [])
-            # Offs before ons at one tick, so a repeated pitch re-strikes cleanly.
-            events.append((on, 1, bytes((0x90 | channel, n.pitch, n.velocity))))
-            events.append((off, 0, bytes((0x80 | channel, n.pitch, 0))))
-        for index, events in per_track.items():
-            track = self._tracks[index]
-            for tick, _, event in sorted(events, key=lambda e: (e[0], e[1])):
-                track.add(max(tick, track.tick), event)
+        bar_ticks = beats_per_bar * TICKS_PER_BEAT
+        for row in bar_events(notes, start, TICKS_PER_BEAT, bar_ticks):
+            track = self._tracks[_TRACK_OF_CHANNEL[int(row[CHANNEL])]]
+            message = midi_message(row)
+            if message is not None:
+                track.add(max(int(row[TIME]), track.tick), message)
 
     def _write(self) -> None:
         assert self.path is not None
         header = b"MThd" + (6).to_bytes(4, "big")
         header += (1).to_bytes(2, "big") + len(self._tracks).to_bytes(2, "big")
         header += TICKS_PER_BEAT.to_bytes(2, "big")
-        data = header + b"".join(t.chunk() for t in self._tracks)
-        tmp = self.path.with_name(f".{self.path.name}.tmp")
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, self.path)
+        atomic_write(self.path, header + b"".join(t.chunk() for t in self._tracks))
