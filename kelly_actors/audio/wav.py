@@ -3,6 +3,13 @@
 The writer keeps the RIFF header's sizes right after every flush, so a file
 cut short by SIGKILL is a valid WAV up to its last flush. Samples are 16-bit
 PCM, which every tool reads.
+
+The reader is libsndfile (through ``soundfile``): it walks the RIFF chunks, so
+``LIST``, ``fact``, odd-sized chunks with their pad byte and chunks of any size
+before ``data`` are skipped, and WAVE_FORMAT_EXTENSIBLE is understood. This
+project reads 16-, 24- and 32-bit PCM and 32-bit float; anything else, or a
+file libsndfile cannot open, is a :class:`WavFormatError` that says why. A data
+chunk cut short (a copy interrupted) reads as the whole frames it holds.
 """
 
 from __future__ import annotations
@@ -13,9 +20,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import soundfile
 
 _HEADER = struct.Struct("<4sI4s4sIHHIIHH4sI")
 HEADER_BYTES = _HEADER.size  # 44
+#: libsndfile container formats that are RIFF/WAVE (``WAVEX``: WAVE_FORMAT_EXTENSIBLE).
+_WAVE_FORMATS = ("WAV", "WAVEX")
+#: libsndfile sample encodings read here → (bits per sample, is float).
+_SUBTYPES = {
+    "PCM_16": (16, False),
+    "PCM_24": (24, False),
+    "PCM_32": (32, False),
+    "FLOAT": (32, True),
+}
+_EIGHT_BIT = ("PCM_U8", "PCM_S8")
 
 
 class WavFormatError(ValueError):
@@ -75,6 +93,9 @@ class WavWriter:
 
 @dataclass(frozen=True)
 class WavInfo:
+    """``sample_rate`` Hz, ``channels``, ``bits`` per sample, ``frames`` (samples per
+    channel), ``is_float`` (32-bit IEEE float rather than integer PCM)."""
+
     sample_rate: int
     channels: int
     bits: int
@@ -84,50 +105,35 @@ class WavInfo:
 
 def read_info(path: Path) -> WavInfo:
     """Parse the header; raise :class:`WavFormatError` when it is not a usable WAV."""
+    path = Path(path)
     try:
-        data = Path(path).read_bytes()[: 1 << 16]
+        os.stat(path)
+        info = soundfile.info(str(path))
     except OSError as exc:
         raise WavFormatError(f"{path}: cannot read ({exc.strerror})") from None
-    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
-        raise WavFormatError(f"{path}: not a RIFF/WAVE file")
-    pos, fmt, fmt_at, data_size = 12, None, 0, None
-    while pos + 8 <= len(data):
-        cid, size = data[pos : pos + 4], struct.unpack_from("<I", data, pos + 4)[0]
-        if cid == b"fmt ":
-            fmt_at = pos + 8
-            fmt = struct.unpack_from("<HHIIHH", data, fmt_at)
-        elif cid == b"data":
-            data_size = size
-            break
-        pos += 8 + size + (size & 1)
-    if fmt is None or data_size is None:
-        raise WavFormatError(f"{path}: no fmt or data chunk")
-    tag, channels, rate, _, _, bits = fmt
-    if tag == 0xFFFE and len(data) >= fmt_at + 26:
-        # WAVE_FORMAT_EXTENSIBLE: the sub-format GUID starts with the real tag.
-        tag = struct.unpack_from("<H", data, fmt_at + 24)[0]
-    if tag not in (1, 3):
-        raise WavFormatError(f"{path}: WAV format tag {tag} (only PCM and float are read)")
-    if (tag == 1 and bits not in (16, 24, 32)) or (tag == 3 and bits != 32):
-        raise WavFormatError(f"{path}: {bits}-bit samples are not supported")
-    frames = data_size // (channels * bits // 8)
-    return WavInfo(rate, channels, bits, frames, tag == 3)
+    except soundfile.LibsndfileError as exc:
+        raise WavFormatError(
+            f"{path}: not a readable RIFF/WAVE file ({exc.error_string})"
+        ) from None
+    if info.format not in _WAVE_FORMATS:
+        raise WavFormatError(f"{path}: not a RIFF/WAVE file ({info.format_info})")
+    if info.subtype in _EIGHT_BIT:
+        raise WavFormatError(f"{path}: 8-bit samples are not supported")
+    if info.subtype not in _SUBTYPES:
+        raise WavFormatError(
+            f"{path}: {info.subtype_info} samples are not supported "
+            "(16/24/32-bit PCM and 32-bit float are)"
+        )
+    bits, is_float = _SUBTYPES[info.subtype]
+    return WavInfo(int(info.samplerate), int(info.channels), bits, int(info.frames), is_float)
 
 
 def read(path: Path) -> tuple[np.ndarray, WavInfo]:
-    """Samples as float32 (frames, channels) in −1…1, and the header info."""
+    """Samples as float32 (frames, channels) in −1…1 (integers over 2^(bits−1)), and the
+    header info."""
     info = read_info(path)
-    raw = Path(path).read_bytes()
-    start = raw.index(b"data") + 8
-    body = raw[start : start + info.frames * info.channels * info.bits // 8]
-    if info.is_float:
-        samples = np.frombuffer(body, "<f4").astype(np.float32)
-    elif info.bits == 16:
-        samples = np.frombuffer(body, "<i2").astype(np.float32) / 32768.0
-    elif info.bits == 32:
-        samples = (np.frombuffer(body, "<i4").astype(np.float64) / 2**31).astype(np.float32)
-    else:
-        b = np.frombuffer(body, np.uint8).reshape(-1, 3).astype(np.int32)
-        ints = (b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)) << 8 >> 8
-        samples = (ints / 2**23).astype(np.float32)
-    return samples.reshape(-1, info.channels), info
+    try:
+        samples, _ = soundfile.read(str(path), dtype="float32", always_2d=True)
+    except soundfile.LibsndfileError as exc:
+        raise WavFormatError(f"{path}: cannot decode ({exc.error_string})") from None
+    return samples, info

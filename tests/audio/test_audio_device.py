@@ -6,11 +6,13 @@ import threading
 
 import numpy as np
 import pytest
+from service_skip import import_sounddevice
 
 from kelly_actors.audio.backends.base import BackendError
 from kelly_actors.audio.backends.device import SoundDeviceBackend, check_device, portaudio
 
-sd = pytest.importorskip("sounddevice")
+#: A missing PortAudio fails every test here with what to install (scripts/setup does).
+sd = import_sounddevice()
 
 
 def test_checking_a_device_leaves_portaudio_released_so_this_process_is_no_jack_client(

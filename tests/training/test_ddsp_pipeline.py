@@ -9,15 +9,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
-torch = pytest.importorskip("torch")
-
-from kelly_actors.synth import ddsp  # noqa: E402
-from training import ddsp_torch as dt  # noqa: E402
-from training.ddsp.data import fill_unvoiced  # noqa: E402
-from training.ddsp.export import export_onnx, parity  # noqa: E402
-from training.ddsp.loss import multiscale_spectral_loss  # noqa: E402
-from training.ddsp.model import DDSPDecoder, ModelConfig, frame_filtered_noise, harmonic_frames  # noqa: E402
+from kelly_actors.synth import ddsp
+from training import ddsp_torch as dt
+from training.ddsp.data import fill_unvoiced
+from training.ddsp.export import export_onnx, parity
+from training.ddsp.loss import multiscale_spectral_loss
+from training.ddsp.model import DDSPDecoder, ModelConfig, frame_filtered_noise, harmonic_frames
 
 ROOT = Path(__file__).resolve().parents[2]
 

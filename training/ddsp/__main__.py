@@ -10,6 +10,7 @@ evaluate on the held-out phrases against the plain preset and write the model ca
 from __future__ import annotations
 
 import argparse
+import hashlib
 import shutil
 import subprocess
 import sys
@@ -96,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     seconds = lambda ps: round(sum(p.audio.shape[0] for p in ps) / SAMPLE_RATE, 1)  # noqa: E731
     card = {
         "name": f"ddsp-{inst.name}",
+        "file": onnx_path.name,
+        "sha256": hashlib.sha256(onnx_path.read_bytes()).hexdigest(),
         "instrument": inst.name,
         "compared_preset": inst.preset,
         "data": {

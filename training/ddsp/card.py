@@ -4,19 +4,15 @@ what :class:`kelly_actors.synth.neural.NeuralTimbre` reads) and ``.md`` (for peo
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
+
+from kelly_actors.files import atomic_write
 
 
 def write_card(path_json: Path, card: dict) -> None:
     """Write the JSON card and its Markdown twin next to it (atomically each)."""
-    tmp = path_json.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(card, indent=2) + "\n")
-    os.replace(tmp, path_json)
-    md = path_json.with_suffix(".md")
-    tmp = md.with_suffix(".md.tmp")
-    tmp.write_text(markdown(card))
-    os.replace(tmp, md)
+    atomic_write(path_json, json.dumps(card, indent=2) + "\n")
+    atomic_write(path_json.with_suffix(".md"), markdown(card))
 
 
 def markdown(card: dict) -> str:
@@ -30,6 +26,8 @@ def markdown(card: dict) -> str:
         "distribution, 65 noise-filter bands and amplitude, one frame per 512 samples at "
         "48 kHz, streaming (GRU state in and out). Emotion conditioning is the documented "
         "modulation (valence → harmonic tilt, arousal → noise, dominance → gain).",
+        "",
+        f"This card describes `{card['file']}`, sha256 `{card['sha256']}`.",
         "",
         "## Data",
         "",

@@ -30,6 +30,7 @@ import numpy as np
 
 from kelly_actors.audio.features import extract
 from kelly_actors.bus import frames as L
+from kelly_actors.files import atomic_path
 from training.ddsp.instruments import Instrument, get_instrument
 from training.ddsp.phrases import make_phrases, phrase_length, write_midi
 from training.progress import Progress
@@ -200,20 +201,20 @@ def build(cfg: DataConfig, progress: bool = True) -> Path:
     cfg.out.mkdir(parents=True, exist_ok=True)
     ps = [p for p, _ in kept]
     offsets = lambda arrays: np.cumsum([0] + [len(a) for a in arrays]).astype(np.int64)  # noqa: E731
-    tmp_path = cfg.path.with_suffix(".tmp.npz")
-    np.savez(
-        tmp_path,
-        instrument=np.array(cfg.instrument),
-        audio=np.concatenate([p.audio for p in ps]),
-        audio_offsets=offsets([p.audio for p in ps]),
-        f0_hz=np.concatenate([p.f0_hz for p in ps]),
-        loudness_db=np.concatenate([p.loudness_db for p in ps]),
-        frame_offsets=offsets([p.f0_hz for p in ps]),
-        notes=np.concatenate([p.notes for p in ps]),
-        note_offsets=offsets([p.notes for p in ps]),
-        holdout=np.array([h for _, h in kept]),
-    )
-    tmp_path.replace(cfg.path)  # atomic: a killed build never leaves a half file
+    # atomic: a killed build never leaves a half file
+    with atomic_path(cfg.path) as tmp_path:
+        np.savez(
+            tmp_path,
+            instrument=np.array(cfg.instrument),
+            audio=np.concatenate([p.audio for p in ps]),
+            audio_offsets=offsets([p.audio for p in ps]),
+            f0_hz=np.concatenate([p.f0_hz for p in ps]),
+            loudness_db=np.concatenate([p.loudness_db for p in ps]),
+            frame_offsets=offsets([p.f0_hz for p in ps]),
+            notes=np.concatenate([p.notes for p in ps]),
+            note_offsets=offsets([p.notes for p in ps]),
+            holdout=np.array([h for _, h in kept]),
+        )
     return cfg.path
 
 

@@ -10,23 +10,20 @@ float32 ``(B, H)``. Outputs: ``amplitude`` ``(B, 1)``, ``harmonic_distribution``
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from training.ddsp.model import DDSPDecoder, StreamingDecoder
+from training.onnx_export import export_bytes, write_model
 
 INPUTS = ("f0_hz", "loudness_db", "emotion", "state")
 OUTPUTS = ("amplitude", "harmonic_distribution", "noise_magnitudes", "state_out")
-OPSET = 17
 
 
 def export_onnx(model: DDSPDecoder, path: Path) -> None:
     """Write the streaming decoder to ``path`` (atomically)."""
-    from torch.onnx._internal.torchscript_exporter import onnx_proto_utils
-
     h = model.cfg.hidden
     args = (
         torch.full((2, 1), 440.0),
@@ -35,28 +32,8 @@ def export_onnx(model: DDSPDecoder, path: Path) -> None:
         torch.zeros(2, h),
     )
     dynamic = {name: {0: "voices"} for name in (*INPUTS, *OUTPUTS)}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.onnx")
-    # The TorchScript exporter imports the `onnx` package only to embed onnxscript custom
-    # functions; this graph has none, so the serialized bytes are passed through unchanged.
-    original = onnx_proto_utils._add_onnxscript_fn
-    onnx_proto_utils._add_onnxscript_fn = lambda model_bytes, custom_opsets: model_bytes
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                StreamingDecoder(model).eval(),
-                args,
-                str(tmp),
-                dynamo=False,
-                input_names=list(INPUTS),
-                output_names=list(OUTPUTS),
-                dynamic_axes=dynamic,
-                opset_version=OPSET,
-            )
-    finally:
-        onnx_proto_utils._add_onnxscript_fn = original
-    tmp.replace(path)
+    data = export_bytes(StreamingDecoder(model), args, INPUTS, OUTPUTS, dynamic_axes=dynamic)
+    write_model(path, data)
 
 
 def parity(

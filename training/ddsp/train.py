@@ -8,7 +8,6 @@ One step: B segments of T frames (f0, loudness from the extractor) â†’ decoder â
 from __future__ import annotations
 
 import math
-import os
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from kelly_actors.files import atomic_path
 from training.ddsp.data import AUDIO_OFFSET, HOP, Dataset, Phrase
 from training.ddsp.loss import multiscale_spectral_loss
 from training.ddsp.model import DDSPDecoder, ModelConfig, synthesize
@@ -85,9 +85,8 @@ def holdout_loss(model: DDSPDecoder, phrases: list[Phrase]) -> float:
 
 
 def _save(path: Path, state: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)  # a kill mid-save leaves the previous checkpoint intact
+    with atomic_path(path) as tmp:  # a kill mid-save leaves the previous checkpoint intact
+        torch.save(state, tmp)
 
 
 def train(

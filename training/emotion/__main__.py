@@ -4,7 +4,7 @@ Steps, each skipped when its output is already there (``--rebuild-data`` forces 
 
 1. build the labelled feature set (``--data``; ``build/emotion/data[-quick].npz``);
 2. train with checkpoints in ``--checkpoints`` (``--resume`` continues ``last.pt``);
-3. export ``<out>/emotion.onnx`` (hand-written ONNX, :mod:`training.emotion.onnx_writer`);
+3. export ``<out>/emotion.onnx`` (``torch.onnx.export``, :mod:`training.emotion.export`);
 4. evaluate on the held-out test split against the mean and linear baselines and write the
    model card ``<out>/emotion.json`` + ``<out>/emotion.md`` and the linear baseline
    ``<out>/emotion.baseline.npz``.
@@ -25,12 +25,14 @@ from pathlib import Path
 import numpy as np
 
 from kelly_actors.bus.frames import LAYOUT_VERSION
+from kelly_actors.files import atomic_path
 from training.emotion.card import write_card
 from training.emotion.dataset import DataConfig, Dataset, build
 from training.emotion.evaluate import beats_baselines, evaluate, fit_linear
+from training.emotion.export import model_bytes
 from training.emotion.model import keep_mask
-from training.emotion.onnx_writer import model_bytes
 from training.emotion.train import TrainConfig, train
+from training.onnx_export import write_model
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -103,9 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     weights = b"".join(t.numpy().tobytes() for t in result.net.state_dict().values())
     version = f"emotion-{hashlib.sha256(weights).hexdigest()[:12]}"
     onnx = model_bytes(result.net, version, LAYOUT_VERSION)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "emotion.onnx.tmp").write_bytes(onnx)
-    (out / "emotion.onnx.tmp").replace(out / "emotion.onnx")
+    write_model(out / "emotion.onnx", onnx)
 
     import onnxruntime as ort
 
@@ -114,15 +114,16 @@ def main(argv: list[str] | None = None) -> int:
     session = ort.InferenceSession(onnx, options, providers=["CPUExecutionProvider"])
     linear = fit_linear(data, keep_mask(train_config.raw_chroma).numpy(), key=True)
     linear_all = fit_linear(data)
-    np.savez(
-        out / "emotion.baseline.npz",
-        mean=linear.mean,
-        std=linear.std,
-        weights=linear.weights,
-        bias=linear.bias,
-        key=linear.key,
-        label_mean=data.labels[data.clips("train")].mean(0),
-    )
+    with atomic_path(out / "emotion.baseline.npz") as tmp:
+        np.savez(
+            tmp,
+            mean=linear.mean,
+            std=linear.std,
+            weights=linear.weights,
+            bias=linear.bias,
+            key=linear.key,
+            label_mean=data.labels[data.clips("train")].mean(0),
+        )
     test = evaluate(session, data, "test", linear, linear_all)
     val = evaluate(session, data, "val", linear, linear_all)
     write_card(

@@ -8,6 +8,7 @@ import platform
 from collections import Counter
 from pathlib import Path
 
+from kelly_actors.files import atomic_write
 from training.emotion.dataset import TEST_INSTRUMENTS, TRAIN_INSTRUMENTS, VAL_INSTRUMENTS, Dataset
 from training.emotion.evaluate import AXES, RIDGE
 from training.emotion.train import WARMUP_FRAMES
@@ -58,7 +59,8 @@ SECOND_RUN = (
     "nowhere else. Tried on the old five-instrument data and not kept: overtone "
     "augmentation of the chroma (valence test MAE 0.540), the 12 new features alone "
     "(0.581), both with input noise 0.3 (0.538); on the new data, overtone augmentation 1.0 "
-    "with input noise 0.3 lost on validation (MAE 0.1843 against 0.1783; its test valence "
+    "with input noise 0.3 lost on validation to the run kept then (MAE 0.1843 against "
+    "0.1783; its test valence "
     "MAE 0.432, arousal 0.159, quadrant accuracy 0.517) and was not kept — the "
     "validation MAE chose. These choices were made while seeing test numbers, so those "
     "are less independent than a fresh split would give."
@@ -160,8 +162,8 @@ def write_card(
             "val": val,
         },
     }
-    (out / "emotion.json").write_text(json.dumps(card, indent=2) + "\n")
-    (out / "emotion.md").write_text(_markdown(card))
+    atomic_write(out / "emotion.json", json.dumps(card, indent=2) + "\n")
+    atomic_write(out / "emotion.md", _markdown(card))
 
 
 def _markdown(card: dict) -> str:
@@ -212,7 +214,7 @@ input noise {tr["input_noise"]}, seed {tr["seed"]}, {tr["threads"]} torch thread
 best validation epoch {tr["best_epoch"]} (val MAE {tr["best_val_mae"]}).
 Training took {tr["train_wall_s"]} s, the whole pipeline {tr["pipeline_wall_s"]} s
 (on this 2-core machine, which another job shared; building the data set, done once
-and cached, took about 5 minutes more). Reproduce:
+and cached, took a few minutes more). Reproduce:
 `python -m training.emotion --seed {tr["seed"]}`.
 
 ## Held-out test ({t["clips"]} clips, {t["frames"]} frames after a {warmup}-frame warm-up)

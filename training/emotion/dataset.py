@@ -27,6 +27,7 @@ import numpy as np
 
 from kelly_actors.audio.features import extract
 from kelly_actors.composer import map_emotion
+from kelly_actors.files import atomic_path
 from kelly_actors.music.theory import MINOR_MODES
 from training.emotion.performances import (
     Performance,
@@ -177,19 +178,18 @@ def build(config: DataConfig, out: Path) -> Path:
     bar.close()
     lengths = [f.shape[0] for f in features]
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp.npz")
-    np.savez_compressed(
-        tmp,
-        features=np.concatenate(features).astype(np.float32),
-        offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
-        labels=np.array([c.performance.target for c in clips], np.float32),
-        aux=np.stack([aux_targets(c.performance.target) for c in clips]),
-        pieces=np.array([c.performance.piece for c in clips]),
-        instruments=np.array([c.instrument.name for c in clips]),
-        splits=np.array([c.split for c in clips]),
-        config=np.array(repr(config)),
-    )
-    tmp.replace(out)  # a killed build never leaves a half-written data set behind
+    with atomic_path(out) as tmp:  # a killed build never leaves a half-written data set
+        np.savez_compressed(
+            tmp,
+            features=np.concatenate(features).astype(np.float32),
+            offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+            labels=np.array([c.performance.target for c in clips], np.float32),
+            aux=np.stack([aux_targets(c.performance.target) for c in clips]),
+            pieces=np.array([c.performance.piece for c in clips]),
+            instruments=np.array([c.instrument.name for c in clips]),
+            splits=np.array([c.split for c in clips]),
+            config=np.array(repr(config)),
+        )
     return out
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from kelly_actors.bus.frames import CHROMA, FEATURE_NAMES
+from kelly_actors.bus.frames import CHROMA, FEATURE_NAMES, N_FEATURES, STATE_SIZE
 
 #: Features the network does not look at: spectral shape and timbre (ZCR, centroid,
 #: bandwidth, rolloff, flatness, contrast, MFCCs and their deltas, the log-mel bands). A
@@ -53,12 +53,10 @@ def keep_mask(raw_chroma: bool) -> torch.Tensor:
     return KEEP if raw_chroma else KEEP_NO_CHROMA
 
 
-N_FEATURES = 128
 #: 6 key-profile features + 12 chroma values relative to the frame's diatonic collection.
 N_PROFILE = 6
 N_KEY = N_PROFILE + 12
 HIDDEN_IN = 256
-HIDDEN = 128
 N_OUT = 64
 N_AUX = 5
 INPUT_CLIP = 8.0
@@ -166,8 +164,8 @@ class EmotionNet(nn.Module):
         #: Std of Gaussian noise added to the standardised inputs while training (not exported).
         self.input_noise = 0.0
         self.dense_in = nn.Linear(N_FEATURES + N_KEY, HIDDEN_IN)
-        self.lstm = nn.LSTM(HIDDEN_IN, HIDDEN)
-        self.dense_out = nn.Linear(HIDDEN, N_OUT)
+        self.lstm = nn.LSTM(HIDDEN_IN, STATE_SIZE)
+        self.dense_out = nn.Linear(STATE_SIZE, N_OUT)
 
     def forward(
         self, features: torch.Tensor, h: torch.Tensor, c: torch.Tensor
@@ -185,7 +183,7 @@ class EmotionNet(nn.Module):
 
     @staticmethod
     def zero_state(batch: int) -> tuple[torch.Tensor, torch.Tensor]:
-        return torch.zeros(1, batch, HIDDEN), torch.zeros(1, batch, HIDDEN)
+        return torch.zeros(1, batch, STATE_SIZE), torch.zeros(1, batch, STATE_SIZE)
 
 
 def loss_terms(

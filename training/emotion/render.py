@@ -18,7 +18,7 @@ import mido
 import numpy as np
 
 from kelly_actors.audio import wav
-from kelly_actors.synth.voices import EV_NOTE_OFF, EV_NOTE_ON, EVENT_DTYPE, Synth
+from kelly_actors.synth.voices import Synth
 from training.emotion.performances import Performance, PlayedNote
 
 SAMPLE_RATE = 48_000
@@ -73,23 +73,26 @@ def render_all(instrument: Instrument, performances: list[Performance]) -> list[
 
 def _ddsp(performance: Performance, preset: str) -> np.ndarray:
     synth = Synth(SAMPLE_RATE, channels=1, n_voices=32, preset=preset, seed=0)
-    events = np.zeros(2 * len(performance.notes), EVENT_DTYPE)
+    # (sample time, order, pitch, velocity; 0 = note-off): each note's on before its off,
+    # events of equal time in the order of the notes.
+    events = []
     for i, note in enumerate(performance.notes):
         on = round(note.start * SAMPLE_RATE)
         off = on + max(1, round(note.duration * SAMPLE_RATE))
-        events[2 * i] = (on, EV_NOTE_ON, 0, note.pitch, note.velocity, 0.0)
-        events[2 * i + 1] = (off, EV_NOTE_OFF, 0, note.pitch, 0, 0.0)
-    events.sort(order="sample_time", kind="stable")
+        events += [(on, 2 * i, note.pitch, note.velocity), (off, 2 * i + 1, note.pitch, 0)]
+    events.sort()
     out = np.zeros(round(performance.seconds * SAMPLE_RATE), np.float32)
-    pos, step = 0, 4096
-    queued = 0
+    pos, step, queued = 0, 4096, 0
     while pos < out.size:
         # Feed the queue in time order so a long performance never overflows it.
         horizon = pos + step
-        upto = int(np.searchsorted(events["sample_time"], horizon, side="left"))
-        if upto > queued:
-            synth.schedule_array(events[queued:upto])
-            queued = upto
+        while queued < len(events) and events[queued][0] < horizon:
+            time, _, pitch, velocity = events[queued]
+            if velocity:
+                synth.note_on(time, pitch, velocity)
+            else:
+                synth.note_off(time, pitch)
+            queued += 1
         n = min(step, out.size - pos)
         out[pos : pos + n] = synth.render(n)[:, 0]
         pos += n

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from kelly_actors.bus.frames import CHROMA
+from kelly_actors.files import atomic_path
 from training.emotion.dataset import Dataset
 from training.emotion.model import EmotionNet, keep_mask, key_features, loss_terms, total_loss
 from training.progress import Progress
@@ -188,23 +189,24 @@ def train(data: Dataset, config: TrainConfig, checkpoints: Path, resume: bool) -
         history.append({"epoch": epoch + 1, "loss": float(np.mean(losses)), "val_mae": mae})
         if mae < best:
             best, best_epoch = mae, epoch + 1
-            torch.save(net.state_dict(), checkpoints / "best.pt")
-        torch.save(
-            {
-                "net": net.state_dict(),
-                "opt": opt.state_dict(),
-                "sched": sched.state_dict(),
-                "torch_rng": torch.get_rng_state(),
-                "numpy_rng": rng.bit_generator.state,
-                "epoch": epoch,
-                "best": best,
-                "best_epoch": best_epoch,
-                "history": history,
-                "config": asdict(config),
-            },
-            checkpoints / "last.tmp.pt",
-        )
-        (checkpoints / "last.tmp.pt").replace(last)
+            with atomic_path(checkpoints / "best.pt") as tmp:
+                torch.save(net.state_dict(), tmp)
+        with atomic_path(last) as tmp:
+            torch.save(
+                {
+                    "net": net.state_dict(),
+                    "opt": opt.state_dict(),
+                    "sched": sched.state_dict(),
+                    "torch_rng": torch.get_rng_state(),
+                    "numpy_rng": rng.bit_generator.state,
+                    "epoch": epoch,
+                    "best": best,
+                    "best_epoch": best_epoch,
+                    "history": history,
+                    "config": asdict(config),
+                },
+                tmp,
+            )
     bar.close()
     best_net = EmotionNet(*stats, keep=keep)
     best_net.load_state_dict(torch.load(checkpoints / "best.pt", weights_only=True))

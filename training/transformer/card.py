@@ -3,6 +3,7 @@ musicality beside the data, and the model card (``<model>.json`` + ``<model>.md`
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import time
@@ -12,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from kelly_actors.files import atomic_write
 from kelly_actors.transformer.generate import GenerationConfig, Generator
 from kelly_actors.transformer.session import StepSession
 from kelly_actors.transformer.tokens import decode
@@ -145,6 +147,7 @@ def finish(
     card = {
         "name": model_path.stem,
         "file": model_path.name,
+        "sha256": hashlib.sha256(model_path.read_bytes()).hexdigest(),
         "kind": "compound-word transformer, step model with KV cache (ONNX opset 17)",
         "parameters": n_params,
         "model_config": asdict(model.cfg),
@@ -181,8 +184,8 @@ def finish(
             "rules_test": M.musicality(reference_pieces(data, 1, limit)),
         },
     }
-    model_path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
-    model_path.with_suffix(".md").write_text(render(card))
+    atomic_write(model_path.with_suffix(".json"), json.dumps(card, indent=2) + "\n")
+    atomic_write(model_path.with_suffix(".md"), render(card))
     return card
 
 
@@ -205,7 +208,8 @@ def render(card: dict) -> str:
     return f"""# {card["name"]} — emotion-conditioned compound-word transformer
 
 All numbers below were written by `kelly train transformer` (training/transformer/card.py)
-at the end of the training run that produced `{card["file"]}`.
+at the end of the training run that produced `{card["file"]}`
+(sha256 `{card["sha256"]}`).
 
 ## What it is
 

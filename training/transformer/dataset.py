@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kelly_actors.files import atomic_path, atomic_write
 from kelly_actors.transformer.tokens import decode, encode
 from training.progress import Progress
 from training.transformer.corpus import corpus_paths, load_piece, scale_tempo, transpose, weak_label
@@ -93,7 +94,8 @@ def build(cfg: DataConfig, out: Path) -> dict:
         "source": np.asarray([r[3] for r in rows], np.int8),
         "piece": np.asarray([r[4] for r in rows]),
     }
-    np.savez_compressed(out / "data.npz", **arrays)
+    with atomic_path(out / "data.npz") as tmp:
+        np.savez_compressed(tmp, **arrays)
     summary = {
         "config": asdict(cfg),
         "corpus_files": [p.name for p in paths if p.name not in skipped],
@@ -109,7 +111,7 @@ def build(cfg: DataConfig, out: Path) -> dict:
             "rules": int(sum(n for n, r in zip(lengths, rows, strict=True) if r[3] == 1)),
         },
     }
-    (out / "data.json").write_text(json.dumps(summary, indent=2) + "\n")
+    atomic_write(out / "data.json", json.dumps(summary, indent=2) + "\n")
     return summary
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from kelly_actors.files import atomic_path
 from kelly_actors.transformer import vocab as V
 from training.progress import Progress
 from training.transformer.dataset import TRAIN, VALIDATION
@@ -144,24 +145,25 @@ def train(
             val = evaluate_loss(model, val_w, cfg.eval_batches, cfg.batch)
             log["validation"].append([step, round(val, 4)])
             log["seconds"] = time.monotonic() - started
-            torch.save(
-                {
-                    "model": model.state_dict(),
-                    "optimizer": opt.state_dict(),
-                    "step": step,
-                    "log": log,
-                    "rng": train_w.rng.bit_generator.state,
-                    "torch_rng": torch.get_rng_state(),
-                    "model_config": asdict(model_cfg),
-                    "train_config": asdict(cfg),
-                },
-                checkpoint.with_suffix(".tmp"),
-            )
-            checkpoint.with_suffix(".tmp").replace(checkpoint)
+            with atomic_path(checkpoint) as tmp:
+                torch.save(
+                    {
+                        "model": model.state_dict(),
+                        "optimizer": opt.state_dict(),
+                        "step": step,
+                        "log": log,
+                        "rng": train_w.rng.bit_generator.state,
+                        "torch_rng": torch.get_rng_state(),
+                        "model_config": asdict(model_cfg),
+                        "train_config": asdict(cfg),
+                    },
+                    tmp,
+                )
         progress.advance(extra=f"loss {running:.3f}")
     progress.close()
     log["seconds"] = time.monotonic() - started
-    torch.save({"model": model.state_dict(), "model_config": asdict(model_cfg)}, out / "model.pt")
+    with atomic_path(out / "model.pt") as tmp:
+        torch.save({"model": model.state_dict(), "model_config": asdict(model_cfg)}, tmp)
     return model, log
 
 
