@@ -12,102 +12,28 @@ events, where the ring still holds them, apply on top.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from kelly_actors.actor.base import Actor, CallError, Waitable
 from kelly_actors.bus import note_events as ne
-from kelly_actors.bus.frames import F0_CONFIDENCE, F0_HZ, LOUDNESS_DB, N_FEATURES
+from kelly_actors.bus.frames import N_FEATURES
+from kelly_actors.bus.note_events import EventKind
 from kelly_actors.bus.ring import SpaceBelow
 from kelly_actors.config.typed import ConfigError
 from kelly_actors.synth import voices
-from kelly_actors.synth.gm import preset_index
+from kelly_actors.synth.config import SynthConfig
 from kelly_actors.synth.neural import NeuralTimbre, TimbreError
-from kelly_actors.synth.presets import PRESETS
-from kelly_actors.synth.transfer import TransferParams, TransferVoice
+from kelly_actors.synth.presets import PRESET_NAMES
+from kelly_actors.synth.ring_events import as_records, to_record
+from kelly_actors.synth.transfer_input import TransferInput
 
-DRUM_CHANNEL = 9
+__all__ = ["SWITCH_MARGIN_S", "SynthActor", "SynthConfig"]
+
 #: A timbre swap lands on a bar line at least this far (s) past the render position.
 SWITCH_MARGIN_S = 0.25
-# Synth.schedule's argument order, as EVENT_DTYPE field names.
-_RECORD_FIELDS = ("sample_time", "kind", "note", "velocity", "channel", "value")
-MODES = ("notes", "transfer")
 NO_TRANSFER_TIMBRE = "transfer mode without a timbre model: the preset voice follows the input"
-
-
-@dataclass(frozen=True)
-class SynthConfig:
-    """Settings of the synth actor.
-
-    Attributes:
-        sample_rate: Hz, as the audio actor's.
-        block_size: frames per block, as the audio actor's.
-        lookahead_blocks: blocks rendered ahead of the callback (latency vs safety).
-        voices: polyphony.
-        preset: timbre until a PROGRAM event picks one per channel.
-        master_gain: linear output gain before emotion's dominance gain.
-        play_drums: render channel 10 (the DDSP voice has no drum kit, so off by default).
-        notes_ring / out_ring: ring names.
-        timbre_model: path of a neural DDSP timbre (``models/ddsp-NAME.onnx``); "" plays the
-            preset voice. A model that is missing or broken leaves the preset voice playing
-            and the actor degraded.
-        crossfade_s: length of the crossfade when the timbre changes (on a bar line).
-        decoder_budget_us: a decoder frame slower than this on average (over a second) is
-            late: the synth falls back to the preset voice and reports it.
-        mode: ``"notes"`` (MIDI voices only) or ``"transfer"``: the live input's f0 and
-            loudness (the ``frames`` ring) also drive one voice with the loaded timbre, mixed
-            with the MIDI voices (see ``docs/neural_ddsp.md``, "Timbre transfer").
-        frames_ring: ring of feature frames read in transfer mode.
-        features_frame_size / features_hop: samples of the features actor's window and hop.
-        transfer_gain: linear gain of the transfer voice on each output channel (1.0: about
-            the input's level).
-        transfer_confidence: f0 confidence (0…1) below which an input frame is unvoiced.
-        transfer_fade_db: dB per feature frame the transfer voice fades while unvoiced.
-        transfer_slack_blocks: blocks of safety between what is rendered and the first
-            transfer frame's output (more: fewer late frames, more latency).
-        seed: seed of the voices' noise; synths with the same settings and seed fed the same
-            events render bit-identical blocks.
-    """
-
-    sample_rate: int = 48_000
-    block_size: int = 256
-    lookahead_blocks: int = 4
-    voices: int = 32
-    preset: str = "strings"
-    master_gain: float = 0.25
-    play_drums: bool = False
-    notes_ring: str = "notes"
-    out_ring: str = "audio_out"
-    timbre_model: str = ""
-    crossfade_s: float = 0.1
-    decoder_budget_us: float = 2000.0
-    mode: str = "notes"
-    frames_ring: str = "frames"
-    features_frame_size: int = 2048
-    features_hop: int = 512
-    transfer_gain: float = 1.0
-    transfer_confidence: float = 0.5
-    transfer_fade_db: float = 6.0
-    transfer_slack_blocks: int = 1
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if self.mode not in MODES:
-            raise ValueError(f"mode must be one of {', '.join(MODES)}")
-        if self.features_frame_size <= 0 or self.features_hop <= 0:
-            raise ValueError("features_frame_size and features_hop must be positive")
-        if self.transfer_gain < 0 or self.transfer_fade_db <= 0:
-            raise ValueError("transfer_gain must be ≥ 0 and transfer_fade_db positive")
-        if not 0.0 <= self.transfer_confidence <= 1.0 or not 0 <= self.transfer_slack_blocks <= 64:
-            raise ValueError("transfer_confidence must be 0–1 and transfer_slack_blocks 0–64")
-        if self.preset not in PRESETS:
-            raise ValueError(f"preset must be one of {', '.join(sorted(PRESETS))}")
-        if not 1 <= self.lookahead_blocks <= 64 or not 1 <= self.voices <= 256:
-            raise ValueError("lookahead_blocks must be 1–64 and voices 1–256")
-        if not 0.0 <= self.crossfade_s <= 5.0 or self.decoder_budget_us <= 0:
-            raise ValueError("crossfade_s must be 0–5 s and decoder_budget_us positive")
 
 
 class SynthActor(Actor):
@@ -156,9 +82,9 @@ class SynthActor(Actor):
         self.timbre_path = ""
         self.timbre_problem: str | None = None
         self._late_window = (0, 0.0)
-        self.transfer: TransferVoice | None = None
+        self.transfer: TransferInput | None = None
         if cfg.mode == "transfer":
-            self._start_transfer()
+            self.transfer = TransferInput(self.ctx.reader(cfg.frames_ring), cfg)
         self.control: dict[str, Any] = {}
         self._restore_control()
         self.rebuild = self._rebuild()
@@ -184,13 +110,13 @@ class SynthActor(Actor):
         if programs:
             self.control["programs"] = list(programs)
             for channel, index in enumerate(programs):
-                if 0 <= index < len(voices.PRESET_NAMES):
-                    self.synth.set_preset(voices.PRESET_NAMES[index], channel)
+                if 0 <= index < len(PRESET_NAMES):
+                    self.synth.set_preset(PRESET_NAMES[index], channel)
 
     def _set_emotion_now(self, valence: float, arousal: float, dominance: float) -> None:
         self.synth.set_emotion(valence, arousal, dominance)
         if self.transfer is not None:
-            self.transfer.set_emotion(valence, arousal)
+            self.transfer.voice.set_emotion(valence, arousal)
         self.control["emotion"] = [valence, arousal, dominance]
 
     def _rebuild(self) -> dict[str, Any]:
@@ -198,13 +124,9 @@ class SynthActor(Actor):
         rebuild the synth at the first block to render; returns figures for telemetry."""
         started = time.perf_counter()
         frames, _, _ = self.notes.retained(self.notes.spec.capacity)
-        records = [r for r in map(self._translate, frames.tolist()) if r is not None]
-        history = np.zeros(len(records), voices.EVENT_DTYPE)
-        if records:
-            columns = list(zip(*records, strict=True))
-            for name, column in zip(_RECORD_FIELDS, columns, strict=True):
-                history[name] = column
-        self.synth.schedule_array(history)
+        play_drums = self.config.play_drums
+        records = [to_record(ev, self.synth, play_drums) for ev in frames.tolist()]
+        self.synth.schedule_array(as_records([r for r in records if r is not None]))
         self._take_events()
         clock = self._clock_sample()
         first = self._first_block_time()
@@ -240,38 +162,10 @@ class SynthActor(Actor):
         block = self.config.block_size
         self.synth.seek(clock + block)
 
-    def _start_transfer(self) -> None:
-        cfg: SynthConfig = self.config
-        self.frames = self.ctx.reader(cfg.frames_ring)
-        self.frames.seek_latest()  # live input: frames queued before this start are stale
-        self.frame = np.empty(N_FEATURES, np.float32)
-        params = TransferParams(
-            sample_rate=cfg.sample_rate,
-            frame_size=cfg.features_frame_size,
-            feature_hop=cfg.features_hop,
-            min_confidence=cfg.transfer_confidence,
-            fade_db=cfg.transfer_fade_db,
-            slack=cfg.transfer_slack_blocks * cfg.block_size,
-        )
-        self.transfer = TransferVoice(params, None, PRESETS[cfg.preset])
-        self.transfer_buf = np.zeros(cfg.block_size, np.float64)
-
     def wait_on(self) -> list[Waitable]:
         if self.transfer is not None:
-            return [self.notes, self.space, self.frames]
+            return [self.notes, self.space, self.transfer.reader]
         return [self.notes, self.space]
-
-    def _take_frames(self) -> None:
-        """Feature frames from the live input → the transfer voice's control track."""
-        reader, frame, voice = self.frames, self.frame, self.transfer
-        while reader.available() > 0 and reader.read_into(frame):
-            voice.push(
-                int(reader.last_sample_time),
-                float(frame[F0_HZ]),
-                float(frame[F0_CONFIDENCE]),
-                float(frame[LOUDNESS_DB]),
-                self.synth.sample_time,
-            )
 
     def step(self) -> None:
         self._take_events()
@@ -291,19 +185,16 @@ class SynthActor(Actor):
                 break
             start = self.synth.sample_time
             if transfer is not None:
-                self._take_frames()
+                transfer.take_frames(start)
             self.synth.render(cfg.block_size, out=view)
             if transfer is not None:
-                voice = transfer.render(start, cfg.block_size)
-                np.multiply(voice, cfg.transfer_gain, out=self.transfer_buf)
-                view += self.transfer_buf[:, None].astype(np.float32)
-                np.clip(view, -1.0, 1.0, out=view)
+                transfer.mix_into(view, start)
             self.writer.publish(start)
             if self.rebuild["first_block_clock"] < 0:
                 self.rebuild["first_block"] = start
                 self.rebuild["first_block_clock"] = clock
         if transfer is not None:
-            self._take_frames()
+            transfer.take_frames(self.synth.sample_time)
         self._watch_decoder()
 
     # ----------------------------------------------------------------- timbre
@@ -331,7 +222,7 @@ class SynthActor(Actor):
         fade = self.config.crossfade_s if fade_s is None else fade_s
         self.synth.set_timbre(timbre, at, fade)
         if self.transfer is not None:
-            self.transfer.set_timbre(timbre)
+            self.transfer.voice.set_timbre(timbre)
         self.timbre_path = path
         self.timbre_problem = None
         self._late_window = (0, 0.0)
@@ -351,12 +242,9 @@ class SynthActor(Actor):
         timbre = self.synth.timbre
         error = self.synth.timbre_error
         if error is None and self.transfer is not None:
-            error = self.transfer.broken
+            error = self.transfer.voice.broken
         if error is not None:
-            self.synth.set_timbre(None, self.synth.sample_time, self.config.crossfade_s)
-            if self.transfer is not None:
-                self.transfer.set_timbre(None)
-            self._degrade(f"timbre model failed, preset voice playing: {error}")
+            self._fall_back(f"timbre model failed, preset voice playing: {error}")
             return
         if timbre is None:
             return
@@ -365,14 +253,17 @@ class SynthActor(Actor):
         if calls >= frames_per_s:  # about a second of frames
             mean = total / calls
             self._late_window = (timbre.calls, timbre.total_us)
-            if mean > self.config.decoder_budget_us:
-                self.synth.set_timbre(None, self.synth.sample_time, self.config.crossfade_s)
-                if self.transfer is not None:
-                    self.transfer.set_timbre(None)
-                self._degrade(
-                    f"timbre model late ({mean:.0f} µs per frame > "
-                    f"{self.config.decoder_budget_us:.0f}), preset voice playing"
-                )
+            budget = self.config.decoder_budget_us
+            if mean > budget:
+                self._fall_back(f"timbre model late ({mean:.0f} µs per frame > "
+                                f"{budget:.0f}), preset voice playing")  # fmt: skip
+
+    def _fall_back(self, reason: str) -> None:
+        """Crossfade every voice to the preset voice now, and report ``reason``."""
+        self.synth.set_timbre(None, self.synth.sample_time, self.config.crossfade_s)
+        if self.transfer is not None:
+            self.transfer.voice.set_timbre(None)
+        self._degrade(reason)
 
     def _publish(self, key: str, value: Any) -> None:
         """Update one item of the control state and hand the whole of it to the supervisor
@@ -380,44 +271,25 @@ class SynthActor(Actor):
         self.control[key] = value
         self.ctx.publish_state(dict(self.control))
 
-    def _translate(self, ev: list[float]) -> tuple[int, int, int, int, int, float] | None:
-        """A ``notes`` ring event (float64[8] as a list) → ``Synth.schedule`` arguments
-        ``(sample_time, kind, note, velocity, channel, value)``, or None (not played)."""
-        t, kind, channel = int(ev[ne.TIME]), int(ev[ne.KIND]), int(ev[ne.CHANNEL])
-        if kind in (ne.EventKind.NOTE_ON, ne.EventKind.NOTE_OFF):
-            if channel == DRUM_CHANNEL and not self.config.play_drums:
-                return None
-            vkind = voices.EV_NOTE_ON if kind == ne.EventKind.NOTE_ON else voices.EV_NOTE_OFF
-            return t, vkind, int(ev[ne.KEY]), int(ev[ne.VELOCITY]), channel, 0.0
-        if kind == ne.EventKind.ALL_NOTES_OFF:
-            return t, voices.EV_ALL_SOUND_OFF, 0, 0, 0, 0.0
-        if kind == ne.EventKind.PITCH_BEND:
-            return t, voices.EV_PITCH_BEND, 0, 0, channel, ev[ne.A] / self.synth.bend_range
-        if kind == ne.EventKind.EMOTION:
-            key = self.synth.store_emotion(ev[ne.A], ev[ne.B], ev[ne.C])
-            return t, voices.EV_EMOTION, key & 0xFF, key >> 8, 0, 0.0
-        if kind == ne.EventKind.PROGRAM and 0 <= channel < 16:
-            return t, voices.EV_PRESET, preset_index(int(ev[ne.KEY])), 0, channel, 0.0
-        return None
-
     def _take_events(self) -> None:
         """Unread ``notes`` events into the synth's queue; emotion and programs also become
         control state (and emotion reaches the transfer voice at once)."""
         reader, ev, synth = self.notes, self.event, self.synth
+        play_drums = self.config.play_drums
         while reader.available() > 0 and reader.read_into(ev):
-            record = self._translate(ev.tolist())
+            record = to_record(ev.tolist(), synth, play_drums)
             if record is None:
                 continue
             if not synth.schedule(*record):
                 self.dropped_notes += 1
             kind = record[1]
-            if kind == voices.EV_EMOTION:
+            if kind == EventKind.EMOTION:
                 emotion = [float(ev[ne.A]), float(ev[ne.B]), float(ev[ne.C])]
                 if self.transfer is not None:
-                    self.transfer.set_emotion(emotion[0], emotion[1])
+                    self.transfer.voice.set_emotion(emotion[0], emotion[1])
                 self._publish("emotion", emotion)
-            elif kind == voices.EV_PRESET:
-                programs = list(self.control.get("programs", [-1] * 16))
+            elif kind == EventKind.PRESET:
+                programs = list(self.control.get("programs", [-1] * ne.N_CHANNELS))
                 programs[record[4]] = record[2]
                 self._publish("programs", programs)
 
@@ -427,7 +299,7 @@ class SynthActor(Actor):
             # A standby silences at the sample its primary did, so both stay identical.
             at = primary.get("at")
             at = at if isinstance(at, int) else self.synth.sample_time
-            self.synth.schedule(at, voices.EV_ALL_SOUND_OFF)
+            self.synth.schedule(at, EventKind.ALL_SOUND_OFF)
             return {"panic": True, "at": at}
         if method == "load_model":
             if args.get("kind", "ddsp") != "ddsp":
@@ -459,25 +331,5 @@ class SynthActor(Actor):
             "emotion": [round(x, 4) for x in self.synth.emotion],
             **self.rebuild,
             **{k: int(v) for k, v in self.synth.stats.items()},
-            **self._transfer_telemetry(),
-        }
-
-    def _transfer_telemetry(self) -> dict[str, Any]:
-        voice = self.transfer
-        if voice is None:
-            return {"mode": "notes"}
-        track = voice.track
-        latency = track.latency
-        return {
-            "mode": "transfer",
-            "transfer_timbre": voice.timbre.name if voice.timbre else "preset",
-            "transfer_frames": track.frames,
-            "transfer_late_frames": track.late,
-            "transfer_dropped_frames": track.dropped,
-            "transfer_latency_ms": (
-                round(latency / self.config.sample_rate * 1e3, 3) if latency is not None else None
-            ),
-            "transfer_voiced": voice.voiced,
-            "transfer_f0_hz": round(voice.mapper.pitch, 2),
-            "transfer_loudness_db": round(voice.mapper.loudness, 2),
+            **(self.transfer.telemetry() if self.transfer is not None else {"mode": "notes"}),
         }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kelly_actors.synth.voices import PRESET_NAMES
+from kelly_actors.synth.presets import PRESET_NAMES
 
 # GM program families (0-based program ranges) → the nearest preset we have.
 _FAMILIES: tuple[tuple[range, str], ...] = (
@@ -30,5 +30,5 @@ def preset_for_program(program: int) -> str:
 
 
 def preset_index(program: int) -> int:
-    """Index into :data:`~kelly_actors.synth.voices.PRESET_NAMES` (for ``EV_PRESET``)."""
+    """Index into :data:`~kelly_actors.synth.presets.PRESET_NAMES` (for a ``PRESET`` event)."""
     return PRESET_NAMES.index(preset_for_program(program))

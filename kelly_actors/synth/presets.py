@@ -35,7 +35,14 @@ import numpy as np
 N_HARMONICS = 64
 N_NOISE_BANDS = 65
 
-__all__ = ["N_HARMONICS", "N_NOISE_BANDS", "PRESETS", "TimbrePreset", "get_preset"]
+__all__ = [
+    "N_HARMONICS",
+    "N_NOISE_BANDS",
+    "PRESETS",
+    "PRESET_NAMES",
+    "TimbrePreset",
+    "get_preset",
+]
 
 
 def _normalized(dist: np.ndarray) -> np.ndarray:
@@ -159,6 +166,9 @@ PRESETS: dict[str, TimbrePreset] = {
         release_s=0.03,
     ),
 }
+
+#: Preset names in a fixed order: a ``PRESET`` event carries an index into it.
+PRESET_NAMES: tuple[str, ...] = tuple(sorted(PRESETS))
 
 
 def get_preset(name: str) -> TimbrePreset:

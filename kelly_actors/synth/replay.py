@@ -33,15 +33,14 @@ import math
 
 import numpy as np
 
+from kelly_actors.bus.note_events import N_CHANNELS, EventKind
 from kelly_actors.synth.presets import PRESETS
 
 CARRIER_BITS = 32
 CARRIER_ONE = float(1 << CARRIER_BITS)  # one cycle, in accumulator steps
 _CARRIER_MASK = (1 << CARRIER_BITS) - 1
-
-# Event kinds (the values of kelly_actors.synth.voices; repeated to avoid a circular import).
-_NOTE_ON, _NOTE_OFF, _ALL_NOTES_OFF, _ALL_SOUND_OFF = 1, 2, 4, 5
-_MIDI_CHANNELS = 16
+_NOTE_ON, _NOTE_OFF = EventKind.NOTE_ON, EventKind.NOTE_OFF
+_ALL_OFF = (EventKind.ALL_NOTES_OFF, EventKind.ALL_SOUND_OFF)
 
 
 def still_sounding(events: np.ndarray, now: int, tail: int) -> list[int]:
@@ -52,7 +51,8 @@ def still_sounding(events: np.ndarray, now: int, tail: int) -> list[int]:
     ended otherwise (a pluck's decay, a steal) still counts, and the replay retires it.
 
     Args:
-        events: records of ``EVENT_DTYPE`` sorted by ``sample_time``.
+        events: records of :data:`~kelly_actors.synth.events.EVENT_DTYPE` sorted by
+            ``sample_time``.
         now: absolute sample.
         tail: samples.
     """
@@ -65,12 +65,12 @@ def still_sounding(events: np.ndarray, now: int, tail: int) -> list[int]:
             break
         recent = now - t < tail
         if kind == _NOTE_ON and velocity > 0:
-            held.setdefault((channel % _MIDI_CHANNELS, note), []).append(t)
+            held.setdefault((channel % N_CHANNELS, note), []).append(t)
         elif kind in (_NOTE_ON, _NOTE_OFF):
-            ended = held.pop((channel % _MIDI_CHANNELS, note), [])
+            ended = held.pop((channel % N_CHANNELS, note), [])
             if recent:
                 sounding += ended
-        elif kind in (_ALL_NOTES_OFF, _ALL_SOUND_OFF):
+        elif kind in _ALL_OFF:
             if recent:
                 sounding += [t_on for ons in held.values() for t_on in ons]
             held.clear()
@@ -79,7 +79,7 @@ def still_sounding(events: np.ndarray, now: int, tail: int) -> list[int]:
 
 class Replay:
     """The silent-advance half of :class:`~kelly_actors.synth.voices.Synth` (a mixin: it uses
-    the synth's slot arrays, event queue and glides)."""
+    the synth's voice slots, event queue and glides)."""
 
     def seek(self, sample_time: int) -> None:
         """Move the render position forward to ``sample_time`` without rendering.
@@ -91,21 +91,20 @@ class Replay:
         if target <= self._time:
             return
         t = self._time
-        n_events = self._n_events
-        times = self._events["sample_time"]
+        queued = self._queue.queued
+        times = queued["sample_time"]
         k = 0
-        while k < n_events and times[k] < target:
+        while k < queued.size and times[k] < target:
             due = int(times[k])
             if due < t:
                 self.stats["late_events"] += 1
             else:
                 self._silent(t, due)
                 t = due
-            self._apply(self._events[k], t)
+            self._apply(queued[k], t)
             k += 1
         self._silent(t, target)
-        self._events[: n_events - k] = self._events[k:n_events]
-        self._n_events = n_events - k
+        self._queue.drop_first(k)
         self._time = target
         self._restart_neural(target)
 
@@ -121,14 +120,11 @@ class Replay:
         Returns:
             The sample from which notes were replayed (``now`` when none sounds).
         """
-        n = self._n_events
-        queued = self._events[:n]
+        queued = self._queue.queued
         since = min(still_sounding(queued, now, self._longest_tail()), default=now)
         kinds = queued["kind"]
         notes = (kinds == _NOTE_ON) | (kinds == _NOTE_OFF)
-        kept = queued[~(notes & (queued["sample_time"] < since))]
-        self._events[: kept.size] = kept
-        self._n_events = kept.size
+        self._queue.keep(~(notes & (queued["sample_time"] < since)))
         self.seek(now)
         return since
 
@@ -142,30 +138,32 @@ class Replay:
         """Samples ``[a, b)`` pass unrendered: phases advance, finished voices retire."""
         if b <= a:
             return
-        idx = np.flatnonzero(self._active)
+        slots = self.slots
+        idx = np.flatnonzero(slots.active)
         if idx.size == 0:
             return
-        self._advance_carriers(idx[self._slot_bank[idx] < 0], a, b)
-        self._retire(idx, b)
+        self._advance_carriers(idx[slots.bank[idx] < 0], a, b)
+        slots.retire(idx, b)
 
     def _advance_carriers(self, idx: np.ndarray, a: int, b: int) -> None:
         """Add to the phase accumulators of preset voices ``idx`` what ``[a, b)`` adds."""
-        chans = self._chan[idx]
+        carrier = self.slots.carrier
+        chans = self.slots.channel[idx]
         for ch in np.unique(chans):
             rows = idx[chans == ch]
             total = self._carrier_sum(rows, int(ch), a, b)
-            acc = self._carrier[rows].astype(np.int64) + total
-            self._carrier[rows] = (acc & _CARRIER_MASK).astype(np.float64)
+            acc = carrier[rows].astype(np.int64) + total
+            carrier[rows] = (acc & _CARRIER_MASK).astype(np.float64)
 
     def _carrier_sum(self, rows: np.ndarray, ch: int, a: int, b: int) -> np.ndarray:
         """Σ of the accumulator increments of voices ``rows`` (channel ``ch``) over ``[a, b)``,
         modulo 2³², int64 ``(r,)``: sample by sample while the bend glides, then m × the
         constant increment."""
-        f0 = self._f0[rows]
+        f0 = self.slots.f0[rows]
         glide = self._bend[ch]
         total = np.zeros(rows.size, np.int64)
         t = a
-        if glide.start != 0.0 or glide.target != 0.0:
+        if glide.nonzero:
             moving_end = min(b, glide.settled_from())
             while t < moving_end:
                 m = min(moving_end - t, self._ramp.size)
@@ -186,5 +184,6 @@ class Replay:
     def _restart_neural(self, t: int) -> None:
         """Neural voices cannot be fast-forwarded (recurrent decoder state): start their
         decoders afresh at ``t`` (they fade in over one decoder frame)."""
-        for slot in np.flatnonzero(self._active & (self._slot_bank >= 0)):
-            self._start_neural(int(slot), t, bank_id=int(self._slot_bank[slot]))
+        slots = self.slots
+        for slot in np.flatnonzero(slots.active & (slots.bank >= 0)):
+            self._start_neural(int(slot), t, bank_id=int(slots.bank[slot]))

@@ -20,7 +20,6 @@ import numpy as np
 from performance import Performance, wait_until
 from toml_config import performance_toml
 
-from kelly_actors.bus import note_events as ne
 from kelly_actors.demo.score import ScoreConfig, score_events
 from kelly_actors.synth import voices
 
@@ -291,13 +290,12 @@ def offline_render(score: ScoreConfig, frames: int, preset: str = "strings") -> 
         master_gain=0.25, seed=0, event_capacity=2 * 4096 + 256,
     )  # fmt: skip
     events = score_events(score)
-    kinds = {ne.EventKind.NOTE_ON: voices.EV_NOTE_ON, ne.EventKind.NOTE_OFF: voices.EV_NOTE_OFF}
     pending = next(events)
     out = np.zeros((frames, 2), np.float32)
     for start in range(0, frames - frames % BLOCK, BLOCK):
         while pending.time < start + BLOCK:
             synth.schedule(
-                pending.time, kinds[pending.kind], pending.key, pending.velocity, pending.channel
+                pending.time, int(pending.kind), pending.key, pending.velocity, pending.channel
             )
             pending = next(events)
         synth.render(BLOCK, out=out[start : start + BLOCK])

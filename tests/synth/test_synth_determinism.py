@@ -10,8 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from kelly_actors.bus.note_events import EventKind
+from kelly_actors.synth.events import EVENT_DTYPE
 from kelly_actors.synth.noise import FramedNoise, hash_uniform, voice_key
-from kelly_actors.synth.voices import EV_NOTE_OFF, EV_NOTE_ON, EVENT_DTYPE, Synth
+from kelly_actors.synth.voices import Synth
 
 SR = 48_000
 BLOCK = 256
@@ -25,13 +27,13 @@ def _events(synth: Synth) -> list[tuple]:
         ("on", 300, 60, 100, 0),
         ("on", 1_000, 64, 90, 1),
         ("on", 1_500, 67, 80, 0),
-        ("bend", 5_000, 0.5, 0),
+        ("bend", 5_000, 1.0, 0),  # semitones
         ("on", 7_000, 48, 110, 2),
         ("off", 9_000, 60, 0),
         ("emotion", 12_000, 0.8, 0.2, 0.4),
         ("on", 12_000, 72, 127, 1),
         ("on", 12_100, 76, 60, 1),  # a 5th voice: steals
-        ("bend", 15_000, -1.0, 1),
+        ("bend", 15_000, -2.0, 1),
         ("off", 20_000, 64, 1),
         ("bend", 21_000, 0.0, 0),
         ("on", 24_000, 69, 100, 2),
@@ -131,7 +133,7 @@ def test_the_slot_a_note_lands_in_does_not_change_its_samples() -> None:
         synth.note_on(20_000, 67, 90, channel=1)
     crowded.note_off(350, 52, channel=1)
     a, b = _render(plain, 48_000), _render(crowded, 48_000)
-    assert sorted(np.flatnonzero(crowded._active).tolist()) == [0, 2]
+    assert sorted(np.flatnonzero(crowded.slots.active).tolist()) == [0, 2]
     np.testing.assert_array_equal(a[30_000:], b[30_000:])
     assert np.abs(a[30_000:]).max() > 0.05
 
@@ -202,18 +204,18 @@ def test_emotion_events_take_effect_at_their_sample() -> None:
     before = np.sqrt(np.mean(out[5_000:9_900] ** 2))
     after = np.sqrt(np.mean(out[12_000:19_000] ** 2))
     assert abs(20 * np.log10(after / before) - 6.0) < 0.05
-    assert synth._events[: synth.queued_events]["kind"].tolist() == []
+    assert synth.queued_events == 0
 
 
 def test_schedule_array_keeps_the_order_of_equal_times() -> None:
     one, many = _synth(), _synth()
     events = np.zeros(4, EVENT_DTYPE)
     events["sample_time"] = [500, 100, 100, 300]
-    events["kind"] = [EV_NOTE_ON, EV_NOTE_ON, EV_NOTE_OFF, EV_NOTE_OFF]
+    events["kind"] = [EventKind.NOTE_ON, EventKind.NOTE_ON, EventKind.NOTE_OFF, EventKind.NOTE_OFF]
     events["note"] = [60, 62, 62, 60]
     events["velocity"] = [100, 100, 0, 0]
     for ev in events:
         one.schedule(int(ev["sample_time"]), int(ev["kind"]), int(ev["note"]),
                      int(ev["velocity"]))  # fmt: skip
     assert many.schedule_array(events) == 4
-    np.testing.assert_array_equal(one._events[:4], many._events[:4])
+    np.testing.assert_array_equal(one._queue.queued, many._queue.queued)

@@ -47,7 +47,7 @@ def _play(timbre: NeuralTimbre | None, blocks: list[int]) -> np.ndarray:
         synth.set_timbre(timbre, 0, fade_s=0.0)
     synth.note_on(700, 69, 100)
     synth.note_on(5000, 76, 80)
-    synth.pitch_bend(9000, 0.5)
+    synth.pitch_bend(9000, 1.0)  # semitones
     synth.note_off(20000, 69)
     synth.note_off(30001, 76)
     return np.concatenate([synth.render(n)[:, 0] for n in blocks])

@@ -5,20 +5,22 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from kelly_actors.bus.note_events import EventKind
 from kelly_actors.synth import ddsp
+from kelly_actors.synth.events import EVENT_DTYPE
 from kelly_actors.synth.presets import get_preset
-from kelly_actors.synth.voices import EV_ALL_SOUND_OFF, EVENT_DTYPE, Synth
+from kelly_actors.synth.voices import Synth
 
 
 def _script(synth: Synth) -> None:
     synth.note_on(100, 60, 100)
     synth.note_on(1000, 64, 90, channel=1)
     synth.note_on(1500, 67, 80)
-    synth.pitch_bend(5000, 0.5, channel=0)
+    synth.pitch_bend(5000, 1.0, channel=0)  # semitones
     synth.note_off(9000, 60)
     synth.note_on(12000, 72, 127, channel=1)
     synth.note_off(20000, 64, channel=1)
-    synth.pitch_bend(22000, -1.0, channel=1)
+    synth.pitch_bend(22000, -2.0, channel=1)
 
 
 @pytest.mark.parametrize("sr", [44100, 48000, 96000])
@@ -71,7 +73,7 @@ def test_a_full_pool_steals_the_oldest_held_voice():
     synth.render(256)
     assert synth.stats["stolen"] == 1
     assert synth.active_voices == 4
-    held = set(synth._note[: synth.n_voices][synth._active[: synth.n_voices]].tolist())
+    held = set(synth.slots.note[: synth.n_voices][synth.slots.active[: synth.n_voices]].tolist())
     assert held == {62, 64, 65, 67}  # 60 was the oldest
 
 
@@ -85,7 +87,7 @@ def test_stealing_prefers_the_quietest_released_voice():
     synth.render(10000)
     synth.note_on(10000, 70, 100)
     synth.render(64)
-    held = set(synth._note[: synth.n_voices][synth._active[: synth.n_voices]].tolist())
+    held = set(synth.slots.note[: synth.n_voices][synth.slots.active[: synth.n_voices]].tolist())
     assert held == {60, 64, 70}  # 62 released earliest, so it was the quietest
 
 
@@ -95,7 +97,7 @@ def test_a_stolen_voice_fades_out_instead_of_clicking():
     synth.render(4800)
     synth.note_on(4800, 81, 127)
     out = synth.render(4800)[:, 0]
-    ghost = synth._active[synth.n_voices :]
+    ghost = synth.slots.active[synth.n_voices :]
     fade = int(0.004 * 48000)
     # The largest sample-to-sample step stays that of the tones themselves (no jump to 0).
     step = np.abs(np.diff(out[: fade + 10])).max()
@@ -107,7 +109,7 @@ def test_pitch_bend_of_one_semitone_raises_the_frequency_by_2_pow_1_12():
     sr = 48000
     synth = Synth(sr, channels=1, preset="sine", bend_range_semitones=2.0)
     synth.note_on(0, 69, 100)
-    synth.pitch_bend(0, 0.5)
+    synth.pitch_bend(0, 1.0)
     out = synth.render(sr)[:, 0]
     seg = out[sr // 4 :] * np.hanning(out.size - sr // 4)
     spec = np.abs(np.fft.rfft(seg, 1 << 20))
@@ -121,7 +123,7 @@ def test_high_notes_render_no_aliased_partials_even_when_bent_up():
     synth = Synth(sr, channels=1, preset="organ", bend_range_semitones=2.0)
     synth.set_preset(flat)
     synth.note_on(0, 100, 127)  # 2637 Hz: harmonics 9..64 are above Nyquist
-    synth.pitch_bend(sr // 2, 1.0)  # +2 semitones: 2960 Hz, harmonic 8 = 23.7 kHz
+    synth.pitch_bend(sr // 2, 2.0)  # +2 semitones: 2960 Hz, harmonic 8 = 23.7 kHz
     out = synth.render(sr + sr // 2)[:, 0].astype(np.float64)
     freqs = np.fft.rfftfreq(sr // 4, 1 / sr)
     steady = (
@@ -149,7 +151,7 @@ def test_all_sound_off_silences_every_voice_within_the_fade():
         synth.note_on(0, note, 100)
     synth.render(4800)
     ev = np.zeros(1, dtype=EVENT_DTYPE)
-    ev["sample_time"], ev["kind"] = 4800, EV_ALL_SOUND_OFF
+    ev["sample_time"], ev["kind"] = 4800, EventKind.ALL_SOUND_OFF
     assert synth.schedule_array(ev) == 1
     out = synth.render(4800)
     assert np.all(out[400:] == 0.0)
