@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from kelly_actors.bus.ring import RingError, RingSpec
-from kelly_actors.config.typed import ConfigError, from_mapping
+from kelly_actors.config.typed import Checked, ConfigError, from_mapping, setting
 
 RESTART_TYPES = ("permanent", "transient", "temporary")
 STRATEGIES = ("one_for_one", "rest_for_one", "one_for_all")
 
 
 @dataclass(frozen=True)
-class SupervisorSettings:
+class SupervisorSettings(Checked):
     """How the supervisor restarts and reports.
 
     Attributes:
@@ -42,27 +42,22 @@ class SupervisorSettings:
         keys_dir: the ``kelly keys generate`` directory for the remote endpoints.
     """
 
-    strategy: str = "one_for_one"
-    max_restarts: int = 10
-    max_seconds: float = 60.0
-    backoff_initial: float = 0.1
+    strategy: str = setting("one_for_one", choices=STRATEGIES)
+    max_restarts: int = setting(10, low=0)
+    max_seconds: float = setting(60.0, above=0.0)
+    backoff_initial: float = setting(0.1, low=0.0)
     backoff_max: float = 5.0
     stable_after: float = 2.0
-    status_hz: float = 4.0
+    status_hz: float = setting(4.0, low=0.5, high=50.0)
     record_dir: str = ""
     remote_control: str = ""
     remote_status: str = ""
     keys_dir: str = ""
 
     def __post_init__(self) -> None:
-        if self.strategy not in STRATEGIES:
-            raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)}")
-        if self.max_restarts < 0 or self.max_seconds <= 0:
-            raise ValueError("max_restarts must be ≥ 0 and max_seconds > 0")
-        if not 0 <= self.backoff_initial <= self.backoff_max:
+        super().__post_init__()
+        if self.backoff_initial > self.backoff_max:
             raise ValueError("need 0 ≤ backoff_initial ≤ backoff_max")
-        if not 0.5 <= self.status_hz <= 50:
-            raise ValueError("status_hz must be within 0.5–50")
         for endpoint in (self.remote_control, self.remote_status):
             if endpoint and not endpoint.startswith("tcp://"):
                 raise ValueError(f"remote endpoint {endpoint!r} must be tcp://HOST:PORT")
@@ -94,7 +89,7 @@ class RingDecl:
 
 
 @dataclass(frozen=True)
-class ChildSpec:
+class ChildSpec(Checked):
     """One actor the supervisor runs.
 
     Attributes:
@@ -120,14 +115,14 @@ class ChildSpec:
 
     name: str
     target: str
-    restart: str = "permanent"
-    shutdown_timeout: float = 3.0
+    restart: str = setting("permanent", choices=RESTART_TYPES)
+    shutdown_timeout: float = setting(3.0, above=0.0)
     depends_on: tuple[str, ...] = ()
     cpu_affinity: tuple[int, ...] = ()
-    nice: int = 0
-    heartbeat_interval: float = 0.2
+    nice: int = setting(0, low=-20, high=19)
+    heartbeat_interval: float = setting(0.2, above=0.0)
     heartbeat_timeout: float = 2.0
-    start_timeout: float = 15.0
+    start_timeout: float = setting(15.0, above=0.0)
     options: dict[str, Any] = field(default_factory=dict)
     twin_of: str = ""
     min_cpus: int = 0
@@ -135,15 +130,10 @@ class ChildSpec:
     def __post_init__(self) -> None:
         if self.min_cpus and not self.twin_of:
             raise ValueError("min_cpus is for a standby (twin_of) only")
-        if self.restart not in RESTART_TYPES:
-            raise ValueError(f"restart must be one of {', '.join(RESTART_TYPES)}")
+        super().__post_init__()
         if ":" not in self.target:
             raise ValueError(f"target {self.target!r} must be 'module:Class'")
-        if self.shutdown_timeout <= 0 or self.start_timeout <= 0:
-            raise ValueError("timeouts must be positive")
-        if not -20 <= self.nice <= 19:
-            raise ValueError("nice must be within −20…19")
-        if not 0 < self.heartbeat_interval < self.heartbeat_timeout:
+        if self.heartbeat_interval >= self.heartbeat_timeout:
             raise ValueError("need 0 < heartbeat_interval < heartbeat_timeout")
 
 

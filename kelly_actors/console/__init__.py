@@ -6,5 +6,7 @@
 - :mod:`.top`: the Textual app.
 - :mod:`.doctor`: the pre-show checklist.
 - :mod:`.eventlog`: ``events.jsonl`` printed readably, optionally followed.
-- :mod:`.commands`: ``register(subparsers)`` for the ``kelly`` CLI.
+
+The command-line programs themselves are :mod:`kelly_actors.cli.top`,
+:mod:`kelly_actors.cli.doctor` and :mod:`kelly_actors.cli.log`.
 """

@@ -22,7 +22,7 @@ from typing import Any
 
 import zmq
 
-from kelly_actors.bus import curve, messages
+from kelly_actors.bus import curve, messages, sockets
 from kelly_actors.supervisor.client import NoAnswer, NotRunning, Refused
 from kelly_actors.supervisor.rundir import RunDir
 
@@ -110,20 +110,12 @@ def _remote(connect: str, host_port: str, keys: Path | None) -> Endpoints:
     return Endpoints(connect, f"tcp://{host}:{port}", "", connect, keys)
 
 
-def _socket(ctx: zmq.Context, kind: int) -> zmq.Socket:
-    sock = ctx.socket(kind)
-    sock.setsockopt(zmq.LINGER, 0)
-    sock.setsockopt(zmq.MAXMSGSIZE, messages.SOCKET_MAX_MESSAGE_BYTES)
-    return sock
-
-
-def _secure(sock: zmq.Socket, endpoints: Endpoints) -> None:
-    if endpoints.keys is not None:
-        try:
-            curve.make_client(sock, endpoints.keys)
-        except curve.KeyError_ as exc:
-            sock.close(linger=0)
-            raise ConnectError(str(exc)) from None
+def _socket(ctx: zmq.Context, kind: int, endpoints: Endpoints) -> zmq.Socket:
+    """A socket for ``endpoints``: CURVE client when they come with keys (tcp://)."""
+    try:
+        return sockets.make(ctx, kind, curve_client=endpoints.keys)
+    except curve.KeyError_ as exc:
+        raise ConnectError(str(exc)) from None
 
 
 class Connection:
@@ -136,8 +128,7 @@ class Connection:
         self.endpoints = endpoints
         self.timeout = timeout
         self._ctx = zmq.Context()
-        self._sock = _socket(self._ctx, zmq.DEALER)
-        _secure(self._sock, endpoints)
+        self._sock = _socket(self._ctx, zmq.DEALER, endpoints)
         self._sock.connect(endpoints.control)
 
     def request(self, cmd: str, **args: Any) -> dict[str, Any]:
@@ -178,10 +169,9 @@ class StatusFeed:
 
     def __init__(self, endpoints: Endpoints) -> None:
         self._ctx = zmq.Context()
-        self._sock = _socket(self._ctx, zmq.SUB)
+        self._sock = _socket(self._ctx, zmq.SUB, endpoints)
         self._sock.setsockopt(zmq.SUBSCRIBE, b"status")
         self._sock.setsockopt(zmq.SUBSCRIBE, b"event")
-        _secure(self._sock, endpoints)
         self._sock.connect(endpoints.status)
         self.snapshot: dict[str, Any] | None = None
         self.events: deque[dict[str, Any]] = deque(maxlen=EVENT_HISTORY)

@@ -36,11 +36,11 @@ from kelly_actors.console.connection import (
     StatusFeed,
 )
 from kelly_actors.console.eventlog import format_event
+from kelly_actors.verbs import feel, lock, panic, restart, unlock
+from kelly_actors.verbs.composer_target import COMPOSER
 
 #: How often the screen takes what the PUB socket delivered (s).
 REFRESH_S = 0.1
-#: The composer actor that feel / panic / lock address.
-COMPOSER = "composer"
 COLUMNS = (
     ("name", "ACTOR"),
     ("state", "STATE"),
@@ -252,7 +252,7 @@ class TopApp(App[int]):
         if not text:
             self._say("✗ feel: type how you feel first", False)
             return
-        self._send("feel", lambda c: c.call(COMPOSER, "feel", text=text))
+        self._send(feel.NAME, lambda c: c.call(COMPOSER, feel.METHOD, text=text))
 
     def action_restart(self) -> None:
         table = self.query_one("#actors", DataTable)
@@ -260,16 +260,16 @@ class TopApp(App[int]):
             self._say("✗ restart: no actors shown yet", False)
             return
         actor = self.actor_names[min(table.cursor_row, len(self.actor_names) - 1)]
-        self._send("restart", lambda c: c.request("restart", actor=actor))
+        self._send(restart.NAME, lambda c: c.request(restart.NAME, actor=actor))
 
     def action_panic(self) -> None:
-        self._send("panic", lambda c: c.call(COMPOSER, "panic"))
+        self._send(panic.NAME, lambda c: c.call(COMPOSER, panic.METHOD))
 
     def action_toggle_lock(self, axis: str) -> None:
         snap = self.feed.snapshot if self.feed is not None else None
         locks = view.composer_telemetry(snap).get("locks", {}) if snap else {}
-        method = "unlock" if axis in locks else "lock"
-        self._send(method, lambda c: c.call(COMPOSER, method, axis=axis))
+        verb = unlock if axis in locks else lock
+        self._send(verb.NAME, lambda c: c.call(COMPOSER, verb.METHOD, axis=axis))
 
     def action_quit(self) -> None:
         self.exit(0)

@@ -8,7 +8,7 @@ from typing import Any
 
 import zmq
 
-from kelly_actors.bus import curve, messages
+from kelly_actors.bus import curve, messages, sockets
 from kelly_actors.supervisor.rundir import RunDir, RunInfo
 
 
@@ -39,9 +39,7 @@ class ControlClient:
         self.timeout = timeout
         self.info: RunInfo | None = None  # the local run's record (None when remote)
         self._ctx = zmq.Context()
-        self._sock = self._ctx.socket(zmq.DEALER)
-        self._sock.setsockopt(zmq.LINGER, 0)
-        self._sock.setsockopt(zmq.MAXMSGSIZE, messages.SOCKET_MAX_MESSAGE_BYTES)
+        self._sock: zmq.Socket | None = None
         try:
             self.where = self._target(run_dir, connect, keys)
         except BaseException:
@@ -57,7 +55,7 @@ class ControlClient:
                     "a tcp:// endpoint needs --keys DIR: TCP is never used without keys"
                 )
             try:
-                curve.make_client(self._sock, keys)
+                self._sock = sockets.make(self._ctx, zmq.DEALER, curve_client=keys)
             except curve.KeyError_ as exc:
                 raise NotRunning(str(exc)) from None
             self._sock.connect(connect)
@@ -65,11 +63,13 @@ class ControlClient:
         info = self.info = run_dir.running()
         if info is None:
             raise NotRunning(f"no performance is running in {run_dir.path}")
+        self._sock = sockets.make(self._ctx, zmq.DEALER)
         self._sock.connect(info.control)
         return f"pid {info.pid}"
 
     def request(self, cmd: str, **args: Any) -> dict[str, Any]:
         """Send ``cmd`` and return its result; raise Refused or NoAnswer."""
+        assert self._sock is not None
         request_id = uuid.uuid4().hex
         msg = messages.make("request", id=request_id, cmd=cmd, args=args)
         self._sock.send_multipart(messages.encode(msg))
@@ -85,7 +85,9 @@ class ControlClient:
         raise NoAnswer(f"the performance ({self.where}) did not answer within {self.timeout:g} s")
 
     def close(self) -> None:
-        self._sock.close(linger=0)
+        if self._sock is not None:
+            self._sock.close(linger=0)
+            self._sock = None
         self._ctx.term()
 
     def __enter__(self) -> ControlClient:

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from kelly_actors.bus import namespace
+from kelly_actors.files import atomic_write
 
 ENV_RUN_DIR = "KELLY_RUN_DIR"
 # sockaddr_un.sun_path holds 108 bytes including the NUL.
@@ -80,9 +81,7 @@ class RunDir:
     def publish(self, info: RunInfo) -> None:
         """Write ``supervisor.json`` atomically."""
         self.path.mkdir(parents=True, exist_ok=True)
-        tmp = self.info_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(info), indent=2))
-        tmp.replace(self.info_path)
+        atomic_write(self.info_path, json.dumps(asdict(info), indent=2))
 
     def retract(self, tag: str) -> None:
         """Remove ``supervisor.json`` if it still describes run ``tag``."""

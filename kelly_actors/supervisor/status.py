@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kelly_actors.files import atomic_write
 from kelly_actors.supervisor.training_runs import training_runs
 
 if TYPE_CHECKING:
@@ -100,6 +101,4 @@ def write_run_summary(record_dir: Path, snap: dict[str, Any], sup: Supervisor) -
         "actors": telemetry,
     }
     record_dir.mkdir(parents=True, exist_ok=True)
-    tmp = record_dir / "run.json.tmp"
-    tmp.write_text(json.dumps(summary, indent=2, default=str))
-    tmp.replace(record_dir / "run.json")
+    atomic_write(record_dir / "run.json", json.dumps(summary, indent=2, default=str))

@@ -9,11 +9,11 @@ still going and, for :data:`SHOW_ENDED_S`, those that ended.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from kelly_actors.actor.pids import alive
+from kelly_actors.files import atomic_write
 
 TRAINING_DIR = "training"
 #: Environment ``kelly train`` gives its pipeline: the JSON file to publish to, the run's name.
@@ -40,6 +40,8 @@ def training_runs(run_dir: Path, now: float) -> list[dict[str, Any]]:
     exit code). ``now`` is Unix time. Unreadable or malformed files are skipped."""
     runs = []
     for path in sorted((run_dir / TRAINING_DIR).glob("*.json")):
+        if path.name.startswith("."):
+            continue  # a write in progress (files.atomic_write's hidden temporary)
         state = _read(path)
         if state is None:
             continue
@@ -60,9 +62,7 @@ def write_state(path: Path, state: dict[str, Any]) -> None:
     """Replace ``path`` with ``state`` as JSON in one step (a reader never sees half a
     file); OSError when the directory cannot be made or written."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(state))
-    os.replace(tmp, path)
+    atomic_write(path, json.dumps(state))
 
 
 def _read(path: Path) -> dict[str, Any] | None:

@@ -6,8 +6,11 @@ import random
 
 import pytest
 
+from kelly_actors.config.performance import ChildSpec, SupervisorSettings
 from kelly_actors.supervisor.backoff import Backoff
+from kelly_actors.supervisor.child import FAILED, STOPPED, Child
 from kelly_actors.supervisor.intensity import RestartIntensity
+from kelly_actors.supervisor.policy import RestartPolicy
 from kelly_actors.supervisor.strategy import restart_set
 
 
@@ -59,3 +62,48 @@ def test_backoff_reset_makes_the_next_failure_immediate_again() -> None:
 def test_the_strategy_picks_who_restarts_with_the_failed_actor(strategy, failed, expected) -> None:
     order = ["audio", "features", "inference", "composer"]
     assert restart_set(strategy, failed, order) == expected
+
+
+ORDER = ["audio", "features", "inference", "composer"]
+
+
+def child(name: str, restart: str = "permanent") -> Child:
+    return Child(ChildSpec(name, "m:A", restart=restart), Backoff(0.1, 1.0, random.Random(0)))
+
+
+@pytest.mark.parametrize(
+    ("restart", "crashed", "state"),
+    [("temporary", True, FAILED), ("temporary", False, STOPPED), ("transient", False, STOPPED)],
+)
+def test_the_policy_leaves_down_what_its_restart_kind_says_stays_down(restart, crashed, state):
+    policy = RestartPolicy(SupervisorSettings(), ORDER)
+    verdict = policy.on_exit(child("features", restart), crashed, "exit code 1", 0.0)
+    assert (verdict.state, verdict.together, verdict.escalate) == (state, (), "")
+
+
+def test_the_policy_restarts_a_crash_with_its_strategy_set_after_its_backoff() -> None:
+    policy = RestartPolicy(SupervisorSettings(strategy="rest_for_one"), ORDER)
+    features = child("features", "transient")
+    first = policy.on_exit(features, True, "exit code 1", 0.0)
+    assert first.together == ("features", "inference", "composer") and first.delay == 0.0
+    assert policy.on_exit(features, True, "exit code 1", 1.0).delay > 0.0
+
+
+def test_the_policy_escalates_beyond_the_intensity_and_names_the_last_exit() -> None:
+    policy = RestartPolicy(SupervisorSettings(max_restarts=1, max_seconds=10.0), ORDER)
+    audio = child("audio")
+    assert policy.on_exit(audio, True, "exit code 1", 0.0).together == ("audio",)
+    verdict = policy.on_exit(audio, True, "killed by SIGSEGV", 1.0)
+    assert verdict.state == FAILED and verdict.together == ()
+    assert verdict.escalate == "audio: 2 restarts within 10 s (max 1); last: killed by SIGSEGV"
+
+
+def test_a_stable_run_resets_the_backoff_and_a_short_one_does_not() -> None:
+    policy = RestartPolicy(SupervisorSettings(stable_after=2.0), ORDER)
+    audio = child("audio")
+    audio.backoff.next_delay()
+    audio.ready_at = 10.0
+    policy.settle(audio, 11.0)
+    assert audio.backoff.failures == 1
+    policy.settle(audio, 12.5)
+    assert audio.backoff.failures == 0

@@ -1,15 +1,16 @@
-"""The refusal every command raises, and argument checks they share."""
+"""The refusal a verb raises, and the argument checks verbs share.
+
+A refusal is answered to the client as an error reply ``{"code", "message"}``
+(docs/protocol.md): the code for programs, the message for people.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from kelly_actors.supervisor.supervisor import Supervisor
+from typing import Any
 
 
 class CommandError(Exception):
-    """A refused command: ``code`` for programs, the message for people."""
+    """A refused request: ``code`` for programs, the message for people."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
@@ -27,9 +28,9 @@ def require(args: dict[str, Any], key: str, kind: type) -> Any:
     return value
 
 
-def require_actor(sup: Supervisor, args: dict[str, Any]) -> str:
-    """The ``actor`` argument, checked against the running graph."""
+def require_actor(args: dict[str, Any], actors: list[str]) -> str:
+    """The ``actor`` argument, checked against the running graph's ``actors``."""
     name = require(args, "actor", str)
-    if name not in sup.children:
-        raise CommandError("not_found", f"no actor named {name!r}; actors: {sup.order}")
+    if name not in actors:
+        raise CommandError("not_found", f"no actor named {name!r}; actors: {actors}")
     return name
