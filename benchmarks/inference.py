@@ -33,10 +33,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from kelly_actors.bus import curve  # noqa: E402
+from kelly_actors.inference.config import PoolConfig  # noqa: E402
 from kelly_actors.inference.model import EmotionModel, load_model  # noqa: E402
-from kelly_actors.inference.pool import PoolConfig, WorkerPool  # noqa: E402
+from kelly_actors.inference.pool import WorkerPool  # noqa: E402
+from training.emotion.export import model_bytes  # noqa: E402
 from training.emotion.model import EmotionNet  # noqa: E402
-from training.emotion.onnx_writer import model_bytes  # noqa: E402
 
 
 def percentiles(samples_s: list[float]) -> tuple[float, float]:

@@ -38,7 +38,8 @@ from kelly_actors.composer.bar_composer import BarComposer
 from kelly_actors.composer.emotion.pad import PAD
 from kelly_actors.composer.mapper import map_emotion
 from kelly_actors.composer.transformer_engine import DEFAULT_TRACKS, Variation
-from kelly_actors.inference.pool import PoolConfig, WorkerPool
+from kelly_actors.inference.config import PoolConfig
+from kelly_actors.inference.pool import WorkerPool
 from kelly_actors.transformer.session import StepSession
 
 

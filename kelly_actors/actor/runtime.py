@@ -9,7 +9,6 @@ an actor whose supervisor died exits by itself (no orphans).
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import importlib
 import os
@@ -25,14 +24,13 @@ import zmq
 from kelly_actors.actor.base import Actor, CallError
 from kelly_actors.actor.context import ActorContext
 from kelly_actors.actor.launch import Launch
-from kelly_actors.actor.pids import alive
-from kelly_actors.bus import messages
+from kelly_actors.actor.pids import alive, die_with_parent
+from kelly_actors.bus import messages, sockets
 from kelly_actors.config.typed import ConfigError, from_mapping
 
 PARENT_CHECK_INTERVAL = 0.25
 EXIT_CRASH = 1
 EXIT_CONFIG = 78
-_PR_SET_PDEATHSIG = 1
 
 
 def load_actor_class(target: str) -> type[Actor]:
@@ -46,15 +44,6 @@ def load_actor_class(target: str) -> type[Actor]:
     if not (isinstance(cls, type) and issubclass(cls, Actor)):
         raise ConfigError(f"{target!r} is not an Actor subclass")
     return cls
-
-
-def _die_with_parent() -> None:
-    """Ask Linux for SIGTERM when the parent goes; the pid check below covers the rest."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
 
 
 class _Telemetry:
@@ -94,9 +83,7 @@ class _Loop:
     def __init__(self, launch: Launch) -> None:
         self.launch = launch
         self.zctx = zmq.Context()
-        self.socket = self.zctx.socket(zmq.DEALER)
-        self.socket.setsockopt(zmq.LINGER, 0)
-        self.socket.setsockopt(zmq.MAXMSGSIZE, messages.SOCKET_MAX_MESSAGE_BYTES)
+        self.socket = sockets.make(self.zctx, zmq.DEALER, sockets.CONTROL_MAX_BYTES)
         self.socket.setsockopt(zmq.IDENTITY, f"{launch.name}:{launch.incarnation}".encode())
         self.socket.connect(launch.endpoint)
         self.ctx = ActorContext(launch, self.socket)
@@ -193,7 +180,7 @@ def _drain(fd: int) -> None:
 
 def main(launch: Launch) -> None:
     """Process entry point (run by the supervisor's forkserver)."""
-    _die_with_parent()
+    die_with_parent()  # the pid check in the loop covers systems without it
     if not alive(launch.supervisor_pid):
         sys.exit(0)
     if launch.cpu_affinity:

@@ -103,8 +103,11 @@ class Authenticator:
             zmq.utils.z85.decode(k) if len(k) == 40 else k for k in authorized_clients(directory)
         }
         self.on_refused = on_refused
-        self.socket = ctx.socket(zmq.REP)
-        self.socket.linger = 0
+        # Imported here: the socket factory imports this module for its CURVE keys, so a
+        # module-level import would make the two modules import each other.
+        from kelly_actors.bus import sockets
+
+        self.socket = sockets.make(ctx, zmq.REP)
         self.socket.bind(ZAP_ENDPOINT)
         self.accepted = 0
         self.refused = 0

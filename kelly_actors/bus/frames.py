@@ -2,12 +2,20 @@
 
 Every index is a module constant; ranges are ``slice`` objects. ``FEATURE_NAMES[i]`` names
 index ``i``. The layout is versioned by :data:`LAYOUT_VERSION`: change it when indices move.
+
+The emotion model's recurrent state (:data:`STATE_SIZE`) belongs to the same contract: the
+features actor writes frames, the inference actor (or a worker on another host) carries the
+stream's LSTM state ``h``, ``c`` from one frame to the next, and training exports models
+with that state size.
 """
 
 from __future__ import annotations
 
 LAYOUT_VERSION = 1
+#: Values in one feature frame: float32 (N_FEATURES,) per hop.
 N_FEATURES = 128
+#: Width of each of the emotion model's LSTM states ``h`` and ``c``: float32 (1, B, STATE_SIZE).
+STATE_SIZE = 128
 
 N_CONTRAST = 7
 N_MFCC = 13

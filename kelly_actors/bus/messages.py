@@ -1,4 +1,4 @@
-"""Every control-plane message, in one place: schema, encoding, validation.
+"""Every ZeroMQ message in the project, in one place: schema, encoding, validation.
 
 Wire format: a ZeroMQ multipart message ``[header]`` or ``[header, array]``.
 The header is a UTF-8 JSON object ``{"v": 1, "type": TYPE, …fields}``; an
@@ -7,6 +7,13 @@ field ``{"dtype": "float32", "shape": [256, 2]}``. Nothing is ever unpickled
 from a socket. :func:`decode` checks size, JSON, version, type, every field's
 presence and type, and the array's byte count, and raises
 :class:`ProtocolError` with a machine-readable code otherwise.
+
+Three conversations share this framing: the control plane (supervisor, actors,
+consoles), the inference actor and its workers (``infer``/``result``, ``vary``/``varied``,
+models as bytes), and the composer asking the inference actor for a bar's variation
+(``ask``/``varied``/``failed``). The types of the last two carry a fixed second frame
+(:data:`BODIES`): raw bytes travel as a ``uint8`` array, a stream's frames and LSTM state
+as one flat ``float32`` array (:func:`pack_rows`).
 
 See ``docs/protocol.md`` for every message with an example.
 """
@@ -20,12 +27,18 @@ from typing import Any
 
 import numpy as np
 
+from kelly_actors.bus.frames import N_FEATURES, STATE_SIZE
+
 PROTOCOL_VERSION = 1
 MAX_HEADER_BYTES = 64 * 1024
 MAX_ARRAY_BYTES = 16 * 1024 * 1024
 # Hard cap for ZMQ_MAXMSGSIZE: beyond it libzmq drops the peer before we see a byte.
 SOCKET_MAX_MESSAGE_BYTES = MAX_ARRAY_BYTES + MAX_HEADER_BYTES
 ARRAY_DTYPES = frozenset({"float32", "float64", "int16", "int32", "int64", "uint8"})
+#: Largest model file sent to a worker (the shipped emotion model is ~0.6 MB).
+MAX_MODEL_BYTES = 64 * 1024 * 1024
+#: Most feature frames in one ``infer`` request (and estimates in its ``result``).
+MAX_FRAMES = 256
 
 _Spec = dict[str, tuple[type | tuple[type, ...], bool]]
 
@@ -78,6 +91,45 @@ SCHEMAS: dict[str, _Spec] = {
         "model_version": (str, True),
         "degraded": (bool, True),
     },
+    # inference worker → actor (DEALER → ROUTER)
+    "hello": {"pid": (int, True), "provider": (str, True)},
+    "loaded": {"model": (str, True)},
+    "load_failed": {"model": (str, True), "error": (str, True)},
+    "result": {"id": (int, True), "frames": (int, True)},
+    # worker → actor, and actor → composer on the variations socket
+    "varied": {"id": (int, True)},
+    "failed": {"id": (int, True), "error": (str, True)},
+    # inference actor → worker
+    "model": {"model": (str, True)},
+    "transformer": {"model": (str, True)},
+    "infer": {"id": (int, True), "model": (str, True), "frames": (int, True)},
+    "vary": {"id": (int, True), "model": (str, True)},
+    # composer → inference actor (DEALER → ROUTER "variations")
+    "ask": {"id": (int, True), "deadline_ms": (float, True)},
+}
+
+
+@dataclass(frozen=True)
+class Body:
+    """The second frame a message type must carry: a 1-D array of ``dtype``.
+
+    ``row_width``: the array is ``frames`` rows of that width then the state ``h``, ``c``
+    (:data:`~kelly_actors.bus.frames.STATE_SIZE` each), all float32 (:func:`pack_rows`).
+    """
+
+    dtype: str
+    max_bytes: int = MAX_ARRAY_BYTES
+    row_width: int | None = None
+
+
+BODIES: dict[str, Body] = {
+    "model": Body("uint8", MAX_MODEL_BYTES),  # the emotion model's ONNX file
+    "transformer": Body("uint8", MAX_MODEL_BYTES),  # the transformer step model's ONNX file
+    "infer": Body("float32", row_width=N_FEATURES),  # feature rows, h, c
+    "result": Body("float32", row_width=4),  # (valence, arousal, dominance, confidence), h, c
+    "vary": Body("uint8"),  # a VariationRequest as JSON
+    "ask": Body("uint8"),  # a VariationRequest as JSON
+    "varied": Body("uint8"),  # the notes as JSON
 }
 
 _ENVELOPE = {"v", "type", "array"}
@@ -112,11 +164,26 @@ class Message:
     def get(self, key: str, default: Any = None) -> Any:
         return self.fields.get(key, default)
 
+    @property
+    def body(self) -> bytes:
+        """The second frame as bytes (a model file, JSON): b"" when there is none."""
+        return b"" if self.array is None else self.array.tobytes()
 
-def make(type_: str, array: np.ndarray | None = None, **fields: Any) -> Message:
-    """Build a message, checking it against its schema (catches our own bugs early)."""
+
+def make(type_: str, array: np.ndarray | bytes | None = None, **fields: Any) -> Message:
+    """Build a message, checking it against its schema (catches our own bugs early).
+
+    ``array`` given as ``bytes`` travels as a uint8 array (a model file, JSON).
+    """
     _check_fields(type_, fields)
+    if isinstance(array, bytes | bytearray | memoryview):
+        array = np.frombuffer(array, np.uint8)
     return Message(type_, fields, array)
+
+
+def frames_of(type_: str, array: np.ndarray | bytes | None = None, **fields: Any) -> list[bytes]:
+    """``encode(make(type_, array, **fields))``: the frames of a new message."""
+    return encode(make(type_, array, **fields))
 
 
 def encode(message: Message) -> list[bytes]:
@@ -154,7 +221,13 @@ def decode(frames: list[bytes]) -> Message:
         raise ProtocolError("unknown_type", f"unknown message type {type_!r}")
     fields = {k: v for k, v in header.items() if k not in _ENVELOPE}
     _check_fields(type_, fields)
-    array = _decode_array(header.get("array"), frames[1] if len(frames) == 2 else None)
+    array = _decode_array(
+        header.get("array"),
+        frames[1] if len(frames) == 2 else None,
+        BODIES[type_].max_bytes if type_ in BODIES else MAX_ARRAY_BYTES,
+    )
+    if type_ in BODIES:
+        _check_body(type_, fields, array, BODIES[type_])
     return Message(type_, fields, array)
 
 
@@ -178,7 +251,22 @@ def _check_fields(type_: str, fields: dict[str, Any]) -> None:
         raise ProtocolError("invalid", f"{type_}: unknown fields {sorted(extra)}")
 
 
-def _decode_array(desc: Any, payload: bytes | None) -> np.ndarray | None:
+def _check_body(type_: str, fields: dict[str, Any], array: np.ndarray | None, body: Body) -> None:
+    if array is None or array.ndim != 1 or array.dtype != body.dtype:
+        raise ProtocolError("invalid", f"{type_}: needs a 1-D {body.dtype} array")
+    if body.row_width is None:
+        return
+    n = fields["frames"]
+    if not 1 <= n <= MAX_FRAMES:
+        raise ProtocolError("invalid", f"{type_}: frames must be 1–{MAX_FRAMES}, got {n}")
+    expected = n * body.row_width + 2 * STATE_SIZE
+    if array.size != expected:
+        raise ProtocolError(
+            "invalid", f"{type_}: array has {array.size} values, expected {expected}"
+        )
+
+
+def _decode_array(desc: Any, payload: bytes | None, max_bytes: int) -> np.ndarray | None:
     if desc is None and payload is None:
         return None
     if desc is None or payload is None:
@@ -195,8 +283,8 @@ def _decode_array(desc: Any, payload: bytes | None) -> np.ndarray | None:
     ):
         raise ProtocolError("invalid", "array shape must be a list of ≤ 8 non-negative ints")
     expected = math.prod(shape) * np.dtype(dtype).itemsize
-    if expected > MAX_ARRAY_BYTES:
-        raise ProtocolError("oversize", f"array of {expected} bytes > {MAX_ARRAY_BYTES}")
+    if expected > max_bytes:
+        raise ProtocolError("oversize", f"array of {expected} bytes > {max_bytes}")
     if len(payload) != expected:
         raise ProtocolError("invalid", f"array frame has {len(payload)} bytes, expected {expected}")
     return np.frombuffer(payload, dtype=dtype).reshape(shape).copy()
@@ -210,3 +298,17 @@ def error_reply(request_id: str, error: ProtocolError | dict[str, str]) -> Messa
 
 def ok_reply(request_id: str, result: dict[str, Any] | None = None) -> Message:
     return make("reply", id=request_id, ok=True, result=result or {})
+
+
+def pack_rows(rows: np.ndarray, h: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Rows float32 (n, width) and the state ``h``, ``c`` (STATE_SIZE values each) → one
+    flat float32 array (n·width + 2·STATE_SIZE,): the body of ``infer`` and ``result``."""
+    return np.concatenate([rows.reshape(-1), h.reshape(-1), c.reshape(-1)]).astype(np.float32)
+
+
+def unpack_rows(flat: np.ndarray, n: int, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Inverse of :func:`pack_rows`: views rows (n, width), h and c (1, 1, STATE_SIZE)."""
+    rows = flat[: n * width].reshape(n, width)
+    h = flat[n * width : n * width + STATE_SIZE].reshape(1, 1, STATE_SIZE)
+    c = flat[n * width + STATE_SIZE :].reshape(1, 1, STATE_SIZE)
+    return rows, h, c

@@ -4,7 +4,8 @@
   must not hang on a peer that went away);
 * ``maxmsgsize``: a peer cannot make us buffer an arbitrary message; the limit is the kind
   of traffic's (:data:`CONTROL_MAX_BYTES` for control and status, :data:`VARIATIONS_MAX_BYTES`
-  for the transformer's bar requests, the worker protocol's own for frames and models);
+  for the transformer's bar requests, :data:`WORKER_MAX_BYTES` between the inference actor
+  and its workers, whose messages carry model files);
 * CURVE when a keys directory is given (:mod:`kelly_actors.bus.curve`): as a server before a
   TCP bind, as a client before a TCP connect.
 """
@@ -21,6 +22,8 @@ from kelly_actors.bus import curve, messages
 CONTROL_MAX_BYTES = messages.SOCKET_MAX_MESSAGE_BYTES
 #: One bar's variation request or answer (JSON, a few kB; 1 MiB leaves room for long bars).
 VARIATIONS_MAX_BYTES = 1 << 20
+#: The inference actor ⇄ its workers: a model file (the largest body) plus its header.
+WORKER_MAX_BYTES = messages.MAX_MODEL_BYTES + messages.MAX_HEADER_BYTES
 
 
 def make(
@@ -51,3 +54,24 @@ def make(
         sock.close(linger=0)
         raise
     return sock
+
+
+class SocketBell:
+    """A ZeroMQ socket as an actor's Waitable (``arm``/``disarm``/``fileno``).
+
+    The socket's ``FD`` is edge-triggered: it signals a change, not that a message waits,
+    so :meth:`arm` checks ``EVENTS`` before the loop goes to sleep on it.
+    """
+
+    def __init__(self, socket: zmq.Socket) -> None:
+        self.socket = socket
+
+    def arm(self) -> bool:
+        """True if a message can be received now (then the loop does not sleep)."""
+        return bool(self.socket.getsockopt(zmq.EVENTS) & zmq.POLLIN)
+
+    def disarm(self) -> None:
+        return None
+
+    def fileno(self) -> int:
+        return self.socket.getsockopt(zmq.FD)

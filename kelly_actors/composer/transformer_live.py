@@ -16,31 +16,31 @@ so MIDI messages keep going out while the model thinks.
 from __future__ import annotations
 
 import itertools
-import sys
 import time
 from collections import deque
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import zmq
 
+from kelly_actors.bus import messages, sockets
 from kelly_actors.composer.transformer_engine import (
     ENGINES,
     HISTORY_BARS,
-    Variation,
     engine_tracks,
     merge,
     variation_request,
 )
-from kelly_actors.inference import wire
 from kelly_actors.music.notes import Note
 from kelly_actors.music.theory import Key
 from kelly_actors.transformer import request as variation
 from kelly_actors.transformer import vocab as V
-from kelly_actors.transformer.session import ModelError, resolve
+from kelly_actors.transformer.generate import Generator
+from kelly_actors.transformer.local import LocalTransformer
+from kelly_actors.transformer.session import ModelError, StepSession, resolve
 from kelly_actors.transformer.tokens import Bar, quantize_bar
 
 #: The actor loop wakes this often (s) at most while a bar waits for the model.
@@ -73,21 +73,20 @@ class Unanswerable(RuntimeError):
 
 
 class ThreadModel:
-    """The model in this process, on one thread."""
+    """The model in this process, on one thread; one bar at a time."""
 
     where = "composer thread"
 
     def __init__(self, model: Path) -> None:
-        self.variation = Variation(model, (), 0)
-        self.model = model.name
-        self.pool = ThreadPoolExecutor(1, "transformer")
+        generator = Generator(StepSession(model))
+        self.local = LocalTransformer(generator, "transformer", SWITCH_INTERVAL_S)
+        self.model = self.local.model
         self.busy: Future | None = None
-        sys.setswitchinterval(SWITCH_INTERVAL_S)
 
     def ask(self, request: variation.VariationRequest, deadline_s: float) -> None:
         if self.busy is not None and not self.busy.done():
             raise Unanswerable("still working on an earlier bar", late=True)
-        self.busy = self.pool.submit(variation.serve, self.variation.generator, request)
+        self.busy = self.local.submit(request)
 
     def answer(self) -> list[Note] | Exception | None:
         """The notes, the error, or None while the model works."""
@@ -97,7 +96,7 @@ class ThreadModel:
         return done.exception() or done.result()
 
     def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.local.close()
 
 
 class ServiceModel:
@@ -107,13 +106,11 @@ class ServiceModel:
 
     def __init__(self, endpoint: str) -> None:
         self.model = None  # which model the workers run is the inference actor's setting
-        self.socket = zmq.Context.instance().socket(zmq.DEALER)
-        self.socket.linger = 0
+        self.socket = sockets.make(zmq.Context.instance(), zmq.DEALER, sockets.VARIATIONS_MAX_BYTES)
         self.socket.sndhwm = 4
         # Refuse to queue while nobody is connected: the bar falls back at once and
         # the status names the missing service instead of a late answer.
         self.socket.immediate = True
-        self.socket.maxmsgsize = 1 << 20
         self.socket.connect(endpoint)
         self.endpoint = endpoint
         self.ids = itertools.count(1)
@@ -121,7 +118,7 @@ class ServiceModel:
 
     def ask(self, request: variation.VariationRequest, deadline_s: float) -> None:
         ident = next(self.ids)
-        frames = wire.encode(
+        frames = messages.frames_of(
             "ask", request.to_bytes(), id=ident, deadline_ms=float(deadline_s * 1000.0)
         )
         try:
@@ -137,16 +134,16 @@ class ServiceModel:
             except zmq.Again:
                 return None
             try:
-                type_, fields, payload = wire.decode(frames)
-                if fields.get("id") != self.waiting:
+                answer = messages.decode(frames)
+                if answer.get("id") != self.waiting:
                     continue  # the answer to a bar that already went without it
                 self.waiting = None
-                if type_ == "varied":
-                    return variation.notes_from_bytes(payload)
-                if type_ == "failed":
-                    return RuntimeError(fields["error"])
-                return RuntimeError(f"unexpected answer {type_}")
-            except (wire.WireError, variation.RequestError) as exc:
+                if answer.type == "varied":
+                    return variation.notes_from_bytes(answer.body)
+                if answer.type == "failed":
+                    return RuntimeError(answer["error"])
+                return RuntimeError(f"unexpected answer {answer.type}")
+            except (messages.ProtocolError, variation.RequestError) as exc:
                 self.waiting = None
                 return RuntimeError(f"bad answer: {exc}")
 

@@ -2,7 +2,7 @@
 
 Reads every frame of the ``frames`` ring, runs the emotion model (in this process when
 ``workers = 0``, else through a :class:`~kelly_actors.inference.pool.WorkerPool`), gates and
-smooths the estimates (:mod:`~kelly_actors.inference.smoothing`) and publishes one
+smooths the estimates (:mod:`~kelly_actors.inference.estimates`) and publishes one
 ``estimate`` message per frame on a PUB socket in the run directory
 (``ipc://<run dir>/estimates.sock``, topic ``estimate``).
 
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,87 +30,23 @@ import numpy as np
 import zmq
 
 from kelly_actors.actor.base import Actor, CallError, Waitable
-from kelly_actors.bus import curve, messages
-from kelly_actors.bus.frames import LOUDNESS_DB, N_FEATURES
+from kelly_actors.bus import curve
+from kelly_actors.bus.frames import LOUDNESS_DB, N_FEATURES, STATE_SIZE
 from kelly_actors.config.typed import ConfigError
-from kelly_actors.inference.heuristic import SILENCE_DB, HeuristicEstimator
-from kelly_actors.inference.model import (
-    HIDDEN,
-    EmotionModel,
-    ModelError,
-    check_provider,
-    load_model,
-)
-from kelly_actors.inference.pool import PoolConfig, Result, WorkerPool
-from kelly_actors.inference.smoothing import Smoother
+from kelly_actors.inference.config import InferenceConfig
+from kelly_actors.inference.estimates import EstimatePublisher
+from kelly_actors.inference.heuristic import HeuristicEstimator
+from kelly_actors.inference.model import EmotionModel, ModelError, check_provider, load_model
+from kelly_actors.inference.pool import WorkerPool
+from kelly_actors.inference.requests import Result
 from kelly_actors.inference.variations import VariationService
 
-#: Default model, relative to the repository (or absolute in the options).
-DEFAULT_MODEL = str(Path(__file__).resolve().parents[2] / "models" / "emotion.onnx")
-ESTIMATES_SOCKET = "estimates.sock"
-VARIATIONS_SOCKET = "variations.sock"
 #: The emotion stream's number in the pool.
 EMOTION = 0
 #: While this process's thread works on a variation the loop looks every this many s.
 VARIATION_POLL_S = 0.002
 #: Seconds on_start waits for the first local worker.
 WORKER_START_S = 12.0
-
-
-@dataclass(frozen=True)
-class InferenceConfig:
-    """The inference actor's ``[actors.options]``.
-
-    Attributes:
-        model: path of the ONNX model ("" = none: heuristic mode).
-        provider: ``cpu`` | ``cuda`` (CUDA needs onnxruntime-gpu and a GPU; checked at start).
-        workers: worker processes (0 = run the model in this process).
-        pin_workers: pin worker i to core i (psutil CPU affinity).
-        threads: onnxruntime intra-op threads per worker (or for this process).
-        deadline_s: a frame's estimate must be ready this long after the frame was read;
-            later results are dropped and counted.
-        retry_s: a request unanswered this long is sent to another worker.
-        max_batch: most frames in one request.
-        smoothing: α of the per-frame exponential smoothing; confidence_gate: frames below
-            this confidence do not move it.
-        remote_endpoint: ``tcp://HOST:PORT`` for remote workers ("" = none; needs keys_dir).
-        keys_dir: CurveZMQ keys (``kelly keys generate DIR``).
-        frames_ring: the ring of feature frames; publish: socket name in the run dir.
-        transformer_model: the step model that serves the composer's variations
-            ("" = none; relative paths: from the repository).
-        variations: the socket in the run dir the composer asks on ("" = not served).
-    """
-
-    model: str = DEFAULT_MODEL
-    provider: str = "cpu"
-    workers: int = 0
-    pin_workers: bool = False
-    threads: int = 1
-    deadline_s: float = 0.5
-    retry_s: float = 0.1
-    max_batch: int = 32
-    smoothing: float = 0.1
-    confidence_gate: float = 0.3
-    remote_endpoint: str = ""
-    keys_dir: str = ""
-    frames_ring: str = "frames"
-    publish: str = ESTIMATES_SOCKET
-    transformer_model: str = "models/transformer.onnx"
-    variations: str = VARIATIONS_SOCKET
-
-    def __post_init__(self) -> None:
-        if self.workers < 0 or self.threads < 1 or not 1 <= self.max_batch <= 256:
-            raise ValueError("workers ≥ 0, threads ≥ 1 and max_batch 1–256 are required")
-        if not 0 < self.smoothing <= 1 or not 0 <= self.confidence_gate <= 1:
-            raise ValueError("smoothing must be in (0, 1] and confidence_gate in 0…1")
-        if self.deadline_s <= 0 or self.retry_s <= 0:
-            raise ValueError("deadline_s and retry_s must be positive")
-        if self.remote_endpoint and not self.remote_endpoint.startswith("tcp://"):
-            raise ValueError("remote_endpoint must be tcp://HOST:PORT")
-        if self.remote_endpoint and not self.keys_dir:
-            raise ValueError(
-                "remote_endpoint needs keys_dir: TCP is never opened without CurveZMQ keys"
-            )
 
 
 class InferenceActor(Actor):
@@ -142,38 +77,26 @@ class InferenceActor(Actor):
         self.reader.seek_latest()  # frames queued while we were away are stale
         self.frame = np.empty(N_FEATURES, np.float32)
         self.pending: deque[tuple[int, np.ndarray, float]] = deque()
-        self.h = np.zeros((1, 1, HIDDEN), np.float32)
-        self.c = np.zeros((1, 1, HIDDEN), np.float32)
-        self.smoother = Smoother(cfg.smoothing, cfg.confidence_gate)
+        self.h = np.zeros((1, 1, STATE_SIZE), np.float32)
+        self.c = np.zeros((1, 1, STATE_SIZE), np.float32)
         self.heuristic = HeuristicEstimator()
         self.model: EmotionModel | None = None
         self.problem = ""
         self.swap: EmotionModel | None = None
         self.swap_path = ""
-        self.stats = dict.fromkeys(("frames", "estimates", "lost", "late", "gated", "swaps"), 0)
-        self.latency: deque[float] = deque(maxlen=512)
-        self.last: dict[str, float] = {}
-        self.expected_sample: int | None = None
-        self.gaps = 0
+        self.stats = dict.fromkeys(("frames", "lost", "late", "swaps"), 0)
 
         self.zctx = zmq.Context()
-        self.pub = self.zctx.socket(zmq.PUB)
-        self.pub.linger = 0
-        self.pub.sndhwm = 1000
-        self.pub.bind(f"ipc://{self.ctx.run_dir / cfg.publish}")
+        self.estimates = EstimatePublisher(
+            self.zctx,
+            f"ipc://{self.ctx.run_dir / cfg.publish}",
+            cfg.smoothing,
+            cfg.confidence_gate,
+        )
         self.pool: WorkerPool | None = None
         if cfg.workers > 0 or cfg.remote_endpoint:
-            pool_cfg = PoolConfig(
-                cfg.workers,
-                cfg.pin_workers,
-                cfg.provider,
-                cfg.threads,
-                cfg.retry_s,
-                cfg.remote_endpoint,
-                cfg.keys_dir,
-            )
             self.pool = WorkerPool(
-                pool_cfg, self.ctx.run_dir / f"workers-{self.ctx.name}.sock", self.ctx.emit
+                cfg.pool(), self.ctx.run_dir / f"workers-{self.ctx.name}.sock", self.ctx.emit
             )
         self.variations: VariationService | None = None
         if cfg.variations:
@@ -218,7 +141,7 @@ class InferenceActor(Actor):
         self.model, self.model_path, self.problem = model, path, ""
         self.h[:] = 0
         self.c[:] = 0
-        self.smoother.reset()
+        self.estimates.restart()
         if self.pool is not None:
             self.pool.set_model(model.version, model.data)
         self.ctx.set_healthy()
@@ -229,7 +152,7 @@ class InferenceActor(Actor):
             self.variations.close()
         if self.pool is not None:
             self.pool.close()
-        self.pub.close(0)
+        self.estimates.close()
         self.zctx.term()
 
     def wait_on(self) -> list[Waitable]:
@@ -320,38 +243,8 @@ class InferenceActor(Actor):
         read_at: float,
         degraded: bool,
     ) -> None:
-        """Gate, smooth and publish one frame's estimate. In silence (below SILENCE_DB) the
-        confidence is 0: nobody is playing, so the composer's gate ignores it."""
-        if loudness_db < SILENCE_DB:
-            raw = (*raw[:3], 0.0)
-        if self.expected_sample is not None and sample != self.expected_sample:
-            self.gaps += 1
-        self.expected_sample = sample + 512
-        smoothed = self.smoother.update(raw)
-        self.latency.append(time.monotonic() - read_at)
-        # Before any frame passed the gate there is no smoothed value: send the raw one.
-        v, a, d, conf = smoothed if smoothed is not None else raw
-        if raw[3] == 0.0:
-            conf = 0.0
-        msg = messages.make(
-            "estimate",
-            valence=max(-1.0, min(1.0, v)),
-            arousal=max(0.0, min(1.0, a)),
-            dominance=max(0.0, min(1.0, d)),
-            confidence=max(0.0, min(1.0, conf)),
-            time=time.time(),
-            sample_time=int(sample),
-            model_version=self.model.version if self.model and not degraded else "heuristic",
-            degraded=degraded,
-        )
-        self.pub.send_multipart([b"estimate", *messages.encode(msg)], zmq.NOBLOCK)
-        self.stats["estimates"] += 1
-        self.last = {
-            "valence": round(v, 3),
-            "arousal": round(a, 3),
-            "dominance": round(d, 3),
-            "confidence": round(conf, 3),
-        }
+        version = self.model.version if self.model and not degraded else "heuristic"
+        self.estimates.publish(sample, raw, loudness_db, read_at, version, degraded)
 
     # -- commands ---------------------------------------------------------------------
 
@@ -377,19 +270,14 @@ class InferenceActor(Actor):
         return {"path": path, "version": model.version, "swap": "at the next frame"}
 
     def telemetry(self) -> dict[str, Any]:
-        lat = np.array(self.latency) * 1000 if self.latency else np.zeros(1)
         out: dict[str, Any] = {
             **self.stats,
-            "gated": self.smoother.gated,
-            "gaps": self.gaps,
+            **self.estimates.telemetry(),
             "pending": len(self.pending),
             "model": self.model.version if self.model else None,
             "model_path": self.model_path,
             "degraded": self.model is None,
             "problem": self.problem,
-            "latency_ms_p50": round(float(np.percentile(lat, 50)), 3),
-            "latency_ms_p99": round(float(np.percentile(lat, 99)), 3),
-            "last": self.last,
         }
         if self.pool is not None:
             out["pool"] = {

@@ -1,8 +1,9 @@
 """Load and check an emotion ONNX model; run it frame by frame with the state in the call.
 
 The contract (written by ``training/emotion``, docs/inference.md): inputs ``features``
-float32 (T, B, 128), ``h`` and ``c`` float32 (1, B, 128); outputs ``emotion`` float32
-(T, B, 4) = valence −1…1, arousal, dominance, confidence 0…1, and ``h_out``/``c_out``;
+float32 (T, B, N_FEATURES = 128), ``h`` and ``c`` float32 (1, B, STATE_SIZE = 128);
+outputs ``emotion`` float32 (T, B, 4) = valence −1…1, arousal, dominance, confidence 0…1,
+and ``h_out``/``c_out``;
 metadata ``kelly_model = emotion``, ``feature_layout`` = the extractor's layout version,
 ``model_version``.
 """
@@ -15,11 +16,9 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from kelly_actors.bus.frames import LAYOUT_VERSION, N_FEATURES
+from kelly_actors.bus.frames import LAYOUT_VERSION, N_FEATURES, STATE_SIZE
+from kelly_actors.bus.messages import MAX_MODEL_BYTES
 
-HIDDEN = 128
-#: Largest model file accepted (the shipped one is ~0.6 MB).
-MAX_MODEL_BYTES = 64 * 1024 * 1024
 PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
 
 
@@ -113,18 +112,18 @@ class EmotionModel:
         outputs = [o.name for o in self.session.get_outputs()]
         if set(inputs) != {"features", "h", "c"} or inputs["features"][-1] != N_FEATURES:
             raise ModelError(f"{where}: inputs {inputs} are not features (T, B, 128), h, c")
-        if inputs["h"][-1] != HIDDEN or not {"emotion", "h_out", "c_out"} <= set(outputs):
+        if inputs["h"][-1] != STATE_SIZE or not {"emotion", "h_out", "c_out"} <= set(outputs):
             raise ModelError(
-                f"{where}: state must be (1, B, {HIDDEN}) and outputs emotion, h_out, c_out"
+                f"{where}: state must be (1, B, {STATE_SIZE}) and outputs emotion, h_out, c_out"
             )
-        h = np.zeros((1, 1, HIDDEN), np.float32)
+        h = np.zeros((1, 1, STATE_SIZE), np.float32)
         try:
             emotion, h1, _ = self.run(np.zeros((1, 1, N_FEATURES), np.float32), h, h)
         except Exception as exc:
             raise ModelError(f"{where}: a test frame failed ({_first_line(exc)})") from None
         if (
             emotion.shape != (1, 1, 4)
-            or h1.shape != (1, 1, HIDDEN)
+            or h1.shape != (1, 1, STATE_SIZE)
             or not np.isfinite(emotion).all()
         ):
             raise ModelError(f"{where}: a test frame gave emotion {emotion.shape}, h {h1.shape}")

@@ -1,12 +1,12 @@
 """The worker pool: a ROUTER the workers connect to, load balancing, retries, deadlines.
 
-* Local workers are processes this pool starts (``python -m kelly_actors.inference.worker``),
-  each optionally pinned to its own core, watched through ``Popen.poll`` and restarted when
-  they die. Remote workers connect over TCP with CurveZMQ (:mod:`~kelly_actors.bus.curve`).
+* Local workers are processes this pool starts (:mod:`~kelly_actors.inference.local_workers`),
+  each optionally pinned to its own core, restarted when they die. Remote workers connect
+  over TCP with CurveZMQ (:mod:`~kelly_actors.bus.curve`).
 * A worker serves one request at a time; requests go first come first served to an idle
   worker that has the request's model loaded.
-* Two kinds of request: ``infer`` (emotion frames of a stream with its LSTM state) and
-  ``vary`` (one bar's transformer variation, a self-contained JSON request).
+* Two kinds of request (:mod:`~kelly_actors.inference.requests`): ``infer`` (emotion frames
+  of a stream with its LSTM state) and ``vary`` (one bar's transformer variation).
 * A request whose worker dies (process exit) or stays silent for ``retry_s`` is sent again
   to another worker — the request carries the LSTM state, so nothing is lost. It stays valid
   until its ``deadline`` (monotonic seconds); a result after that is dropped and counted
@@ -16,10 +16,6 @@
 from __future__ import annotations
 
 import itertools
-import os
-import subprocess
-import sys
-import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,56 +26,39 @@ import numpy as np
 import zmq
 import zmq.utils.monitor
 
-from kelly_actors.bus import curve
-from kelly_actors.inference import wire
+from kelly_actors.bus import curve, messages, sockets
+from kelly_actors.inference.config import PoolConfig
+from kelly_actors.inference.local_workers import LocalWorkers
+from kelly_actors.inference.requests import (
+    ANSWER,
+    VARIATIONS,
+    Request,
+    Result,
+    answered,
+    request_frames,
+)
 
-RESPAWN_DELAY_S = 0.2
 #: A remote worker silent this long while holding a request is forgotten (it re-registers
 #: with its next message).
 REMOTE_TIMEOUT_S = 10.0
-
-
-#: The stream number of transformer variations (emotion streams are 0 and up).
-VARIATIONS = -1
-#: The worker's answer to each kind of request.
-ANSWER = {"infer": "result", "vary": "varied"}
-
-
-@dataclass
-class Request:
-    """``infer``: ``frames`` float32 (n, 128) of one stream, its state ``h``/``c``
-    (1, 1, 128). ``vary``: ``payload`` the JSON variation request (stream :data:`VARIATIONS`)."""
-
-    id: int
-    stream: int
-    frames: np.ndarray | None
-    h: np.ndarray | None
-    c: np.ndarray | None
-    model: str
-    deadline: float
-    tag: Any = None
-    attempts: int = 0
-    sent_at: float = 0.0
-    kind: str = "infer"
-    payload: bytes = b""
-
-
-@dataclass
-class Result:
-    """``emotion`` float32 (n, 4) and the new state, or ``ok`` False with ``reason``
-    (``late`` — state still valid, estimates stale; ``expired`` — nothing came back)."""
-
-    request: Request
-    ok: bool
-    reason: str = ""
-    emotion: np.ndarray | None = None
-    h: np.ndarray | None = None
-    c: np.ndarray | None = None
-    payload: bytes = b""  # the answer as received (``vary``: the notes as JSON)
+_STATS = (
+    "served",
+    "retried",
+    "late",
+    "expired",
+    "duplicates",
+    "worker_exits",
+    "spawned",
+    "refused",
+    "load_failed",
+)
 
 
 @dataclass
 class WorkerInfo:
+    """A worker as the pool knows it; ``busy`` is the id of the request it serves (-1:
+    silent past ``retry_s``, out of rotation until it answers)."""
+
     ident: bytes
     socket: zmq.Socket
     remote: bool
@@ -88,37 +67,6 @@ class WorkerInfo:
     pid: int = 0
     last_seen: float = 0.0
     last_sent: float = 0.0  # when it was last given a request (for fair rotation)
-
-
-class SocketBell:
-    """A ZeroMQ socket as a runtime Waitable (its FD is edge-triggered: check EVENTS first)."""
-
-    def __init__(self, socket: zmq.Socket) -> None:
-        self.socket = socket
-
-    def arm(self) -> bool:
-        return bool(self.socket.getsockopt(zmq.EVENTS) & zmq.POLLIN)
-
-    def disarm(self) -> None:
-        return None
-
-    def fileno(self) -> int:
-        return self.socket.getsockopt(zmq.FD)
-
-
-@dataclass(frozen=True)
-class PoolConfig:
-    """workers: local worker processes; pin: pin worker i to core i; provider; threads per
-    worker; retry_s: resend a request after this long without an answer; tcp: endpoint
-    for remote workers ("" = none); keys: CurveZMQ keys directory (required with tcp)."""
-
-    workers: int = 1
-    pin: bool = False
-    provider: str = "cpu"
-    threads: int = 1
-    retry_s: float = 0.1
-    tcp: str = ""
-    keys: str = ""
 
 
 class WorkerPool:
@@ -136,8 +84,7 @@ class WorkerPool:
         if config.tcp:
             keys = Path(config.keys)
             self.auth = curve.Authenticator(self.ctx, keys, self._refused)
-            self.remote = self._router()
-            curve.make_server(self.remote, keys)
+            self.remote = self._router(curve_server=keys)
             self.monitor = self.remote.get_monitor_socket(
                 zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL
             )
@@ -145,8 +92,6 @@ class WorkerPool:
             self.tcp_endpoint = self.remote.getsockopt_string(zmq.LAST_ENDPOINT)
             self.sockets.append(self.remote)
         self.workers: dict[bytes, WorkerInfo] = {}
-        self.procs: list[subprocess.Popen | None] = [None] * config.workers
-        self.respawn_at = [0.0] * config.workers
         self.queue: deque[Request] = deque()
         self.outstanding: dict[int, Request] = {}
         self.ids = itertools.count(1)
@@ -154,27 +99,11 @@ class WorkerPool:
         self.model_data = b""
         self.transformer_id = ""
         self.transformer_data = b""
-        self.stats = dict.fromkeys(
-            (
-                "served",
-                "retried",
-                "late",
-                "expired",
-                "duplicates",
-                "worker_exits",
-                "spawned",
-                "refused",
-                "load_failed",
-            ),
-            0,
-        )
-        for slot in range(config.workers):
-            self._spawn(slot)
+        self.stats = dict.fromkeys(_STATS, 0)
+        self.processes = LocalWorkers(config, self.ipc, self.stats, emit)
 
-    def _router(self) -> zmq.Socket:
-        s = self.ctx.socket(zmq.ROUTER)
-        s.linger = 0
-        s.maxmsgsize = wire.MAX_PAYLOAD + wire.MAX_HEADER
+    def _router(self, curve_server: Path | None = None) -> zmq.Socket:
+        s = sockets.make(self.ctx, zmq.ROUTER, sockets.WORKER_MAX_BYTES, curve_server=curve_server)
         s.router_mandatory = True  # a send to a vanished worker raises instead of vanishing
         return s
 
@@ -182,54 +111,16 @@ class WorkerPool:
         self.stats["refused"] += 1
         self.emit("worker_refused", address=address, reason=reason)
 
-    def waitables(self) -> list[SocketBell]:
+    def waitables(self) -> list[sockets.SocketBell]:
         extra = [
             s for s in (self.auth.socket if self.auth else None, self.monitor) if s is not None
         ]
-        return [SocketBell(s) for s in [*self.sockets, *extra]]
-
-    # -- local processes -------------------------------------------------------------
-
-    def _spawn(self, slot: int) -> None:
-        cmd = [
-            sys.executable,
-            "-m",
-            "kelly_actors.inference.worker",
-            "--connect",
-            self.ipc,
-            "--provider",
-            self.config.provider,
-            "--threads",
-            str(self.config.threads),
-            "--parent",
-            str(os.getpid()),
-        ]
-        if self.config.pin:
-            cmd += ["--cpu", str(slot)]
-        self.procs[slot] = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
-        self.stats["spawned"] += 1
+        return [sockets.SocketBell(s) for s in [*self.sockets, *extra]]
 
     def worker_pids(self) -> list[int]:
-        return [p.pid for p in self.procs if p is not None and p.poll() is None]
+        return self.processes.pids()
 
-    def _watch_processes(self, now: float) -> None:
-        for slot, proc in enumerate(self.procs):
-            if proc is None:
-                if now >= self.respawn_at[slot]:
-                    self._spawn(slot)
-                continue
-            code = proc.poll()
-            if code is None:
-                continue
-            self.stats["worker_exits"] += 1
-            self.emit("worker_exited", pid=proc.pid, code=code)
-            self.procs[slot] = None
-            self.respawn_at[slot] = now + RESPAWN_DELAY_S
-            for ident, info in list(self.workers.items()):
-                if info.pid == proc.pid:
-                    self._lose(ident, now)
-
-    def _lose(self, ident: bytes, now: float) -> None:
+    def _lose(self, ident: bytes) -> None:
         """Forget a worker; its request (if any) goes back to the front of the queue."""
         info = self.workers.pop(ident)
         if info.busy is not None and info.busy in self.outstanding:
@@ -247,20 +138,23 @@ class WorkerPool:
         """From now on requests use this model; every worker is sent it."""
         self.model_id, self.model_data = model_id, data
         for ident, info in list(self.workers.items()):
-            self._send(ident, info, wire.encode("model", data, model=model_id))
+            self._send(ident, info, messages.frames_of("model", data, model=model_id))
 
     def set_transformer(self, model_id: str, data: bytes) -> None:
         """The transformer step model for ``vary`` requests; every worker is sent it."""
         self.transformer_id, self.transformer_data = model_id, data
         for ident, info in list(self.workers.items()):
-            self._send(ident, info, wire.encode("transformer", data, model=model_id))
+            self._send(ident, info, messages.frames_of("transformer", data, model=model_id))
 
     def _greet(self, ident: bytes, info: WorkerInfo) -> None:
         """Send a newly seen worker the models in use."""
         if self.model_id:
-            self._send(ident, info, wire.encode("model", self.model_data, model=self.model_id))
+            frames = messages.frames_of("model", self.model_data, model=self.model_id)
+            self._send(ident, info, frames)
         if self.transformer_id:
-            frames = wire.encode("transformer", self.transformer_data, model=self.transformer_id)
+            frames = messages.frames_of(
+                "transformer", self.transformer_data, model=self.transformer_id
+            )
             self._send(ident, info, frames)
 
     def submit(
@@ -272,7 +166,8 @@ class WorkerPool:
         deadline: float,
         tag: Any = None,
     ) -> int:
-        """Queue frames float32 (n, 128) of ``stream`` with its state; sent by :meth:`dispatch`."""
+        """Queue frames float32 (n, N_FEATURES) of ``stream`` with its state h, c float32
+        (1, 1, STATE_SIZE); sent by :meth:`dispatch`. ``deadline``: monotonic s."""
         req = Request(next(self.ids), stream, frames, h, c, self.model_id, deadline, tag)
         self.queue.append(req)
         return req.id
@@ -320,7 +215,10 @@ class WorkerPool:
             while sock.poll(0):
                 ident, *frames = sock.recv_multipart()
                 self._receive(sock, ident, frames, now, results)
-        self._watch_processes(now)
+        for pid in self.processes.watch(now):
+            for ident, info in list(self.workers.items()):
+                if info.pid == pid:
+                    self._lose(ident)
         for ident, info in list(self.workers.items()):
             req = self.outstanding.get(info.busy) if info.busy is not None else None
             if req is not None and now - req.sent_at > self.config.retry_s:
@@ -357,27 +255,19 @@ class WorkerPool:
                 return
             ident, info = pick
             idle.remove(pick)
-            frames = self._encode(req)
-            if self._send(ident, info, frames):
+            if self._send(ident, info, request_frames(req)):
                 self.queue.popleft()
                 req.sent_at = now
                 info.last_sent = now
                 info.busy = req.id
                 self.outstanding[req.id] = req
 
-    @staticmethod
-    def _encode(req: Request) -> list[bytes]:
-        if req.kind == "vary":
-            return wire.encode("vary", req.payload, id=req.id, model=req.model)
-        payload = wire.pack(req.frames, req.h, req.c)
-        return wire.encode("infer", payload, id=req.id, model=req.model, frames=len(req.frames))
-
     def _receive(
         self, sock: zmq.Socket, ident: bytes, frames: list[bytes], now: float, results: list[Result]
     ) -> None:
         try:
-            type_, fields, payload = wire.decode(frames)
-        except wire.WireError as exc:
+            msg = messages.decode(frames)
+        except messages.ProtocolError as exc:
             self.emit("worker_bad_message", error=str(exc))
             return
         info = self.workers.get(ident)
@@ -386,47 +276,39 @@ class WorkerPool:
             self.workers[ident] = info
             self._greet(ident, info)
         info.last_seen = now
-        if type_ == "hello":
-            info.pid = fields["pid"]
-            self.emit("worker_joined", pid=fields["pid"], remote=info.remote)
-        elif type_ == "loaded":
-            info.models.add(fields["model"])
-        elif type_ == "load_failed":
+        if msg.type == "hello":
+            info.pid = msg["pid"]
+            self.emit("worker_joined", pid=msg["pid"], remote=info.remote)
+        elif msg.type == "loaded":
+            info.models.add(msg["model"])
+        elif msg.type == "load_failed":
             self.stats["load_failed"] += 1
-            self.emit("worker_load_failed", pid=info.pid, error=fields["error"])
-        elif type_ in ("result", "varied", "failed"):
-            info.busy = None
-            req = self.outstanding.pop(fields["id"], None)
-            if req is None:
-                self.stats["duplicates"] += 1
-            elif type_ == "failed":
-                self._retry(req)
-            elif type_ != ANSWER[req.kind]:
-                # An answer of the wrong kind: that worker is confused; serve it elsewhere.
-                self.emit("worker_bad_message", error=f"{type_} for a {req.kind} request")
-                self._retry(req)
-            else:
-                late = now > req.deadline
-                self.stats["late" if late else "served"] += 1
-                result = Result(req, not late, "late" if late else "", payload=payload)
-                if req.kind == "infer":
-                    emotion, h, c = wire.unpack(payload, fields["frames"], 4)
-                    result.emotion, result.h, result.c = emotion.copy(), h.copy(), c.copy()
-                results.append(result)
+            self.emit("worker_load_failed", pid=info.pid, error=msg["error"])
+        elif msg.type in ("result", "varied", "failed"):
+            self._answer(info, msg, now, results)
+        else:
+            self.emit("worker_bad_message", error=f"{msg.type} is not a worker's message")
+
+    def _answer(
+        self, info: WorkerInfo, msg: messages.Message, now: float, results: list[Result]
+    ) -> None:
+        info.busy = None
+        req = self.outstanding.pop(msg["id"], None)
+        if req is None:
+            self.stats["duplicates"] += 1
+        elif msg.type == "failed":
+            self._retry(req)
+        elif msg.type != ANSWER[req.kind]:
+            # An answer of the wrong kind: that worker is confused; serve it elsewhere.
+            self.emit("worker_bad_message", error=f"{msg.type} for a {req.kind} request")
+            self._retry(req)
+        else:
+            late = now > req.deadline
+            self.stats["late" if late else "served"] += 1
+            results.append(answered(req, msg, late))
 
     def close(self) -> None:
-        for proc in self.procs:
-            if proc is not None and proc.poll() is None:
-                proc.terminate()
-        deadline = time.monotonic() + 2.0
-        for proc in self.procs:
-            if proc is None:
-                continue
-            try:
-                proc.wait(max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        self.processes.close()
         if self.remote is not None:
             self.remote.disable_monitor()
         for s in [*self.sockets, self.monitor]:

@@ -3,27 +3,31 @@
 The composer sends ``ask`` {id, deadline_ms} + a
 :class:`~kelly_actors.transformer.request.VariationRequest` to a ROUTER in
 the run directory (``variations.sock``); the answer is ``varied`` {id} + the
-notes, or ``failed`` {id, error}. With workers the request goes through the
-:class:`~kelly_actors.inference.pool.WorkerPool` like any frame (retried on
-another worker if one dies, dropped at its deadline); without workers a thread
-of this process serves it. An answer after the deadline is never sent as
-notes: the composer has played the rules' bar by then and is told ``late``.
+notes, or ``failed`` {id, error} (:mod:`kelly_actors.bus.messages`). With workers
+the request goes through the :class:`~kelly_actors.inference.pool.WorkerPool` like
+any frame (retried on another worker if one dies, dropped at its deadline); without
+workers a thread of this process serves it
+(:class:`~kelly_actors.transformer.local.LocalTransformer`). An answer after the
+deadline is never sent as notes: the composer has played the rules' bar by then and
+is told ``late``.
 """
 
 from __future__ import annotations
 
 import hashlib
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import zmq
 
-from kelly_actors.inference import wire
-from kelly_actors.inference.pool import Result, SocketBell, WorkerPool
+from kelly_actors.bus import messages, sockets
+from kelly_actors.inference.pool import WorkerPool
+from kelly_actors.inference.requests import Result
 from kelly_actors.transformer import request as variation
 from kelly_actors.transformer.generate import Generator
+from kelly_actors.transformer.local import LocalTransformer
 from kelly_actors.transformer.session import ModelError, StepSession, resolve
 
 #: Most requests waiting at once (a composer asks for one bar at a time).
@@ -54,15 +58,12 @@ class VariationService:
     ) -> None:
         self.emit = emit
         self.pool = pool
-        self.socket = zctx.socket(zmq.ROUTER)
-        self.socket.linger = 0
-        self.socket.maxmsgsize = 1 << 20
+        self.socket = sockets.make(zctx, zmq.ROUTER, sockets.VARIATIONS_MAX_BYTES)
         self.socket.bind(endpoint)
         self.stats = dict.fromkeys(("asked", "served", "late", "expired", "failed", "bad"), 0)
         self.model_id = ""
         self.problem = ""
-        self.generator: Generator | None = None
-        self.thread: ThreadPoolExecutor | None = None
+        self.thread: LocalTransformer | None = None
         self.local: list[_Local] = []
         self._load(model)
 
@@ -87,16 +88,15 @@ class VariationService:
         if self.pool is not None:
             self.pool.set_transformer(self.model_id, data)
         else:
-            self.generator = Generator(session)
-            self.thread = ThreadPoolExecutor(1, "variations")
+            self.thread = LocalTransformer(Generator(session), "variations")
         self.emit("transformer_loaded", path=str(path), version=self.model_id)
 
     def _unavailable(self, reason: str) -> None:
         self.problem = reason
         self.emit("transformer_unavailable", reason=reason)
 
-    def waitables(self) -> list[SocketBell]:
-        return [SocketBell(self.socket)]
+    def waitables(self) -> list[sockets.SocketBell]:
+        return [sockets.SocketBell(self.socket)]
 
     @property
     def waiting_locally(self) -> bool:
@@ -115,12 +115,13 @@ class VariationService:
 
     def _ask(self, client: bytes, frames: list[bytes], now: float) -> None:
         try:
-            type_, fields, payload = wire.decode(frames)
-            if type_ != "ask":
-                raise wire.WireError(f"expected ask, got {type_}")
-        except wire.WireError as exc:
+            msg = messages.decode(frames)
+            if msg.type != "ask":
+                raise messages.ProtocolError("invalid", f"expected ask, got {msg.type}")
+        except messages.ProtocolError as exc:
             self._refuse(f"{exc}")  # no id to answer to
             return
+        fields, payload = msg.fields, msg.body
         try:
             request = variation.VariationRequest.from_bytes(payload)  # here, not in a worker
         except variation.RequestError as exc:
@@ -141,7 +142,7 @@ class VariationService:
             self.stats["failed"] += 1
             self._reply(client, "failed", id=ident, error="too many variations waiting")
         else:
-            future = self.thread.submit(variation.serve, self.generator, request)
+            future = self.thread.submit(request)
             self.local.append(_Local(client, ident, deadline, future))
 
     def _refuse(self, error: str) -> None:
@@ -173,9 +174,9 @@ class VariationService:
         self.stats["late" if reason == "late" else "expired"] += 1
         self._reply(client, "failed", id=ident, error=f"{reason}: past the deadline")
 
-    def _reply(self, client: bytes, type_: str, payload: bytes | None = None, **fields) -> None:
+    def _reply(self, client: bytes, type_: str, body: bytes | None = None, **fields) -> None:
         try:
-            frames = wire.encode(type_, payload, **fields)
+            frames = messages.frames_of(type_, body, **fields)
             self.socket.send_multipart([client, *frames], zmq.NOBLOCK)
         except zmq.ZMQError:
             pass  # the composer went away; it asks again when it is back
@@ -185,5 +186,5 @@ class VariationService:
 
     def close(self) -> None:
         if self.thread is not None:
-            self.thread.shutdown(wait=True, cancel_futures=True)
+            self.thread.close()
         self.socket.close(0)

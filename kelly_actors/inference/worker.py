@@ -14,7 +14,6 @@ Local workers are started by the actor (``python -m kelly_actors.inference.worke
 from __future__ import annotations
 
 import argparse
-import ctypes
 import os
 import signal
 import sys
@@ -24,8 +23,9 @@ import numpy as np
 import zmq
 import zmq.utils.monitor
 
-from kelly_actors.bus import curve
-from kelly_actors.inference import wire
+from kelly_actors.actor.pids import die_with_parent
+from kelly_actors.bus import curve, messages, sockets
+from kelly_actors.bus.frames import N_FEATURES
 from kelly_actors.inference.model import EmotionModel, ModelError
 from kelly_actors.transformer import request as variation
 from kelly_actors.transformer.generate import Generator
@@ -34,18 +34,10 @@ from kelly_actors.transformer.session import StepSession
 
 #: Keep at most this many models (the current one and the one being swapped out).
 MAX_MODELS = 2
-_PR_SET_PDEATHSIG = 1
 
 
 class WorkerError(RuntimeError):
     """The worker cannot serve (refused by the server, bad arguments)."""
-
-
-def _die_with_parent() -> None:
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):
-        pass  # not Linux: the parent-pid check in the loop still ends the worker
 
 
 def pin(cpu: int) -> None:
@@ -67,11 +59,9 @@ class Worker:
         self.models: dict[str, EmotionModel] = {}
         self.transformers: dict[str, Generator] = {}
         self.ctx = zmq.Context()
-        self.socket = self.ctx.socket(zmq.DEALER)
-        self.socket.linger = 0
-        self.socket.maxmsgsize = wire.MAX_PAYLOAD + wire.MAX_HEADER
-        if keys is not None:
-            curve.make_client(self.socket, keys)
+        self.socket = sockets.make(
+            self.ctx, zmq.DEALER, sockets.WORKER_MAX_BYTES, curve_client=keys
+        )
         self.monitor = self.socket.get_monitor_socket(
             zmq.EVENT_HANDSHAKE_FAILED_AUTH
             | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
@@ -83,8 +73,8 @@ class Worker:
         self.served = 0
         self._send("hello", pid=os.getpid(), provider=provider)
 
-    def _send(self, type_: str, payload: bytes | np.ndarray | None = None, **fields) -> None:
-        self.socket.send_multipart(wire.encode(type_, payload, **fields))
+    def _send(self, type_: str, body: bytes | np.ndarray | None = None, **fields) -> None:
+        self.socket.send_multipart(messages.frames_of(type_, body, **fields))
 
     def serve(self, parent: int | None = None) -> None:
         poller = zmq.Poller()
@@ -105,18 +95,20 @@ class Worker:
 
     def handle(self, frames: list[bytes]) -> None:
         try:
-            type_, fields, payload = wire.decode(frames)
-        except wire.WireError as exc:
+            msg = messages.decode(frames)
+        except messages.ProtocolError as exc:
             print(f"kelly worker: dropped a bad message: {exc}", file=sys.stderr)
             return
-        if type_ == "model":
-            self._load(fields["model"], payload)
-        elif type_ == "transformer":
-            self._load_transformer(fields["model"], payload)
-        elif type_ == "infer":
-            self._infer(fields, payload)
-        elif type_ == "vary":
-            self._vary(fields, payload)
+        if msg.type == "model":
+            self._load(msg["model"], msg.body)
+        elif msg.type == "transformer":
+            self._load_transformer(msg["model"], msg.body)
+        elif msg.type == "infer":
+            self._infer(msg)
+        elif msg.type == "vary":
+            self._vary(msg)
+        else:
+            print(f"kelly worker: dropped a {msg.type!r} message", file=sys.stderr)
 
     def _load(self, model_id: str, data: bytes) -> None:
         try:
@@ -140,13 +132,14 @@ class Worker:
             self.transformers.pop(next(iter(self.transformers)))
         self._send("loaded", model=model_id)
 
-    def _vary(self, fields: dict, payload: bytes) -> None:
+    def _vary(self, msg: messages.Message) -> None:
+        fields = msg.fields
         generator = self.transformers.get(fields["model"])
         if generator is None:
             self._send("failed", id=fields["id"], error=f"model {fields['model']} not loaded")
             return
         try:
-            notes = variation.serve(generator, variation.VariationRequest.from_bytes(payload))
+            notes = variation.serve(generator, variation.VariationRequest.from_bytes(msg.body))
         except variation.RequestError as exc:
             self._send("failed", id=fields["id"], error=f"bad variation request: {exc}")
             return
@@ -156,16 +149,16 @@ class Worker:
         self.served += 1
         self._send("varied", variation.notes_to_bytes(notes), id=fields["id"])
 
-    def _infer(self, fields: dict, payload: bytes) -> None:
-        model = self.models.get(fields["model"])
+    def _infer(self, msg: messages.Message) -> None:
+        model = self.models.get(msg["model"])
         if model is None:
-            self._send("failed", id=fields["id"], error=f"model {fields['model']} not loaded")
+            self._send("failed", id=msg["id"], error=f"model {msg['model']} not loaded")
             return
-        n = fields["frames"]
-        rows, h, c = wire.unpack(payload, n, wire.N_FEATURES)
+        n = msg["frames"]
+        rows, h, c = messages.unpack_rows(msg.array, n, N_FEATURES)
         emotion, h, c = model.run(rows[:, None, :], h, c)
         self.served += 1
-        self._send("result", wire.pack(emotion[:, 0, :], h, c), id=fields["id"], frames=n)
+        self._send("result", messages.pack_rows(emotion[:, 0, :], h, c), id=msg["id"], frames=n)
 
     def close(self) -> None:
         self.socket.disable_monitor()
@@ -183,7 +176,7 @@ def run(
     parent: int | None,
 ) -> int:
     if parent is not None:
-        _die_with_parent()
+        die_with_parent()  # the parent-pid check in the loop covers systems without it
     if cpu is not None:
         pin(cpu)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

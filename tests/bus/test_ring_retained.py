@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from kelly_actors.bus.namespace import RunNamespace
-from kelly_actors.bus.ring import _HEADER_BYTES, Ring, RingReader, RingSpec, RingWriter
+from kelly_actors.bus.ring import Ring, RingReader, RingSpec, RingWriter
+from kelly_actors.bus.ring_layout import _HEADER_BYTES
 
 CAPACITY = 8
 

@@ -13,7 +13,7 @@ import zmq
 from toml_config import performance_toml
 
 from kelly_actors.audio import wav
-from kelly_actors.bus import messages
+from kelly_actors.bus import messages, sockets
 from kelly_actors.composer.emotion.pad import PAD
 from training.emotion.performances import composed
 from training.emotion.render import Instrument, render_all
@@ -61,8 +61,9 @@ def inference_toml(
                 "name": "composer",
                 "target": "kelly_actors.composer.actor:ComposerActor",
                 "depends_on": ["audio"],
-                "options": {"notes_ring": "", "tempo_ring": "", "midi_api": "none",
-                            "recording_dir": "off", "confidence_gate": 0.0},
+                "options": {"notes_ring": "", "tempo_ring": "", "midi": {"api": "none"},
+                            "recording": {"directory": "off"},
+                            "fusion": {"confidence_gate": 0.0}},
             }
         )  # fmt: skip
     return performance_toml(actors, rings)
@@ -79,8 +80,7 @@ class Estimates:
     def __init__(self, run_dir: Path) -> None:
         OPEN.append(self)
         self.ctx = zmq.Context()
-        self.sock = self.ctx.socket(zmq.SUB)
-        self.sock.linger = 0
+        self.sock = sockets.make(self.ctx, zmq.SUB, sockets.CONTROL_MAX_BYTES)
         self.sock.setsockopt(zmq.SUBSCRIBE, b"estimate")
         self.sock.connect(f"ipc://{run_dir / 'estimates.sock'}")
         self.received: list[dict[str, Any]] = []

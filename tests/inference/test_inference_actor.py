@@ -19,8 +19,8 @@ from inference_support import (
 from performance import Performance, env_with_support, kelly, wait_until
 
 from kelly_actors.composer.emotion.pad import PAD
+from training.emotion.export import model_bytes
 from training.emotion.model import EmotionNet
-from training.emotion.onnx_writer import model_bytes
 
 
 @pytest.mark.slow

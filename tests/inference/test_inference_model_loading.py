@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from kelly_actors.inference.model import ModelError, check_provider, load_model
+from training.emotion.export import model_bytes
 from training.emotion.model import EmotionNet
-from training.emotion.onnx_writer import model_bytes
 
 
 def test_a_missing_file_is_refused_by_name(tmp_path) -> None:

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from kelly_actors.inference.model import EmotionModel
+from training.emotion.export import model_bytes
 from training.emotion.model import EmotionNet
-from training.emotion.onnx_writer import model_bytes
 
 #: float32 through 30–40 LSTM steps with doubled weights: torch's GEMM picks its
 #: blocking (so its summation order) by the threads it gets, which a busy machine

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from performance import wait_until
 
-from kelly_actors.inference.pool import PoolConfig, WorkerPool
+from kelly_actors.inference.config import PoolConfig
+from kelly_actors.inference.pool import WorkerPool
 from kelly_actors.music.notes import Note
 from kelly_actors.music.theory import Key
 from kelly_actors.transformer.generate import Generator
