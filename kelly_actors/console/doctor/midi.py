@@ -11,7 +11,8 @@ from kelly_actors.console.doctor.result import FAIL, PASS, SKIP, CheckResult
 def check_midi(api: str, connect: str) -> CheckResult:
     """Open a virtual port (or connect to ``connect``) with python-rtmidi on ``api``."""
     if api == "none":
-        return CheckResult("MIDI", SKIP, "MIDI out is off in this config (midi_api = none)")
+        off = "MIDI out is off in this config ([actors.options.midi] api = none)"
+        return CheckResult("MIDI", SKIP, off)
     port = MidiPort(api, f"kelly-doctor-{os.getpid()}", "probe", connect)
     error = port.open()
     if error:

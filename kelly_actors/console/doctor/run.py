@@ -43,8 +43,10 @@ def run_checks(config: PerformanceConfig, options: DoctorOptions) -> list[CheckR
         audio = from_mapping(AudioConfig, audio_options or {}, "audio options")
     except ConfigError as exc:
         return [CheckResult("config", "fail", str(exc))]
-    composer = _options(config, COMPOSER_TARGET) or {}
-    midi_api = str(composer.get("midi_api", "jack")) if composer else "none"
+    composer = _options(config, COMPOSER_TARGET)
+    # The composer's [actors.options.midi] table; its port defaults to JACK.
+    midi = (composer or {}).get("midi") or {}
+    midi_api = str(midi.get("api", "jack")) if composer is not None else "none"
     jack_audio = audio.backend == "jack" or (
         audio.backend == "sounddevice" and "jack" in audio.host_api.lower()
     )
@@ -59,7 +61,7 @@ def run_checks(config: PerformanceConfig, options: DoctorOptions) -> list[CheckR
         results.append(CheckResult("audio device", SKIP, "this config has no audio actor"))
     else:
         results.append(check_audio(audio))
-    results.append(check_midi(midi_api, str(composer.get("midi_connect", ""))))
+    results.append(check_midi(midi_api, str(midi.get("connect", ""))))
     model_results, timings = check_models(options.models_dir)
     results.extend(model_results)
     synth = _options(config, SYNTH_TARGET) or {}
