@@ -26,21 +26,6 @@ is the one to import them from.
 
 from kelly_actors.bus.ring_base import Ring
 from kelly_actors.bus.ring_layout import (
-    _HEADER_BYTES,
-    _R0,
-    _R_INDEX,
-    _R_OVERRUNS,
-    _R_PEAK,
-    _R_STRIDE,
-    _R_TORN,
-    _R_UNDERRUNS,
-    _R_WAIT0,
-    _R_WAIT_STRIDE,
-    _SLOT_HEADER_BYTES,
-    _W_INDEX,
-    _W_OVERRUNS,
-    _W_PEAK,
-    _W_WAITING,
     LAYOUT_VERSION,
     MAX_DIMS,
     MAX_READERS,
@@ -48,34 +33,16 @@ from kelly_actors.bus.ring_layout import (
     RingError,
     RingSpec,
     RingStats,
-    _doorbell_path,
     read_spec,
 )
 from kelly_actors.bus.ring_reader import RingReader
 from kelly_actors.bus.ring_writer import RingWriter, SpaceBelow
 
-# The underscored names are the segment's word offsets, read by the compiled audio
-# callback (kelly_actors.audio.native), which imports them from here.
 __all__ = [
     "LAYOUT_VERSION",
     "MAX_DIMS",
     "MAX_READERS",
     "POLICIES",
-    "_HEADER_BYTES",
-    "_R0",
-    "_R_INDEX",
-    "_R_OVERRUNS",
-    "_R_PEAK",
-    "_R_STRIDE",
-    "_R_TORN",
-    "_R_UNDERRUNS",
-    "_R_WAIT0",
-    "_R_WAIT_STRIDE",
-    "_SLOT_HEADER_BYTES",
-    "_W_INDEX",
-    "_W_OVERRUNS",
-    "_W_PEAK",
-    "_W_WAITING",
     "Ring",
     "RingError",
     "RingReader",
@@ -83,6 +50,5 @@ __all__ = [
     "RingStats",
     "RingWriter",
     "SpaceBelow",
-    "_doorbell_path",
     "read_spec",
 ]

@@ -15,7 +15,8 @@ from kelly_actors.audio.engine import AudioEngine
 from kelly_actors.audio.native.engine import NativeEngine
 from kelly_actors.bus.clock import MusicalClock
 from kelly_actors.bus.namespace import RunNamespace
-from kelly_actors.bus.ring import _HEADER_BYTES, Ring, RingReader, RingSpec, RingWriter
+from kelly_actors.bus.ring import Ring, RingReader, RingSpec, RingWriter
+from kelly_actors.bus.ring_layout import _HEADER_BYTES
 from kelly_actors.bus.transport import Transport
 
 BLOCK = 64

@@ -34,7 +34,7 @@ _HERE = Path(__file__).resolve().parent
 _SOURCES = (
     *sorted(_HERE.glob("*.py")),
     _HERE.parent / "engine.py",
-    _HERE.parent.parent / "bus" / "ring.py",
+    *sorted((_HERE.parent.parent / "bus").glob("ring*.py")),
 )
 
 

@@ -26,7 +26,7 @@ from numba import njit
 from kelly_actors.audio.engine import PREROLL_BLOCKS
 from kelly_actors.audio.native import layout as L
 from kelly_actors.audio.native.pointers import call_write, fence
-from kelly_actors.bus.ring import (
+from kelly_actors.bus.ring_layout import (
     _HEADER_BYTES,
     _R0,
     _R_INDEX,

@@ -22,16 +22,8 @@ from kelly_actors.audio.native.cycles import cycle_figures
 from kelly_actors.audio.native.pointers import libc_addresses
 from kelly_actors.bus.clock import MusicalClock
 from kelly_actors.bus.doorbell import Doorbell
-from kelly_actors.bus.ring import (
-    _R0,
-    _R_INDEX,
-    _R_PEAK,
-    _R_STRIDE,
-    _W_INDEX,
-    RingReader,
-    RingWriter,
-    _doorbell_path,
-)
+from kelly_actors.bus.ring import RingReader, RingWriter
+from kelly_actors.bus.ring_layout import _R0, _R_INDEX, _R_PEAK, _R_STRIDE, _W_INDEX, _doorbell_path
 from kelly_actors.bus.transport import Transport
 
 RECORD_SECONDS = 10
