@@ -1,4 +1,5 @@
-"""Starting an actor process: its launch description and the forkserver it forks from."""
+"""Starting an actor process: the checks before any starts, its launch description and the
+forkserver it forks from."""
 
 from __future__ import annotations
 
@@ -11,8 +12,26 @@ from kelly_actors.actor import runtime
 from kelly_actors.actor.launch import Launch, RingAttachment
 from kelly_actors.bus.namespace import RunNamespace
 from kelly_actors.config.performance import PerformanceConfig
+from kelly_actors.config.typed import ConfigError, from_mapping
 from kelly_actors.supervisor.child import Child
 from kelly_actors.supervisor.rundir import RunDir
+
+
+def validate_actors(config: PerformanceConfig) -> None:
+    """Import every actor class, check its options and run its preflight,
+    before anything starts."""
+    for spec in config.actors:
+        cls = runtime.load_actor_class(spec.target)
+        options = from_mapping(cls.Config, spec.options, f"actors.{spec.name}.options")
+        rings = {
+            r.name: r.spec()
+            for r in config.rings
+            if r.writer == spec.name or spec.name in r.readers
+        }
+        try:
+            cls.preflight(options, rings)
+        except ConfigError as exc:
+            raise ConfigError(f"actors.{spec.name}: {exc}") from None
 
 
 class Spawner:

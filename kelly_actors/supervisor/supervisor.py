@@ -21,14 +21,12 @@ from multiprocessing.connection import wait as wait_sentinels
 from pathlib import Path
 from typing import Any
 
-from kelly_actors.actor import runtime
 from kelly_actors.bus import messages
 from kelly_actors.bus.namespace import RunNamespace, sweep_dead_runs
 from kelly_actors.bus.ring import Ring
 from kelly_actors.bus.transport import Transport
 from kelly_actors.config import performance
 from kelly_actors.config.performance import PerformanceConfig
-from kelly_actors.config.typed import ConfigError, from_mapping
 from kelly_actors.supervisor.backoff import Backoff
 from kelly_actors.supervisor.child import Child
 from kelly_actors.supervisor.events import EventLog
@@ -39,7 +37,7 @@ from kelly_actors.supervisor.refusal import CommandError
 from kelly_actors.supervisor.routing import CallRouter, Route
 from kelly_actors.supervisor.rundir import RunDir, RunInfo
 from kelly_actors.supervisor.sockets import SupervisorSockets
-from kelly_actors.supervisor.spawner import Spawner
+from kelly_actors.supervisor.spawner import Spawner, validate_actors
 from kelly_actors.supervisor.status import build_snapshot, write_run_summary
 
 _TICK = 0.05
@@ -52,23 +50,6 @@ Execute = Callable[["Supervisor", dict[str, Any], Route, str], "dict[str, Any] |
 
 class AlreadyRunning(RuntimeError):
     """Another live performance owns the run directory."""
-
-
-def validate_actors(config: PerformanceConfig) -> None:
-    """Import every actor class, check its options and run its preflight,
-    before anything starts."""
-    for spec in config.actors:
-        cls = runtime.load_actor_class(spec.target)
-        options = from_mapping(cls.Config, spec.options, f"actors.{spec.name}.options")
-        rings = {
-            r.name: r.spec()
-            for r in config.rings
-            if r.writer == spec.name or spec.name in r.readers
-        }
-        try:
-            cls.preflight(options, rings)
-        except ConfigError as exc:
-            raise ConfigError(f"actors.{spec.name}: {exc}") from None
 
 
 class Supervisor:
