@@ -4,7 +4,7 @@
 :mod:`kelly_actors.verbs`), ``kelly top`` / ``doctor`` / ``log`` (:mod:`.top`,
 :mod:`.doctor`, :mod:`.log`), ``kelly train`` (:mod:`.train`), ``kelly worker`` and
 ``kelly keys`` (:mod:`.worker`), ``kelly compose`` and ``kelly emotions``
-(:mod:`kelly_actors.composer.commands`). Each module's ``register(subparsers)`` adds its
+(:mod:`.compose`). Each module's ``register(subparsers)`` adds its
 program; each program returns the process exit code.
 """
 
@@ -18,8 +18,7 @@ from kelly_actors.supervisor.rundir import default_run_dir
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from kelly_actors.cli import ctl, doctor, log, run, top, train, worker
-    from kelly_actors.composer import commands as compose
+    from kelly_actors.cli import compose, ctl, doctor, log, run, top, train, worker
 
     parser = argparse.ArgumentParser(prog="kelly", description="The ``kelly`` command line.")
     parser.add_argument(

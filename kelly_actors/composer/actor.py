@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from types import SimpleNamespace
 from typing import Any
 
 import zmq
@@ -79,7 +78,9 @@ class ComposerActor(Actor):
         self.grid = BarGrid.restored(restored)
         self.take = str(restored.get("take") or time.strftime("take-%Y%m%d-%H%M%S"))
         self.outputs = BarOutputs(config, self.problems)
-        self.transformer = _start_transformer(config, ctx, self.problems)
+        self.transformer = LiveTransformer.start(
+            config.transformer, config.seed, ctx.run_dir, self.problems
+        )
         #: Transport samples ↔ time.monotonic(), once the transport runs.
         self.clock: SampleClock | None = None
         #: The transport sample (fractional) at this step's time.monotonic().
@@ -293,23 +294,3 @@ class ComposerActor(Actor):
 
     def telemetry(self) -> dict[str, Any]:
         return composer_telemetry(self)
-
-
-def _start_transformer(
-    cfg: ComposerConfig, ctx: ActorContext, problems: dict[str, str]
-) -> LiveTransformer:
-    """The live transformer from ``[actors.options.transformer]`` (degrades, never raises).
-
-    :meth:`LiveTransformer.start` reads the option names of the flat table the composer
-    had before its options were grouped; this hands them over under those names.
-    """
-    t = cfg.transformer
-    flat = SimpleNamespace(
-        seed=cfg.seed,
-        engine=t.engine,
-        transformer_tracks=t.tracks,
-        transformer_service=t.service,
-        transformer_model=t.model,
-        transformer_deadline_ms=t.deadline_ms,
-    )
-    return LiveTransformer.start(flat, ctx.run_dir, problems)

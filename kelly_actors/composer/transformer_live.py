@@ -22,13 +22,12 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import zmq
 
 from kelly_actors.bus import messages, sockets
 from kelly_actors.composer.transformer_engine import (
-    ENGINES,
     HISTORY_BARS,
     engine_tracks,
     merge,
@@ -37,30 +36,19 @@ from kelly_actors.composer.transformer_engine import (
 from kelly_actors.music.notes import Note
 from kelly_actors.music.theory import Key
 from kelly_actors.transformer import request as variation
-from kelly_actors.transformer import vocab as V
 from kelly_actors.transformer.generate import Generator
 from kelly_actors.transformer.local import LocalTransformer
 from kelly_actors.transformer.session import ModelError, StepSession, resolve
 from kelly_actors.transformer.tokens import Bar, quantize_bar
+
+if TYPE_CHECKING:
+    from kelly_actors.composer.config import TransformerOptions
 
 #: The actor loop wakes this often (s) at most while a bar waits for the model.
 POLL_S = 0.002
 #: A Python thread holds the GIL for up to this long (s) before the loop may run;
 #: CPython's default 5 ms would add that much MIDI jitter while the model samples.
 SWITCH_INTERVAL_S = 0.0005
-
-
-def check(engine: str, tracks: Sequence[str], deadline_ms: float) -> None:
-    """Validate the composer's transformer options (ValueError names the bad one)."""
-    if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
-    unknown = [t for t in tracks if t not in V.TRACK_INDEX]
-    if unknown or not tracks:
-        raise ValueError(
-            f"transformer_tracks must be a non-empty list of {', '.join(V.TRACK_ORDER)}"
-        )
-    if not 0 < deadline_ms <= 10_000:
-        raise ValueError("transformer_deadline_ms must be within 0…10000")
 
 
 class Unanswerable(RuntimeError):
@@ -187,19 +175,22 @@ class LiveTransformer:
         self.reported = problems.get("transformer")
 
     @classmethod
-    def start(cls, cfg: Any, run_dir: Path, problems: dict[str, str]) -> LiveTransformer:
-        """From a ComposerConfig; a missing or broken model degrades, never raises."""
-        tracks = engine_tracks(cfg.engine, cfg.transformer_tracks)
+    def start(
+        cls, options: TransformerOptions, seed: int, run_dir: Path, problems: dict[str, str]
+    ) -> LiveTransformer:
+        """From ``[actors.options.transformer]``; a missing or broken model degrades (the
+        reason goes into ``problems``), never raises."""
+        tracks = engine_tracks(options.engine, options.tracks)
         model: ThreadModel | ServiceModel | None = None
-        if cfg.engine != "rules" and cfg.transformer_service:
-            model = ServiceModel(f"ipc://{run_dir / cfg.transformer_service}")
-        elif cfg.engine != "rules":
+        if options.engine != "rules" and options.service:
+            model = ServiceModel(f"ipc://{run_dir / options.service}")
+        elif options.engine != "rules":
             try:
-                model = ThreadModel(resolve(cfg.transformer_model))
+                model = ThreadModel(resolve(options.model))
             except ModelError as exc:
                 problems["transformer"] = f"transformer off ({exc}): the rule engines play"
-        deadline_s = cfg.transformer_deadline_ms / 1000.0
-        return cls(cfg.engine, tracks, deadline_s, cfg.seed, model, problems)
+        deadline_s = options.deadline_ms / 1000.0
+        return cls(options.engine, tracks, deadline_s, seed, model, problems)
 
     def ask(
         self,

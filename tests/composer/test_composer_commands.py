@@ -9,7 +9,7 @@ import statistics
 import mido
 import pytest
 
-from kelly_actors.composer.commands import register
+from kelly_actors.cli.compose import register
 
 
 def _run(argv, capsys):

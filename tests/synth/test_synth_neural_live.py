@@ -6,15 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
+from audio_support import live_graph_toml
+from performance import Performance, wait_until
 
-torch = pytest.importorskip("torch")
-
-from audio_support import live_graph_toml  # noqa: E402
-from performance import Performance, wait_until  # noqa: E402
-
-from kelly_actors.supervisor.client import Refused  # noqa: E402
-from training.ddsp.export import export_onnx  # noqa: E402
-from training.ddsp.model import DDSPDecoder, ModelConfig  # noqa: E402
+from kelly_actors.supervisor.client import Refused
+from training.ddsp.export import export_onnx
+from training.ddsp.model import DDSPDecoder, ModelConfig
 
 
 def _timbre(directory: Path) -> Path:

@@ -7,13 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
-torch = pytest.importorskip("torch")
-
-from kelly_actors.synth.neural import NeuralTimbre, TimbreError  # noqa: E402
-from kelly_actors.synth.voices import Synth  # noqa: E402
-from training.ddsp.export import export_onnx  # noqa: E402
-from training.ddsp.model import DDSPDecoder, ModelConfig  # noqa: E402
+from kelly_actors.synth.neural import NeuralTimbre, TimbreError
+from kelly_actors.synth.voices import Synth
+from training.ddsp.export import export_onnx
+from training.ddsp.model import DDSPDecoder, ModelConfig
 
 SR = 48_000
 

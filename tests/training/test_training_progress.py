@@ -85,7 +85,6 @@ def test_the_status_tells_running_finished_failed_and_vanished_runs_and_skips_ba
 @pytest.mark.slow
 @pytest.mark.timeout(180)
 def test_kelly_train_shows_up_in_the_running_performances_status(run_dir: Path) -> None:
-    pytest.importorskip("torch")
     work = run_dir / "work"
     with Performance(run_dir, tone_meter_toml()) as perf:
         perf.wait_ready()

@@ -10,17 +10,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import music21  # noqa: F401  (the corpus; scripts/setup dev installs it)
 import numpy as np
 import pytest
+import torch
 
-torch = pytest.importorskip("torch", reason="training needs the train extra")
-pytest.importorskip("music21", reason="the corpus comes with the train extra")
-
-from kelly_actors.transformer.generate import Generator  # noqa: E402
-from kelly_actors.transformer.session import StepSession  # noqa: E402
-from kelly_actors.transformer.tokens import decode  # noqa: E402
-from training.transformer.card import parity  # noqa: E402
-from training.transformer.model import CompoundTransformer, ModelConfig  # noqa: E402
+from kelly_actors.transformer.generate import Generator
+from kelly_actors.transformer.session import StepSession
+from kelly_actors.transformer.tokens import decode
+from training.transformer.card import parity
+from training.transformer.model import CompoundTransformer, ModelConfig
 
 pytestmark = pytest.mark.slow
 
