@@ -21,6 +21,7 @@ from kelly_actors.audio.wav import WavWriter
 from kelly_actors.bus import note_events
 from kelly_actors.bus.clock import MusicalClock
 from kelly_actors.config.typed import Checked, ConfigError, setting
+from kelly_actors.files import private_dir
 
 BACKENDS = ("null", "file", "sounddevice", "jack")
 SAMPLE_RATES = (44_100, 48_000, 96_000)
@@ -295,7 +296,7 @@ class AudioActor(Actor):
     def _open_recordings(self) -> None:
         cfg: AudioConfig = self.config
         assert self.ctx.record_dir is not None
-        self.ctx.record_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.ctx.record_dir)
         suffix = "" if self.ctx.incarnation == 1 else f"-{self.ctx.incarnation}"
         pairs = [
             (self.engine.out_record, "output", cfg.channels),

@@ -29,7 +29,8 @@ def doctor(args: argparse.Namespace) -> int:
         print(f"kelly doctor: {exc}", file=sys.stderr)
         return EXIT_FAILED
     print(f"kelly doctor: {args.config or 'the built-in performance'}")
-    results = run_checks(config, DoctorOptions(args.models, args.max_load))
+    options = DoctorOptions(args.models, args.max_load, args.run_dir, args.record)
+    results = run_checks(config, options)
     return EXIT_OK if report(results, sys.stdout) else EXIT_FAILED
 
 
@@ -43,5 +44,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--max-load", type=float, default=0.7, metavar="FRACTION",
         help="CPU load per block that fails the headroom check (default: %(default)s)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--record", type=Path, metavar="DIR",
+        help="the recordings directory to check for privacy (as given to kelly run --record)",
     )  # fmt: skip
     parser.set_defaults(func=doctor)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from kelly_actors.config import performance
 from kelly_actors.config.typed import ConfigError
+from kelly_actors.files import NotPrivate, private_dir
 from kelly_actors.supervisor.rundir import RunDir
 
 
@@ -37,11 +38,14 @@ def run(args: argparse.Namespace) -> int:
         return 1
     try:
         if args.record is not None:
-            args.record.mkdir(parents=True, exist_ok=True)
+            private_dir(args.record)
             config = performance.with_record_dir(config, str(args.record.resolve()))
         if args.audio_device is not None:
             config = performance.with_options(config, "audio", **_audio_device(args.audio_device))
     except ConfigError as exc:
+        print(f"kelly run: {exc}", file=sys.stderr)
+        return 1
+    except NotPrivate as exc:
         print(f"kelly run: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:
@@ -50,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     name = str(args.config) if args.config else "default"
     try:
         return run_performance(config, RunDir(args.run_dir), name, args.duration, verbs.served())
-    except (ConfigError, AlreadyRunning, ValueError) as exc:
+    except (ConfigError, AlreadyRunning, ValueError, NotPrivate) as exc:
         print(f"kelly run: {exc}", file=sys.stderr)
         return 1
 

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from kelly_actors.bus import namespace
-from kelly_actors.files import atomic_write
+from kelly_actors.files import atomic_write, private_dir
 
 ENV_RUN_DIR = "KELLY_RUN_DIR"
 # sockaddr_un.sun_path holds 108 bytes including the NUL.
@@ -23,10 +23,14 @@ _MAX_IPC_PATH = 107
 
 
 def default_run_dir() -> Path:
-    """``$KELLY_RUN_DIR``, else ``<tmp>/kelly-<uid>``."""
+    """``$KELLY_RUN_DIR``, else ``$XDG_RUNTIME_DIR/kelly`` (a per-user directory the login
+    session owns), else ``<tmp>/kelly-<uid>``."""
     env = os.environ.get(ENV_RUN_DIR)
     if env:
         return Path(env)
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime and os.path.isabs(runtime):
+        return Path(runtime) / "kelly"
     return Path(tempfile.gettempdir()) / f"kelly-{os.getuid()}"
 
 
@@ -79,9 +83,9 @@ class RunDir:
         return info
 
     def publish(self, info: RunInfo) -> None:
-        """Write ``supervisor.json`` atomically."""
-        self.path.mkdir(parents=True, exist_ok=True)
-        atomic_write(self.info_path, json.dumps(asdict(info), indent=2))
+        """Write ``supervisor.json`` atomically (0600, in the private run directory)."""
+        private_dir(self.path)
+        atomic_write(self.info_path, json.dumps(asdict(info), indent=2), mode=0o600)
 
     def retract(self, tag: str) -> None:
         """Remove ``supervisor.json`` if it still describes run ``tag``."""

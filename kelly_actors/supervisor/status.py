@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kelly_actors.files import atomic_write
+from kelly_actors.files import atomic_write, private_dir
 from kelly_actors.supervisor.training_runs import training_runs
 
 if TYPE_CHECKING:
@@ -100,5 +100,5 @@ def write_run_summary(record_dir: Path, snap: dict[str, Any], sup: Supervisor) -
         "audio": {k: audio[k] for k in AUDIO_FIGURES if k in audio},
         "actors": telemetry,
     }
-    record_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write(record_dir / "run.json", json.dumps(summary, indent=2, default=str))
+    private_dir(record_dir)
+    atomic_write(record_dir / "run.json", json.dumps(summary, indent=2, default=str), mode=0o600)

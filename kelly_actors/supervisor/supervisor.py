@@ -27,6 +27,7 @@ from kelly_actors.bus.ring import Ring
 from kelly_actors.bus.transport import Transport
 from kelly_actors.config import performance
 from kelly_actors.config.performance import PerformanceConfig
+from kelly_actors.files import private_dir
 from kelly_actors.supervisor.backoff import Backoff
 from kelly_actors.supervisor.child import Child
 from kelly_actors.supervisor.events import EventLog
@@ -141,7 +142,7 @@ class Supervisor:
             raise AlreadyRunning(
                 f"a performance is already running in {self.run_dir.path} (pid {running.pid})"
             )
-        self.run_dir.path.mkdir(parents=True, exist_ok=True)
+        private_dir(self.run_dir.path)
         self.events = EventLog(self.run_dir.events_path)
         swept = sweep_dead_runs()
         self.ns = RunNamespace.create()
@@ -291,6 +292,11 @@ def run_performance(
     duration: float | None,
     verbs: Mapping[str, Execute],
 ) -> int:
-    """Entry for ``kelly run``: build, run and tear down one supervisor serving ``verbs``."""
+    """Entry for ``kelly run``: build, run and tear down one supervisor serving ``verbs``.
+
+    Everything the run creates (sockets, the event log, recordings, ``run.json``) is the
+    user's alone: the umask set here reaches every actor, forked after it.
+    """
+    os.umask(0o077)
     supervisor = Supervisor(config, run_dir, config_name, verbs)
     return supervisor.run(duration)

@@ -72,3 +72,21 @@ def test_doctor_refuses_bad_input_with_one_clear_line(argv: list[str], message: 
     done = doctor(*argv)
     assert done.returncode == 1
     assert message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_doctor_warns_on_readable_run_data_and_fails_where_kelly_run_would_refuse(
+    tmp_path: Path,
+) -> None:
+    from kelly_actors.console.doctor.privacy import check_privacy
+
+    run, take = tmp_path / "run", tmp_path / "take"
+    run.mkdir(mode=0o700)
+    os.chmod(run, 0o700)
+    assert check_privacy(run, None).status == "pass"
+    take.mkdir()
+    os.chmod(take, 0o755)
+    warned = check_privacy(run, take)
+    assert warned.status == "warn" and "0755" in warned.figure and "chmod 700" in warned.figure
+    os.chmod(take, 0o775)
+    failed = check_privacy(run, take)
+    assert failed.status == "fail" and "kelly run refuses it" in failed.figure

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-PASS, FAIL, SKIP = "pass", "fail", "skip"
-MARKS = {PASS: "✓", FAIL: "✗", SKIP: "–"}
+PASS, FAIL, SKIP, WARN = "pass", "fail", "skip", "warn"
+MARKS = {PASS: "✓", FAIL: "✗", SKIP: "–", WARN: "!"}
 
 
 @dataclass(frozen=True)
 class CheckResult:
-    """``status`` is pass, fail or skip (not applicable here); ``figure`` the
-    measured numbers or the reason, in one line."""
+    """``status`` is pass, fail, warn (works, but should be fixed; not a failure) or skip
+    (not applicable here); ``figure`` the measured numbers or the reason, in one line."""
 
     name: str
     status: str

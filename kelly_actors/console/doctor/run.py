@@ -16,6 +16,7 @@ from kelly_actors.console.doctor.loopback import check_loopback
 from kelly_actors.console.doctor.machine import check_machine
 from kelly_actors.console.doctor.midi import check_midi
 from kelly_actors.console.doctor.models import check_models
+from kelly_actors.console.doctor.privacy import check_privacy
 from kelly_actors.console.doctor.result import SKIP, CheckResult
 
 AUDIO_TARGET = "kelly_actors.audio.actor:AudioActor"
@@ -25,10 +26,13 @@ SYNTH_TARGET = "kelly_actors.synth.actor:SynthActor"
 
 @dataclass(frozen=True)
 class DoctorOptions:
-    """``models_dir``: where shipped models live; ``max_load``: CPU load that fails (0–1)."""
+    """``models_dir``: where shipped models live; ``max_load``: CPU load that fails (0–1);
+    ``run_dir`` / ``record_dir``: the directories whose privacy is checked (None: not)."""
 
     models_dir: Path
     max_load: float = MAX_LOAD
+    run_dir: Path | None = None
+    record_dir: Path | None = None
 
 
 def _options(config: PerformanceConfig, target: str) -> dict | None:
@@ -75,6 +79,8 @@ def run_checks(config: PerformanceConfig, options: DoctorOptions) -> list[CheckR
         )
     )
     results.append(check_loopback(audio))
+    if options.run_dir is not None:
+        results.append(check_privacy(options.run_dir, options.record_dir))
     return results
 
 
