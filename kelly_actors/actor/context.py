@@ -31,6 +31,8 @@ class ActorContext:
         self.degraded_reason: str | None = None
         self.record_dir: Path | None = Path(launch.record_dir) if launch.record_dir else None
         self.run_dir = Path(launch.run_dir)
+        #: Messages dropped because the queue to the supervisor was full.
+        self.unsent = 0
 
     def writer(self, ring: str) -> RingWriter:
         """The writer end of ``ring`` (declared with ``writer = <this actor>``)."""
@@ -58,7 +60,12 @@ class ActorContext:
 
     def _send(self, type_: str, **fields: Any) -> None:
         msg = messages.make(type_, actor=self.name, incarnation=self.incarnation, **fields)
-        self._socket.send_multipart(messages.encode(msg), flags=zmq.NOBLOCK)
+        try:
+            self._socket.send_multipart(messages.encode(msg), flags=zmq.NOBLOCK)
+        except zmq.Again:
+            # No supervisor to take it (it died; a successor is not there yet) and the
+            # queue is full: heartbeats and events are dropped, never waited for.
+            self.unsent += 1
 
     def publish_state(self, state: dict[str, Any]) -> None:
         """Tell the supervisor the control state a replacement should start from."""

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+#: The file in the run directory that names the live supervisor (pid, run tag, endpoints).
+SUPERVISOR_INFO = "supervisor.json"
+
 
 @dataclass(frozen=True)
 class RingAttachment:
@@ -23,7 +26,7 @@ class Launch:
         target: ``module:Class``.
         options: the actor's ``[actors.options]`` table.
         incarnation: 1 for the first start, +1 per restart.
-        supervisor_pid: the process whose death ends this actor.
+        supervisor_pid: the supervisor; without one for ``adoption_grace`` s, the actor stops.
         endpoint: the supervisor's actor ROUTER endpoint.
         writes / reads: ring name → attachment.
         transport: transport block segment name.
@@ -32,7 +35,10 @@ class Launch:
         nice: scheduling niceness to apply (0 = leave as is).
         restored_state: the last control state of the previous incarnation.
         record_dir: where to record the performance ("" = no recording).
-        run_dir: the run directory (endpoints, event log).
+        run_dir: the run directory (endpoints, event log, ``supervisor.json``).
+        tag: the run's tag (a successor supervisor must name the same run).
+        adoption_grace: seconds to play on without a supervisor, waiting for the next one
+            to adopt this actor (0 = stop with the supervisor).
     """
 
     name: str
@@ -50,3 +56,5 @@ class Launch:
     restored_state: dict[str, Any] | None = None
     record_dir: str = ""
     run_dir: str = ""
+    tag: str = ""
+    adoption_grace: float = 0.0

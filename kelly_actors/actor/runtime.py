@@ -3,8 +3,10 @@
 One ``zmq.Poller`` waits on everything at once: the DEALER to the
 supervisor, the doorbells of the actor's input rings, and a self-pipe that
 signal handlers write to. Between waits it runs the actor's step, sends
-heartbeats with telemetry, and checks that the supervisor is still alive:
-an actor whose supervisor died exits by itself (no orphans).
+heartbeats with telemetry, and checks that the supervisor is still alive
+(:mod:`.supervisor_watch`): an actor whose supervisor died plays on for the
+adoption grace period, joins the successor that adopts it, or else stops by
+itself (no orphans).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from kelly_actors.actor.base import Actor, CallError
 from kelly_actors.actor.context import ActorContext
 from kelly_actors.actor.launch import Launch
 from kelly_actors.actor.pids import alive, die_with_parent
+from kelly_actors.actor.supervisor_watch import SupervisorWatch
 from kelly_actors.bus import messages, sockets
 from kelly_actors.config.typed import ConfigError, from_mapping
 
@@ -87,6 +90,7 @@ class _Loop:
         self.socket.setsockopt(zmq.IDENTITY, f"{launch.name}:{launch.incarnation}".encode())
         self.socket.connect(launch.endpoint)
         self.ctx = ActorContext(launch, self.socket)
+        self.watch = SupervisorWatch(launch)
         self.stopping = False
         self.wake_r, self.wake_w = os.pipe()
         os.set_blocking(self.wake_r, False)
@@ -136,9 +140,16 @@ class _Loop:
                 self.ctx._send("heartbeat", telemetry=snap)
                 next_beat = end + launch.heartbeat_interval
             if end >= next_parent_check:
-                if not alive(launch.supervisor_pid):
+                if not self.watch.keep_running(end):
                     break
+                self._report_adoption()
                 next_parent_check = end + PARENT_CHECK_INTERVAL
+
+    def _report_adoption(self) -> None:
+        adopted = self.watch.take_adoption()
+        if adopted is not None:
+            previous, alone_s = adopted
+            self.ctx.emit("adopted", previous_supervisor=previous, unsupervised_s=round(alone_s, 3))
 
     def _serve_calls(self, actor: Actor) -> None:
         while True:
@@ -180,7 +191,8 @@ def _drain(fd: int) -> None:
 
 def main(launch: Launch) -> None:
     """Process entry point (run by the supervisor's forkserver)."""
-    die_with_parent()  # the pid check in the loop covers systems without it
+    if launch.adoption_grace <= 0:
+        die_with_parent()  # the pid check in the loop covers systems without it
     if not alive(launch.supervisor_pid):
         sys.exit(0)
     if launch.cpu_affinity:

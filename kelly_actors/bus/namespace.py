@@ -54,6 +54,32 @@ class RunNamespace:
             ns._lock_fd = fd
             return ns
 
+    @classmethod
+    def adopt(cls, tag: str) -> RunNamespace:
+        """Take the lock of the existing run ``tag`` whose owner died (a successor supervisor).
+
+        Raises ``LookupError`` when the run is gone (no lock file: swept) or still owned.
+        """
+        ns = cls(tag)
+        try:
+            fd = os.open(ns.lock_path, os.O_RDWR)
+        except FileNotFoundError:
+            raise LookupError(f"run {tag} is gone (its lock file was removed)") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise LookupError(f"run {tag} is still owned by a live process") from None
+        ns._lock_fd = fd
+        return ns
+
+    def abandon(self) -> None:
+        """Let go of the lock and leave every object in place (a failed adoption: the
+        actors may still use them; the next sweep removes them once they are gone)."""
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
     @property
     def lock_path(self) -> Path:
         return runtime_dir() / f"{PREFIX}{self.tag}.lock"

@@ -1,14 +1,19 @@
 """``kelly run [CONFIG]``: run a performance in this terminal until it stops.
 
+This process is the run's watchdog (:mod:`kelly_actors.supervisor.watchdog`): it checks the
+configuration, then forks the supervisor, and a successor that adopts the run whenever the
+supervisor dies.
+
 Exit codes: 0 stopped cleanly (``kelly ctl stop``, a signal, ``--duration``), 1 bad
-configuration or another performance already runs here, 3 escalated (an actor kept
-crashing beyond the restart intensity).
+configuration, another performance already runs here, or the supervisor kept dying, 3
+escalated (an actor kept crashing beyond the restart intensity).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from kelly_actors.config import performance
@@ -26,7 +31,10 @@ def _audio_device(name: str) -> dict[str, str]:
 
 def run(args: argparse.Namespace) -> int:
     from kelly_actors import verbs
+    from kelly_actors.supervisor.spawner import validate_actors
+    from kelly_actors.supervisor.succession import AdoptionError
     from kelly_actors.supervisor.supervisor import AlreadyRunning, run_performance
+    from kelly_actors.supervisor.watchdog import Watchdog
 
     try:
         config = performance.load(args.config)
@@ -53,10 +61,22 @@ def run(args: argparse.Namespace) -> int:
         return 1
     name = str(args.config) if args.config else "default"
     try:
-        return run_performance(config, RunDir(args.run_dir), name, args.duration, verbs.served())
-    except (ConfigError, AlreadyRunning, ValueError, NotPrivate) as exc:
+        validate_actors(config)  # in the watchdog: a bad option fails once, before any fork
+    except ConfigError as exc:
         print(f"kelly run: {exc}", file=sys.stderr)
         return 1
+    run_dir = RunDir(args.run_dir)
+    deadline = None if args.duration is None else time.monotonic() + args.duration
+    served = verbs.served()
+
+    def start(successor_of: str | None) -> int:
+        try:
+            return run_performance(config, run_dir, name, served, deadline, successor_of)
+        except (ConfigError, AlreadyRunning, AdoptionError, ValueError, NotPrivate) as exc:
+            print(f"kelly run: {exc}", file=sys.stderr)
+            return 1
+
+    return Watchdog(start, run_dir, config.supervisor.adoption_grace).run()
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

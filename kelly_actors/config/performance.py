@@ -40,6 +40,8 @@ class SupervisorSettings(Checked):
             on which the control ROUTER and the status PUB are also served, to
             remote consoles; only with ``keys_dir`` (CurveZMQ), never without.
         keys_dir: the ``kelly keys generate`` directory for the remote endpoints.
+        adoption_grace: how long (s) actors play on after their supervisor died, waiting
+            for the watchdog's next supervisor to adopt them; 0 = they stop at once.
     """
 
     strategy: str = setting("one_for_one", choices=STRATEGIES)
@@ -53,6 +55,7 @@ class SupervisorSettings(Checked):
     remote_control: str = ""
     remote_status: str = ""
     keys_dir: str = ""
+    adoption_grace: float = setting(10.0, low=0.0, high=300.0)
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -8,6 +8,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from kelly_actors.config.performance import ChildSpec
+from kelly_actors.supervisor.adopted import AdoptedProcess
 from kelly_actors.supervisor.backoff import Backoff
 
 STARTING, READY, DEGRADED, RESTARTING, STOPPING, STOPPED, FAILED = (
@@ -23,9 +24,10 @@ RUNNING_STATES = (STARTING, READY, DEGRADED, STOPPING)
 
 
 def describe_exit(code: int | None) -> str:
-    """A readable exit reason from a process exit code."""
+    """A readable exit reason from a process exit code (None: an adopted process, whose
+    status went to the watchdog that reaped it)."""
     if code is None:
-        return "unknown"
+        return "exited while adopted (exit status unknown)"
     if code < 0:
         try:
             return f"killed by {signal.Signals(-code).name}"
@@ -54,7 +56,7 @@ class Child:
 
     spec: ChildSpec
     backoff: Backoff
-    process: BaseProcess | None = None
+    process: BaseProcess | AdoptedProcess | None = None
     state: str = STOPPED
     incarnation: int = 0
     restarts: int = 0

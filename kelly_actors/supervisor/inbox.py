@@ -74,6 +74,12 @@ class ActorInbox:
             child.ready_at = child.last_heartbeat = now
             self.log("actor_ready", actor=name, pid=msg["pid"], incarnation=child.incarnation)
         elif msg.type == "heartbeat":
+            if child.state == cs.STARTING:
+                # An actor beats only after it said ``ready``; that word went to a
+                # supervisor that died before reading it (this one adopted the actor).
+                child.state = cs.DEGRADED if child.degraded_reason else cs.READY
+                child.ready_at = now
+                self.log("actor_ready", actor=name, incarnation=child.incarnation, late=True)
             child.last_heartbeat = now
             child.telemetry = msg["telemetry"]
         elif msg.type == "state":

@@ -11,15 +11,16 @@ class RestartIntensity:
     def __init__(self, max_restarts: int, period: float) -> None:
         self.max_restarts = max_restarts
         self.period = period
-        self._times: deque[float] = deque()
+        #: ``time.monotonic()`` of each restart within the window (a successor restores it).
+        self.times: deque[float] = deque()
 
     def allow(self, now: float) -> bool:
         """Record a restart at ``now`` (s); False when it is the MaxR+1-th within MaxT."""
-        while self._times and now - self._times[0] > self.period:
-            self._times.popleft()
-        self._times.append(now)
-        return len(self._times) <= self.max_restarts
+        while self.times and now - self.times[0] > self.period:
+            self.times.popleft()
+        self.times.append(now)
+        return len(self.times) <= self.max_restarts
 
     @property
     def recent(self) -> int:
-        return len(self._times)
+        return len(self.times)

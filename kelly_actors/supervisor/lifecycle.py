@@ -41,6 +41,8 @@ class Lifecycle:
         self.start_queue: list[str] = []
         #: Once the run is stopping, a commanded stop never restarts.
         self.stopping = False
+        #: Called when a child starts or exits (the supervisor records it for a successor).
+        self.changed: Callable[[], None] = lambda: None
 
     def pump_starts(self, now: float) -> None:
         """Start queued actors one at a time, in order, each after its deps are ready."""
@@ -70,6 +72,7 @@ class Lifecycle:
         child.commanded = False
         child.degraded_reason = ""
         child.telemetry = {}
+        self.changed()
         self.log("actor_spawned", actor=child.name, pid=proc.pid, incarnation=child.incarnation)
 
     def on_exit(self, child: Child) -> None:
@@ -77,13 +80,19 @@ class Lifecycle:
         proc = child.process
         assert proc is not None
         proc.join(0)
-        reason = child.kill_reason or describe_exit(proc.exitcode)
         code = proc.exitcode
+        reason = child.kill_reason or describe_exit(code)
         proc.close()
         child.process = None
+        self.after_exit(child, reason, crashed=code != 0 or bool(child.kill_reason))
+
+    def after_exit(self, child: Child, reason: str, crashed: bool) -> None:
+        """``child`` is gone (``process`` already None): a commanded stop ends or restarts
+        as asked; anything else goes to the restart policy."""
         child.last_exit = reason
         now = time.monotonic()
         self.log("actor_exited", actor=child.name, reason=reason, commanded=child.commanded)
+        self.changed()
         if child.commanded:
             child.state = cs.STOPPED
             if child.restart_after_stop and not self.stopping:
@@ -91,7 +100,6 @@ class Lifecycle:
                 self.queue_start(child, now)
                 self.log("actor_restarting", actor=child.name, delay_s=0.0, reason="commanded")
             return
-        crashed = code != 0 or bool(child.kill_reason)
         verdict = self.policy.on_exit(child, crashed, reason, now)
         if verdict.escalate:
             self.escalate(verdict.escalate)

@@ -14,6 +14,7 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from kelly_actors.actor.launch import SUPERVISOR_INFO
 from kelly_actors.bus import namespace
 from kelly_actors.files import atomic_write, private_dir
 
@@ -55,7 +56,7 @@ class RunDir:
 
     @property
     def info_path(self) -> Path:
-        return self.path / "supervisor.json"
+        return self.path / SUPERVISOR_INFO
 
     @property
     def events_path(self) -> Path:

@@ -82,6 +82,8 @@ class Spawner:
             restored_state=child.saved_state,
             record_dir=self.config.supervisor.record_dir,
             run_dir=str(self.run_dir.path.resolve()),
+            tag=self.ns.tag,
+            adoption_grace=self.config.supervisor.adoption_grace,
         )
 
     def start(self, child: Child) -> BaseProcess:

@@ -48,6 +48,7 @@ def build_snapshot(sup: Supervisor, now: float) -> dict[str, Any]:
             "strategy": sup.settings.strategy,
             "uptime_s": round(now - sup.started, 3),
             "dropped_messages": sup.dropped_messages,
+            "supervisor_restarts": sup.successions,
         },
         "actors": [_actor(sup.children[name], now) for name in sup.order],
         "rings": [ring.stats().as_dict() for ring in sup.rings.values()],
@@ -97,6 +98,7 @@ def write_run_summary(record_dir: Path, snap: dict[str, Any], sup: Supervisor) -
         "underruns": {r["name"]: r["underruns"] for r in snap["rings"]},
         "overruns": {r["name"]: r["overruns"] for r in snap["rings"]},
         "restarts": {name: sup.children[name].restarts for name in sup.order},
+        "supervisor_restarts": sup.successions,
         "audio": {k: audio[k] for k in AUDIO_FIGURES if k in audio},
         "actors": telemetry,
     }

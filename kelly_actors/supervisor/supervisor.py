@@ -24,6 +24,7 @@ from typing import Any
 from kelly_actors.bus import messages
 from kelly_actors.bus.namespace import RunNamespace, sweep_dead_runs
 from kelly_actors.bus.ring import Ring
+from kelly_actors.bus.shm import SegmentError
 from kelly_actors.bus.transport import Transport
 from kelly_actors.config import performance
 from kelly_actors.config.performance import PerformanceConfig
@@ -40,6 +41,7 @@ from kelly_actors.supervisor.rundir import RunDir, RunInfo
 from kelly_actors.supervisor.sockets import SupervisorSockets
 from kelly_actors.supervisor.spawner import Spawner, validate_actors
 from kelly_actors.supervisor.status import build_snapshot, write_run_summary
+from kelly_actors.supervisor.succession import AdoptionError, SuccessionRecord, restore
 
 _TICK = 0.05
 EXIT_OK, EXIT_ERROR, EXIT_ESCALATED = 0, 1, 3
@@ -66,7 +68,10 @@ class Supervisor:
         run_dir: RunDir,
         config_name: str,
         verbs: Mapping[str, Execute],
+        successor_of: str | None = None,
     ) -> None:
+        """``successor_of``: how the previous supervisor of the run in ``run_dir`` ended, when
+        this one is to adopt that run (see :mod:`.succession`); None starts a new run."""
         # A standby that wants more CPUs than this process may use is left out.
         config = performance.for_cpus(config, len(os.sched_getaffinity(0)))
         self.config = config
@@ -87,6 +92,14 @@ class Supervisor:
             self._escalate,
         )
         self.started = time.monotonic()
+        #: ``time.monotonic()`` at which the run ends by itself (``--duration``), or None.
+        self.deadline: float | None = None
+        #: Supervisors that took this run over from a dead one (0 for the first).
+        self.successions = 0
+        self.successor_of = successor_of
+        self.succession = SuccessionRecord(run_dir.path)
+        self.lifecycle.changed = self.succession.mark_changed
+        self._opened = False
         self.exit_code = EXIT_OK
         self.exit_reason = ""
         self._next_status = 0.0
@@ -137,6 +150,13 @@ class Supervisor:
     # ------------------------------------------------------------------ setup
     def _open(self) -> None:
         validate_actors(self.config)
+        if self.successor_of is not None:
+            self._open_successor()
+        else:
+            self._open_new()
+        self._opened = True
+
+    def _open_new(self) -> None:
         running = self.run_dir.running()
         if running is not None:
             raise AlreadyRunning(
@@ -168,16 +188,66 @@ class Supervisor:
         self.lifecycle.spawner = Spawner(
             self.config, self.run_dir, self.ns, self.sockets.actors_endpoint
         )
+        self.lifecycle.start_queue = list(self.order)
+
+    def _open_successor(self) -> None:
+        """Adopt the run whose supervisor died: its lock, segments, actors and records."""
+        info = self.run_dir.read()
+        if info is None:
+            raise AdoptionError(f"no run to adopt in {self.run_dir.path}")
+        private_dir(self.run_dir.path)
+        try:
+            self.ns = RunNamespace.adopt(info.tag)
+        except LookupError as exc:
+            raise AdoptionError(str(exc)) from None
+        record = self.succession.load(info.tag)
+        self.events = EventLog(self.run_dir.events_path)
+        try:
+            for decl in self.config.rings:
+                self.rings[decl.name] = Ring.attach(self.ns.segment_name(decl.name), decl.name)
+            self.transport = Transport.attach(self.ns.segment_name("transport"))
+        except SegmentError as exc:
+            raise AdoptionError(f"run {info.tag}: {exc}") from None
+        self.sockets.open()
+        self.router.actor_socket = self.sockets.actors
+        self.lifecycle.spawner = Spawner(
+            self.config, self.run_dir, self.ns, self.sockets.actors_endpoint
+        )
+        outcome = restore(self, record, time.monotonic())
+        # Published last: actors take the pid named here for their new supervisor.
+        self.run_dir.publish(
+            RunInfo(
+                pid=os.getpid(),
+                tag=info.tag,
+                control=self.sockets.control_endpoint,
+                status=self.sockets.status_endpoint,
+                actors=self.sockets.actors_endpoint,
+                started=info.started,
+                config=self.config_name,
+            )
+        )
+        self.log(
+            "supervisor_adopted",
+            pid=os.getpid(),
+            previous_pid=info.pid,
+            previous_exit=self.successor_of,
+            successions=self.successions,
+            **outcome,
+        )
 
     def _remote_refused(self, address: str, reason: str) -> None:
         self.log("remote_refused", address=address, reason=reason)
 
     # -------------------------------------------------------------- main loop
-    def run(self, duration: float | None = None) -> int:
-        """Run until stopped; return the process exit code.
+    def run(self, duration: float | None = None, deadline: float | None = None) -> int:
+        """Run until stopped, ``duration`` seconds pass or the ``time.monotonic()``
+        ``deadline`` comes (a successor keeps its predecessor's); return the exit code.
 
-        Raises ConfigError or AlreadyRunning before anything is left running.
+        Raises ConfigError, AlreadyRunning or AdoptionError before anything is left running.
         """
+        if deadline is None and duration is not None:
+            deadline = time.monotonic() + duration
+        self.deadline = deadline
         try:
             self._open()
         except BaseException:
@@ -188,11 +258,9 @@ class Supervisor:
         }
         old_wakeup = signal.set_wakeup_fd(self.sockets.wake_w)
         try:
-            self.lifecycle.start_queue = list(self.order)
-            end = None if duration is None else time.monotonic() + duration
             while not self.lifecycle.stopping:
                 now = time.monotonic()
-                if end is not None and now >= end:
+                if self.deadline is not None and now >= self.deadline:
                     self.request_stop("duration reached")
                     break
                 self._loop_once(now)
@@ -226,6 +294,7 @@ class Supervisor:
         for child in self.children.values():
             self.lifecycle.check(child, now)
         self.router.expire(now)
+        self.succession.write_if_changed(self, now)
         if now >= self._next_status:
             self.publish("status", messages.make("status", snapshot=self.snapshot()))
             self._next_status = now + 1.0 / self.settings.status_hz
@@ -238,6 +307,10 @@ class Supervisor:
     def _shutdown(self) -> None:
         """Stop every actor in reverse start order, then release the run."""
         final = self.snapshot() if self.sockets.is_open else None
+        if self._opened:
+            # A successor of a supervisor that dies from here on finishes the stop.
+            self.succession.mark_changed()
+            self.succession.write_if_changed(self, time.monotonic())
         for name in reversed(self.order):
             child = self.children[name]
             if child.process is None:
@@ -263,8 +336,12 @@ class Supervisor:
             self.transport.close()
             self.transport = None
         self.sockets.close()
+        if self.ns is not None and self.successor_of is not None and not self._opened:
+            self.ns.abandon()  # its actors may still play from these segments
+            self.ns = None
         if self.ns is not None:
             self.run_dir.retract(self.ns.tag)
+            self.succession.remove()
             self.ns.release()
             self.ns = None
         if self.events is not None:
@@ -289,14 +366,17 @@ def run_performance(
     config: PerformanceConfig,
     run_dir: RunDir,
     config_name: str,
-    duration: float | None,
     verbs: Mapping[str, Execute],
+    deadline: float | None = None,
+    successor_of: str | None = None,
 ) -> int:
-    """Entry for ``kelly run``: build, run and tear down one supervisor serving ``verbs``.
+    """Build, run and tear down one supervisor serving ``verbs`` (``kelly run``'s watchdog
+    calls it in each supervisor process it starts; see :mod:`.watchdog`).
 
-    Everything the run creates (sockets, the event log, recordings, ``run.json``) is the
-    user's alone: the umask set here reaches every actor, forked after it.
+    ``deadline``: the ``time.monotonic()`` at which the run ends, or None. ``successor_of``:
+    see :class:`Supervisor`. Everything the run creates (sockets, the event log, recordings,
+    ``run.json``) is the user's alone: the umask set here reaches every actor, forked after it.
     """
     os.umask(0o077)
-    supervisor = Supervisor(config, run_dir, config_name, verbs)
-    return supervisor.run(duration)
+    supervisor = Supervisor(config, run_dir, config_name, verbs, successor_of)
+    return supervisor.run(deadline=deadline)

@@ -58,3 +58,30 @@ def test_object_names_carry_the_prefix_and_refuse_odd_characters() -> None:
             raise AssertionError("a path-like name was accepted")
     finally:
         ns.release()
+
+
+def test_a_successor_adopts_a_run_only_once_its_owner_let_go_and_abandons_it_intact() -> None:
+    owner = RunNamespace.create()
+    seg = Segment.create(owner.segment_name("ring"), 4096)
+    try:
+        try:
+            RunNamespace.adopt(owner.tag)
+        except LookupError as exc:
+            assert "still owned" in str(exc)
+        else:
+            raise AssertionError("a live run was adopted")
+        owner.abandon()  # as a SIGKILLed owner: the lock goes, the objects stay
+        successor = RunNamespace.adopt(owner.tag)
+        assert not namespace.run_is_dead(owner.tag)
+        successor.abandon()
+        assert (runtime_dir() / owner.segment_name("ring")).exists()
+    finally:
+        seg.close()
+        namespace.sweep_dead_runs()
+    assert not (runtime_dir() / owner.segment_name("ring")).exists()
+    try:
+        RunNamespace.adopt(owner.tag)
+    except LookupError as exc:
+        assert "is gone" in str(exc)
+    else:
+        raise AssertionError("a swept run was adopted")
