@@ -49,12 +49,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "support"))
 
+from jack_meter import Meter, jack_running  # noqa: E402
 from performance import Performance, wait_until  # noqa: E402
 from standby_support import (  # noqa: E402
     SAMPLE_RATE,
@@ -75,7 +74,6 @@ MUSIC_S = 1.5  # the score starts at 0.5 s: music sounds from here
 STOP_S = 2.0
 #: When each disturbance begins (fraction of the run) and its kind.
 PLAN = (("kill", 0.15), ("kill", 0.35), ("stop", 0.5), ("kill", 0.8))
-SOUND = 1e-4
 METER = "failover-meter"
 #: The audio actor's JACK client here: a name of its own, so that another performance on the
 #: same server (its "kelly") is never the one measured; JACK may add "-NN" to it.
@@ -157,66 +155,13 @@ def undisturbed_run(work: Path, frames: int) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- JACK
-def jack_running() -> bool:
-    done = subprocess.run(["jack_wait", "-c"], capture_output=True, text=True)
-    return done.stdout.strip() == "running"
-
-
-class Meter:
-    """A JACK client whose input listens to the audio actor's ``out_1``: per cycle, the
-    server frame time at the cycle's start and the offset of its first loud sample (-1)."""
-
-    def __init__(self, cycles: int = 1 << 16) -> None:
-        import jack
-
-        self.client = jack.Client(METER, no_start_server=True)
-        self.port = self.client.inports.register("in")
-        self.frames = np.zeros(cycles, np.int64)
-        self.first_loud = np.full(cycles, -1, np.int64)
-        self.count = 0
-        self.registered: list[tuple[str, int]] = []
-        self.client.set_process_callback(self._process)
-        self.client.set_port_registration_callback(self._registration)
-        self.client.activate()
-        self.sample_rate = self.client.samplerate
-
-    def _process(self, frames: int) -> None:
-        i = self.count
-        if i >= self.frames.size:
-            return
-        loud = np.flatnonzero(np.abs(self.port.get_array()) > SOUND)
-        self.frames[i] = self.client.last_frame_time
-        self.first_loud[i] = loud[0] if loud.size else -1
-        self.count = i + 1
-
-    def _registration(self, port: Any, register: bool) -> None:
-        if register and OUT_1.match(port.name):
-            self.registered.append((port.name, self.client.frame_time))
-
-    def connected(self, client: str) -> bool:
-        """Our input is connected to ``client``'s ``out_1``."""
-        names = [p.name for p in self.client.get_all_connections(self.port)]
-        return f"{client}:out_1" in names
-
-    def first_sound_after(self, frame: int) -> int | None:
-        """Server frame time of the first loud sample heard at or after ``frame``."""
-        n = self.count
-        frames, loud = self.frames[:n], self.first_loud[:n]
-        hits = np.flatnonzero((frames >= frame) & (loud >= 0))
-        return int(frames[hits[0]] + loud[hits[0]]) if hits.size else None
-
-    def close(self) -> None:
-        self.client.deactivate()
-        self.client.close()
-
-
 def audio_actor_kills(work: Path, kills: int) -> list[dict[str, Any]]:
     """SIGKILL the JACK audio actor ``kills`` times; per kill, the gap a listener hears."""
     results = []
     with Performance(work, _config(backend="jack")) as perf:
         perf.wait_ready(60)
         wait_in_step(perf, int(MUSIC_S * SAMPLE_RATE), 60)
-        meter = Meter()
+        meter = Meter(METER, OUT_1)
         try:
             client = _client_name(perf)
             meter.client.connect(f"{client}:out_1", f"{METER}:in")
