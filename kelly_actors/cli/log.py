@@ -1,5 +1,8 @@
 """``kelly log [-f]``: the run's event log, readably; ``-f`` follows it until the run stops.
 
+The rotated files (``events.jsonl.5`` … ``.1``) print first, oldest first, then
+``events.jsonl``; ``-f`` goes on across a rotation.
+
 Exit codes: 0 done, 2 no event log in the run directory.
 """
 
@@ -14,9 +17,10 @@ from kelly_actors.supervisor.rundir import RunDir
 
 def log(args: argparse.Namespace) -> int:
     from kelly_actors.console.eventlog import print_log
+    from kelly_actors.supervisor.events import rotated_paths
 
     run_dir = RunDir(args.run_dir)
-    if not run_dir.events_path.exists():
+    if not run_dir.events_path.exists() and not rotated_paths(run_dir.events_path):
         print(f"kelly log: no event log in {run_dir.path} (nothing has run there)", file=sys.stderr)
         return EXIT_NOT_RUNNING
     try:
