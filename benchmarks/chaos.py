@@ -27,7 +27,7 @@ Figures, one JSON object on the last line:
   ``run_json_complete``: ``run.json`` exists and says the duration was reached;
   ``exit_code`` of ``kelly run`` (0 expected).
 
-    python benchmarks/chaos.py [--minutes M] [--quick] [--seed N] [--interval S]
+    python benchmarks/chaos.py [--minutes M] [--quick] [--seed N] [--interval S] [--targets T,…]
 """
 
 from __future__ import annotations
@@ -86,6 +86,8 @@ class Chaos:
     meter: Meter
     rng: random.Random
     interval: float
+    #: Names to pick from (actors, "supervisor"); empty: every one.
+    only: frozenset[str]
     done: list[Disturbance] = field(default_factory=list)
     to_continue: list[tuple[float, int]] = field(default_factory=list)
     seen_pids: set[int] = field(default_factory=set)
@@ -140,6 +142,8 @@ class Chaos:
         targets = dict(self.actors)
         if info is not None:
             targets[SUPERVISOR] = info.pid
+        if self.only:
+            targets = {name: pid for name, pid in targets.items() if name in self.only}
         if not targets:
             return
         target = self.rng.choice(sorted(targets))
@@ -261,7 +265,9 @@ def _counts(done: list[Disturbance], kind: str) -> dict[str, int]:
 
 
 # ---------------------------------------------------------------- the run
-def chaos_run(work: Path, run_s: float, reference_s: float, seed: int, interval: float) -> dict:
+def chaos_run(
+    work: Path, run_s: float, reference_s: float, seed: int, interval: float, targets: frozenset
+) -> dict:
     """One ``kelly run --duration run_s``: the reference stretch once every actor is ready,
     then chaos until ``TAIL_S`` before the run's own end."""
     record = work / "take"
@@ -271,7 +277,7 @@ def chaos_run(work: Path, run_s: float, reference_s: float, seed: int, interval:
         snap = perf.wait_ready(min(120.0, run_s))
         tag = snap["run"]["tag"]
         meter = Meter(METER, OUT_1, int((run_s + 60) * 48000 / 256))
-        chaos = Chaos(perf, meter, random.Random(seed), interval)
+        chaos = Chaos(perf, meter, random.Random(seed), interval, targets)
         try:
             chaos.sample()
             chaos.wait(reference_s)
@@ -318,14 +324,20 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0, help="chaos length (default 10)")
     parser.add_argument("--quick", action="store_true", help="a 55 s run (under a minute)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--interval", type=float, default=8.0, help="mean s between disturbances")
+    parser.add_argument(
+        "--interval", type=float, help="mean s between disturbances (10, or 4 with --quick)"
+    )
+    parser.add_argument(
+        "--targets", default="", help="comma-separated actor names and/or 'supervisor' (all)"
+    )
     args = parser.parse_args()
-    if args.minutes <= 0 or args.interval <= 0:
+    interval = args.interval or (4.0 if args.quick else 10.0)
+    if args.minutes <= 0 or interval <= 0:
         parser.error("--minutes and --interval must be positive")
+    targets = frozenset(t for t in args.targets.split(",") if t)
     reference_s = 8.0 if args.quick else 30.0
     # Start-up comes out of the run: --quick has about 40 s of chaos.
     run_s = 55.0 if args.quick else args.minutes * 60 + reference_s + 30.0
-    interval = 4.0 if args.quick else args.interval
     work = Path(tempfile.mkdtemp(prefix="kc-", dir="/tmp"))
     jackd = None
     if not jack_running():
@@ -334,7 +346,7 @@ def main() -> None:
         )
         jackd = int(started.stdout.strip()) if started.stdout.strip() else None
     try:
-        result = chaos_run(work, run_s, reference_s, args.seed, interval)
+        result = chaos_run(work, run_s, reference_s, args.seed, interval, targets)
     finally:
         if jackd is not None:
             _signal(jackd, signal.SIGTERM)
@@ -344,6 +356,7 @@ def main() -> None:
         "reference_s": reference_s,
         "seed": args.seed,
         "interval_s": interval,
+        "targets": sorted(targets) or "all",
         **result,
     }
     print(json.dumps(result))
