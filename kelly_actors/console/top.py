@@ -158,6 +158,7 @@ class TopApp(App[int]):
         self.query_one("#run", Static).update(
             f"kelly top — performance {run['tag']} (pid {run['pid']}), {run['config']}, "
             f"{run['strategy']}, up {run['uptime_s']:.0f} s"
+            + (f", supervisor restarted {n}×" if (n := run.get("supervisor_restarts")) else "")
         )
         self._show_actors(snap)
         self._panel("buses", "BUSES\n" + "\n".join(view.ring_lines(snap, self.writers)))

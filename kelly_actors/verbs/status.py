@@ -39,11 +39,17 @@ def render(snap: dict[str, Any], args: argparse.Namespace) -> str:
     return json.dumps(snap, indent=2) if args.json else table(snap)
 
 
+def _successions(run: dict[str, Any]) -> str:
+    n = run.get("supervisor_restarts", 0)
+    return f", supervisor restarted {n}× (the run was adopted)" if n else ""
+
+
 def table(snap: dict[str, Any]) -> str:
     """The snapshot as text: a line for the run, a table of actors and one of rings."""
     run = snap["run"]
     lines = [
         f"performance {run['tag']} (pid {run['pid']}), up {run['uptime_s']:.1f} s, {run['config']}"
+        + _successions(run)
     ]
     lines.append(
         f"{'ACTOR':<12}{'STATE':<11}{'PID':>8}{'RESTARTS':>10}{'CPU%':>7}{'RSS MB':>8}  LAST EXIT"

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import psutil
-from performance import Performance, wait_until
+from performance import Performance, kelly, wait_until
 from toml_config import tone_meter_toml
 
 from kelly_actors.audio import wav
@@ -66,6 +66,8 @@ def test_three_supervisor_kills_during_a_recorded_minute_leave_no_gap_and_a_comp
         for successions in (1, 2, 3):
             _kill_supervisor_and_wait_for_successor(perf, successions)
             assert [a["pid"] for a in perf.status()["actors"]] == pids, "an actor was replaced"
+        shown = kelly("status", run_dir=run_dir)
+        assert "supervisor restarted 3×" in shown.stdout, shown.stdout + shown.stderr
         assert perf.proc.wait(90) == 0, perf.stderr()
         assert _running(pids) == [], "actors outlived the run"
         assert not list(runtime_dir().glob(f"kelly-{tag}*")), "the run left shared memory"
