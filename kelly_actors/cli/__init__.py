@@ -4,8 +4,8 @@
 :mod:`kelly_actors.verbs`), ``kelly top`` / ``doctor`` / ``log`` (:mod:`.top`,
 :mod:`.doctor`, :mod:`.log`), ``kelly train`` (:mod:`.train`), ``kelly worker`` and
 ``kelly keys`` (:mod:`.worker`), ``kelly compose`` and ``kelly emotions``
-(:mod:`.compose`). Each module's ``register(subparsers)`` adds its
-program; each program returns the process exit code.
+(:mod:`.compose`), ``kelly service`` (:mod:`.service`). Each module's
+``register(subparsers)`` adds its program; each program returns the process exit code.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from kelly_actors.supervisor.rundir import default_run_dir
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from kelly_actors.cli import compose, ctl, doctor, log, run, top, train, worker
+    from kelly_actors.cli import compose, ctl, doctor, log, run, service, top, train, worker
 
     parser = argparse.ArgumentParser(prog="kelly", description="The ``kelly`` command line.")
     parser.add_argument(
@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="where the running performance keeps its endpoints (default: %(default)s)",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    for program in (run, ctl, compose, train, top, doctor, log, worker):
+    for program in (run, ctl, compose, train, top, doctor, log, worker, service):
         program.register(sub)
     return parser
 
