@@ -17,7 +17,7 @@ from kelly_actors.audio.backends.base import Backend, BackendError
 from kelly_actors.audio.backends.paced import FileBackend, NullBackend, check_input
 from kelly_actors.audio.engine import AudioEngine
 from kelly_actors.audio.standby import StandbyWatch
-from kelly_actors.audio.wav import WavWriter
+from kelly_actors.audio.wav import RecordingError, WavWriter
 from kelly_actors.bus import note_events
 from kelly_actors.bus.clock import MusicalClock
 from kelly_actors.config.typed import Checked, ConfigError, setting
@@ -295,8 +295,8 @@ class AudioActor(Actor):
 
     def _open_recordings(self) -> None:
         cfg: AudioConfig = self.config
-        assert self.ctx.record_dir is not None
-        private_dir(self.ctx.record_dir)
+        record_dir = self.ctx.record_dir
+        assert record_dir is not None
         suffix = "" if self.ctx.incarnation == 1 else f"-{self.ctx.incarnation}"
         pairs = [
             (self.engine.out_record, "output", cfg.channels),
@@ -304,8 +304,12 @@ class AudioActor(Actor):
         ]
         for buffer, what, channels in pairs:
             if buffer is not None:
-                path = self.ctx.record_dir / f"{what}{suffix}.wav"
-                self.writers.append((buffer, WavWriter(path, cfg.sample_rate, channels)))
+                path = record_dir / f"{what}{suffix}.wav"
+                try:
+                    private_dir(record_dir)
+                    self.writers.append((buffer, WavWriter(path, cfg.sample_rate, channels)))
+                except OSError as exc:  # a full disk, a directory refused: play on unrecorded
+                    self.ctx.emit("recording_stopped", **RecordingError.of(exc, path).detail())
 
     def next_wakeup(self) -> float | None:
         due = self.backend.next_due()
@@ -381,18 +385,25 @@ class AudioActor(Actor):
             return self.ctx.name
         return "the machine (our callback was on time: the cycle started late or was preempted)"
 
-    def _flush(self) -> None:
-        for buffer, writer in self.writers:
+    def _flush(self, close: bool = False) -> None:
+        """Drain each recording buffer into its WAV here, never in the callback (which only
+        copies into the buffer). A writer that fails (disk full, file removed) is dropped
+        with a ``recording_stopped`` event, its file valid up to the frames it kept; its
+        buffer then just fills and counts drops, and the music goes on."""
+        for pair in list(self.writers):
+            buffer, writer = pair
             frames = buffer.pop_all()
-            if frames.shape[0]:
-                writer.write(frames)
-            writer.flush()
+            try:
+                if frames.shape[0]:
+                    writer.write(frames)
+                (writer.close if close else writer.flush)()
+            except RecordingError as exc:
+                self.writers.remove(pair)
+                self.ctx.emit("recording_stopped", **exc.detail())
 
     def on_stop(self) -> None:
         self.backend.stop()
-        self._flush()
-        for _, writer in self.writers:
-            writer.close()
+        self._flush(close=True)
         if hasattr(self.engine, "close"):
             self.engine.close()
 

@@ -22,12 +22,22 @@ time; after each bar the whole file is rewritten with
 segment). A SIGKILL at any moment leaves the previous complete file, i.e.
 every bar up to the last finished one. (The page cache survives a process's
 death; there is no fsync, so a power cut may lose the last seconds.)
+
+Faults: a rewrite that fails — a full disk, the directory removed — stops the
+recording. The segment keeps its last complete version (the failed temporary file
+is removed; on a removed directory there is nothing left to keep), ``on_stop`` is
+called with the ``recording_stopped`` event's fields, and :meth:`SegmentRecorder.add_bar`
+raises :class:`RecordingStopped` then and on every later call, so the caller stops
+recording and the music goes on.
 """
 
 from __future__ import annotations
 
+import errno
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import mido
 
@@ -91,13 +101,51 @@ def next_segment_number(take_dir: Path) -> int:
     return max(numbers, default=0) + 1
 
 
-class SegmentRecorder:
-    """Appends bars to the current segment and keeps it valid on disk."""
+class RecordingStopped(OSError):
+    """The recording stopped (``errno``/``strerror`` from the OS error, ``filename`` the
+    segment); ``bars`` were recorded before it, each in a complete segment file."""
 
-    def __init__(self, take_dir: Path, segment_bars: int, title: str = "Kelly Actors") -> None:
+    def __init__(self, code: int | None, reason: str, path: Path | None, bars: int) -> None:
+        super().__init__(code, reason, str(path))
+        self.bars = bars
+
+    def detail(self) -> dict[str, Any]:
+        """The ``recording_stopped`` event's fields: ``path``, ``reason`` (words), ``error``
+        (the errno's name, e.g. ``ENOSPC``; "" when none) and ``bars`` recorded."""
+        code = self.errno
+        return {
+            "path": str(self.filename),
+            "reason": str(self.strerror),
+            "error": errno.errorcode.get(code, "") if code is not None else "",
+            "bars": self.bars,
+        }
+
+
+class SegmentRecorder:
+    """Appends bars to the current segment and keeps it valid on disk.
+
+    Args:
+        take_dir: the take's directory (made, with its parents, when missing).
+        segment_bars: bars per segment before the next one starts.
+        title: the conductor track's name prefix.
+        on_stop: called once, with :meth:`RecordingStopped.detail`'s fields as keywords,
+            when a write fails and the recording stops (e.g.
+            ``functools.partial(ctx.emit, "recording_stopped")``).
+    """
+
+    def __init__(
+        self,
+        take_dir: Path,
+        segment_bars: int,
+        title: str = "Kelly Actors",
+        on_stop: Callable[..., None] | None = None,
+    ) -> None:
         self.take_dir = Path(take_dir)
         self.segment_bars = segment_bars
         self.title = title
+        self.on_stop = on_stop
+        #: Why the recording stopped (None while it records).
+        self.stopped: RecordingStopped | None = None
         self.take_dir.mkdir(parents=True, exist_ok=True)
         self.number = next_segment_number(self.take_dir) - 1
         self.path: Path | None = None
@@ -135,7 +183,11 @@ class SegmentRecorder:
         emotion: tuple[float, float, float],
         beats_per_bar: int = 4,
     ) -> Path:
-        """Append bar ``bar`` and rewrite the segment; returns its path. OSError if unwritable."""
+        """Append bar ``bar`` (its ``notes``, ``tempo`` bpm, ``key``, ``emotion`` V A D) and
+        rewrite the segment; returns its path. Raises :class:`RecordingStopped` (an
+        OSError) when the rewrite fails, and on every call after that."""
+        if self.stopped is not None:
+            raise self.stopped
         if self.path is None or self.bars >= self.segment_bars:
             self._start_segment(bar)
         start = self.bars * beats_per_bar * TICKS_PER_BEAT
@@ -151,9 +203,17 @@ class SegmentRecorder:
             self._key = key
         conductor.add(start, _text(0x01, "emotion {:.3f} {:.3f} {:.3f}".format(*emotion)))
         self._add_notes(start, notes, beats_per_bar)
+        try:
+            self._write()
+        except OSError as exc:
+            self.stopped = RecordingStopped(
+                exc.errno, exc.strerror or str(exc), self.path, self.total_bars
+            )
+            if self.on_stop is not None:
+                self.on_stop(**self.stopped.detail())
+            raise self.stopped from exc
         self.bars += 1
         self.total_bars += 1
-        self._write()
         return self.path
 
     def _add_notes(self, start: int, notes: list[Note], beats_per_bar: int) -> None:
