@@ -321,11 +321,18 @@ class Supervisor:
                 child.kill(f"did not stop within {child.spec.shutdown_timeout:g} s")
                 wait_sentinels([proc.sentinel], 5.0)
             self.lifecycle.on_exit(child)
-        self.log("run_stopped", reason=self.exit_reason, exit_code=self.exit_code)
         if final is not None and self.settings.record_dir:
-            write_run_summary(Path(self.settings.record_dir), final, self)
+            self._write_summary(final)
+        self.log("run_stopped", reason=self.exit_reason, exit_code=self.exit_code)
         self.publish("status", messages.make("status", snapshot=self.snapshot()))
         self._close()
+
+    def _write_summary(self, final: dict[str, Any]) -> None:
+        record_dir = Path(self.settings.record_dir)
+        try:
+            write_run_summary(record_dir, final, self)
+        except OSError as exc:  # a full disk, a directory refused: the run still ends well
+            self.log("run_summary_unwritable", path=str(record_dir / "run.json"), error=str(exc))
 
     def _close(self) -> None:
         """Release whatever :meth:`_open` got; safe after a partial open."""

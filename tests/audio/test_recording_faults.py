@@ -221,18 +221,10 @@ DEADLINE_S = 60
 
 
 def _stopped(perf: Performance, actor: str) -> dict[str, Any] | None:
-    """``actor``'s ``recording_stopped`` event in the run's log (None until there).
-
-    The composer's recorder reports through its health until its actor passes the
-    recorder's ``on_stop`` to :func:`ctx.emit`: an ``actor_health`` event whose reason
-    says ``recording stopped``; either is accepted for it."""
+    """``actor``'s ``recording_stopped`` event in the run's log (None until there)."""
     for event in perf.events():
         detail = event["detail"]
-        if detail.get("actor") != actor:
-            continue
-        if event["event"] == "recording_stopped":
-            return detail
-        if event["event"] == "actor_health" and "recording stopped" in detail["reason"]:
+        if event["event"] == "recording_stopped" and detail.get("actor") == actor:
             return detail
     return None
 
@@ -317,11 +309,6 @@ def test_a_removed_recording_directory_stops_the_recordings_and_the_run_goes_on(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    reason="write_run_summary (supervisor/status.py) raises on a disk still full at the end: "
-    "run.json is not written and the supervisor exits 70",
-    strict=True,
-)
 def test_a_recording_disk_still_full_at_the_end_still_ends_the_run_cleanly(
     run_dir, small_disk
 ) -> None:
@@ -331,3 +318,5 @@ def test_a_recording_disk_still_full_at_the_end_still_ends_the_run_cleanly(
         wait_until(lambda: _stopped(perf, "audio"), DEADLINE_S, "audio to stop")
         wait_until(lambda: _stopped(perf, "composer"), DEADLINE_S, "the MIDI to stop")
         assert perf.stop() == 0, perf.stderr()
+        unwritable = [e for e in perf.events() if e["event"] == "run_summary_unwritable"]
+        assert unwritable and "No space left" in unwritable[0]["detail"]["error"]

@@ -17,6 +17,7 @@ dict, keyed ``midi`` and ``recording``.
 
 from __future__ import annotations
 
+import functools
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -77,7 +78,11 @@ class BarOutputs:
             base = Path(directory) if directory else ctx.run_dir / "recordings"
             take_dir = base / take
         try:
-            return SegmentRecorder(take_dir, self.cfg.recording.segment_bars)
+            return SegmentRecorder(
+                take_dir,
+                self.cfg.recording.segment_bars,
+                on_stop=functools.partial(ctx.emit, "recording_stopped"),
+            )
         except OSError as exc:
             self.problems["recording"] = f"recording off: {exc}"
             return None
