@@ -17,6 +17,7 @@ from kelly_actors.console.doctor.machine import check_machine
 from kelly_actors.console.doctor.midi import check_midi
 from kelly_actors.console.doctor.models import check_models
 from kelly_actors.console.doctor.privacy import check_privacy
+from kelly_actors.console.doctor.realtime import check_realtime
 from kelly_actors.console.doctor.result import SKIP, CheckResult
 
 AUDIO_TARGET = "kelly_actors.audio.actor:AudioActor"
@@ -81,6 +82,9 @@ def run_checks(config: PerformanceConfig, options: DoctorOptions) -> list[CheckR
     results.append(check_loopback(audio))
     if options.run_dir is not None:
         results.append(check_privacy(options.run_dir, options.record_dir))
+    # The machine's real-time setup: warnings, whatever the config (cheap, and the next
+    # config may use JACK).
+    results.extend(check_realtime())
     return results
 
 
