@@ -74,10 +74,16 @@ class Meter:
         return any(self.out_port.match(n) for n in names)
 
     def connect_any(self) -> bool:
-        """Connect our input to the first port matching ``out_port``; False when none exists."""
+        """Connect our input to the first port matching ``out_port``; False when none exists
+        (or it vanished meanwhile: its client was killed between the listing and the connect)."""
+        import jack
+
         for port in self.client.get_ports(is_output=True, is_audio=True):
             if self.out_port.match(port.name):
-                self.client.connect(port.name, f"{self.name}:in")
+                try:
+                    self.client.connect(port.name, f"{self.name}:in")
+                except jack.JackError:
+                    return False
                 return True
         return False
 
