@@ -29,6 +29,7 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
     "synth": frozenset({"actor", "bus", "config", "files"}),
     "inference": frozenset({"actor", "bus", "config", "files", "music", "transformer"}),
     "composer": frozenset({"actor", "bus", "config", "files", "music", "transformer"}),
+    "osc": frozenset({"actor", "bus", "config"}),
     "supervisor": frozenset({"actor", "bus", "config", "files"}),
 }
 #: Above every actor: may import any part (they start, steer and show the others).

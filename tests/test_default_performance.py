@@ -34,8 +34,8 @@ def test_kelly_run_with_record_gives_the_music_as_wav_and_midi_and_the_run_figur
     notes = [m for track in midi.tracks for m in track if m.type == "note_on" and m.velocity > 0]
     assert len(notes) > 20
     summary = json.loads((record / "run.json").read_text())
-    # synth_b is the warm standby (these machines have two CPUs).
-    actors = {"audio", "features", "inference", "synth", "synth_b", "composer"}
+    # synth_b is the warm standby (these machines have two CPUs); osc takes OSC on loopback.
+    actors = {"audio", "features", "inference", "synth", "synth_b", "composer", "osc"}
     assert set(summary["restarts"]) == actors
     assert set(summary["restarts"].values()) == {0}
     # The built-in performance plays on the null backend (a clocked loop, no device), which
