@@ -31,6 +31,7 @@ def _audio_device(name: str) -> dict[str, str]:
 
 def run(args: argparse.Namespace) -> int:
     from kelly_actors import verbs
+    from kelly_actors.bus.namespace import RunNamespace
     from kelly_actors.supervisor.spawner import validate_actors
     from kelly_actors.supervisor.succession import AdoptionError
     from kelly_actors.supervisor.supervisor import AlreadyRunning, run_performance
@@ -69,14 +70,17 @@ def run(args: argparse.Namespace) -> int:
     deadline = None if args.duration is None else time.monotonic() + args.duration
     served = verbs.served()
 
+    # The run's lock is taken here, in the watchdog, and inherited by every supervisor.
+    namespace = RunNamespace.create()
+
     def start(successor_of: str | None) -> int:
         try:
-            return run_performance(config, run_dir, name, served, deadline, successor_of)
+            return run_performance(config, run_dir, name, served, deadline, successor_of, namespace)
         except (ConfigError, AlreadyRunning, AdoptionError, ValueError, NotPrivate) as exc:
             print(f"kelly run: {exc}", file=sys.stderr)
             return 1
 
-    return Watchdog(start, run_dir, config.supervisor.adoption_grace).run()
+    return Watchdog(start, run_dir, config.supervisor.adoption_grace, namespace).run()
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

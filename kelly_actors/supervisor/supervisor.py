@@ -69,9 +69,13 @@ class Supervisor:
         config_name: str,
         verbs: Mapping[str, Execute],
         successor_of: str | None = None,
+        namespace: RunNamespace | None = None,
     ) -> None:
         """``successor_of``: how the previous supervisor of the run in ``run_dir`` ended, when
-        this one is to adopt that run (see :mod:`.succession`); None starts a new run."""
+        this one is to adopt that run (see :mod:`.succession`); None starts a new run.
+        ``namespace``: the run's names with their lock already held — by ``kelly run``'s
+        watchdog, so that the run stays locked (never swept by another run) while no
+        supervisor lives; None: this supervisor takes the lock itself."""
         # A standby that wants more CPUs than this process may use is left out.
         config = performance.for_cpus(config, len(os.sched_getaffinity(0)))
         self.config = config
@@ -103,6 +107,7 @@ class Supervisor:
         self.exit_code = EXIT_OK
         self.exit_reason = ""
         self._next_status = 0.0
+        self.namespace = namespace
         self.ns: RunNamespace | None = None
         self.rings: dict[str, Ring] = {}
         self.transport: Transport | None = None
@@ -165,7 +170,7 @@ class Supervisor:
         private_dir(self.run_dir.path)
         self.events = EventLog(self.run_dir.events_path)
         swept = sweep_dead_runs()
-        self.ns = RunNamespace.create()
+        self.ns = self.namespace or RunNamespace.create()
         self.log("run_started", tag=self.ns.tag, pid=os.getpid(), config=self.config_name)
         if swept:
             self.log("swept_dead_runs", objects=swept)
@@ -196,10 +201,15 @@ class Supervisor:
         if info is None:
             raise AdoptionError(f"no run to adopt in {self.run_dir.path}")
         private_dir(self.run_dir.path)
-        try:
-            self.ns = RunNamespace.adopt(info.tag)
-        except LookupError as exc:
-            raise AdoptionError(str(exc)) from None
+        if self.namespace is not None:
+            if info.tag != self.namespace.tag:
+                raise AdoptionError(f"{self.run_dir.path} names run {info.tag}, not ours")
+            self.ns = self.namespace
+        else:
+            try:
+                self.ns = RunNamespace.adopt(info.tag)
+            except LookupError as exc:
+                raise AdoptionError(str(exc)) from None
         record = self.succession.load(info.tag)
         self.events = EventLog(self.run_dir.events_path)
         try:
@@ -376,14 +386,16 @@ def run_performance(
     verbs: Mapping[str, Execute],
     deadline: float | None = None,
     successor_of: str | None = None,
+    namespace: RunNamespace | None = None,
 ) -> int:
     """Build, run and tear down one supervisor serving ``verbs`` (``kelly run``'s watchdog
     calls it in each supervisor process it starts; see :mod:`.watchdog`).
 
-    ``deadline``: the ``time.monotonic()`` at which the run ends, or None. ``successor_of``:
-    see :class:`Supervisor`. Everything the run creates (sockets, the event log, recordings,
-    ``run.json``) is the user's alone: the umask set here reaches every actor, forked after it.
+    ``deadline``: the ``time.monotonic()`` at which the run ends, or None. ``successor_of``
+    and ``namespace``: see :class:`Supervisor`. Everything the run creates (sockets, the event
+    log, recordings, ``run.json``) is the user's alone: the umask set here reaches every actor,
+    forked after it.
     """
     os.umask(0o077)
-    supervisor = Supervisor(config, run_dir, config_name, verbs, successor_of)
+    supervisor = Supervisor(config, run_dir, config_name, verbs, successor_of, namespace)
     return supervisor.run(deadline=deadline)

@@ -32,7 +32,7 @@ from types import FrameType
 import psutil
 
 from kelly_actors.actor.pids import alive, become_subreaper
-from kelly_actors.bus.namespace import sweep_dead_runs
+from kelly_actors.bus.namespace import RunNamespace, sweep_dead_runs
 from kelly_actors.supervisor import notify
 from kelly_actors.supervisor.rundir import RunDir
 
@@ -64,8 +64,18 @@ def describe_status(status: int) -> str:
 class Watchdog:
     """Starts supervisors for one run until the run ends; :meth:`run` returns its exit code."""
 
-    def __init__(self, start: StartSupervisor, run_dir: RunDir, grace: float) -> None:
+    def __init__(
+        self,
+        start: StartSupervisor,
+        run_dir: RunDir,
+        grace: float,
+        namespace: RunNamespace | None = None,
+    ) -> None:
+        """``namespace``: the run's lock, held here for the whole run — every supervisor
+        inherits it, so the run stays locked while none lives and no other run's sweep can
+        take its shared memory from the actors playing on."""
         self.start = start
+        self.namespace = namespace
         self.run_dir = run_dir
         self.grace = grace
         self.supervisor_pid = 0
@@ -199,6 +209,8 @@ class Watchdog:
                 select.select([self.wake_r], [], [], 0.05)
                 _drain(self.wake_r)
                 _reap_ready()
+        if self.namespace is not None:
+            self.namespace.abandon()  # the run is over: its lock goes, then its leftovers
         sweep_dead_runs()  # only runs whose owner is gone: a no-op after a clean stop
 
 

@@ -17,7 +17,7 @@ from performance import Performance, kelly, wait_until
 from toml_config import tone_meter_toml
 
 from kelly_actors.audio import wav
-from kelly_actors.bus.namespace import runtime_dir
+from kelly_actors.bus.namespace import run_is_dead, runtime_dir
 from kelly_actors.supervisor.rundir import RunDir
 from kelly_actors.supervisor.succession import RECORD_NAME
 
@@ -149,3 +149,28 @@ def test_a_stopped_watchdog_stops_no_music_and_resumes_its_watch(run_dir: Path) 
         meter = perf.actor("meter")
         assert (meter["incarnation"], meter["restarts"]) == (2, 1)
         assert perf.stop() == 0
+
+
+def test_a_run_without_a_supervisor_stays_locked_so_another_runs_sweep_leaves_it_alone(
+    run_dir: Path,
+) -> None:
+    grace = 30.0
+    with Performance(run_dir / "a", tone_meter_toml(adoption_grace=grace)) as perf:
+        snap = perf.wait_ready()
+        tag = snap["run"]["tag"]
+        objects = sorted(p.name for p in runtime_dir().glob(f"kelly-{tag}*"))
+        os.kill(perf.proc.pid, signal.SIGSTOP)  # no successor until it continues
+        try:
+            os.kill(_supervisor_pid(perf), signal.SIGKILL)
+            assert not run_is_dead(tag), "the watchdog holds the run's lock"
+            with Performance(run_dir / "b", tone_meter_toml()) as other:
+                other.wait_ready()
+                swept = [e for e in other.events() if e["event"] == "swept_dead_runs"]
+                assert not any(tag in o for e in swept for o in e["detail"]["objects"])
+                assert other.stop() == 0
+            assert sorted(p.name for p in runtime_dir().glob(f"kelly-{tag}*")) == objects
+        finally:
+            os.kill(perf.proc.pid, signal.SIGCONT)
+        wait_until(lambda: perf.status()["run"]["supervisor_restarts"] == 1, grace, "the adoption")
+        assert perf.stop() == 0, perf.stderr()
+    assert not list(runtime_dir().glob(f"kelly-{tag}*"))
