@@ -28,6 +28,7 @@ Figures, one JSON object on the last line:
   ``exit_code`` of ``kelly run`` (0 expected).
 
     python benchmarks/chaos.py [--minutes M] [--quick] [--seed N] [--interval S] [--targets T,…]
+                               [--config TOML]
 """
 
 from __future__ import annotations
@@ -266,14 +267,21 @@ def _counts(done: list[Disturbance], kind: str) -> dict[str, int]:
 
 # ---------------------------------------------------------------- the run
 def chaos_run(
-    work: Path, run_s: float, reference_s: float, seed: int, interval: float, targets: frozenset
+    work: Path,
+    run_s: float,
+    reference_s: float,
+    seed: int,
+    interval: float,
+    targets: frozenset,
+    config: Path | None = None,
 ) -> dict:
     """One ``kelly run --duration run_s``: the reference stretch once every actor is ready,
     then chaos until ``TAIL_S`` before the run's own end."""
     record = work / "take"
     args = ["--duration", str(run_s), "--record", str(record), "--audio-device", "jack"]
     launched = time.monotonic()
-    with Performance(work / "run", None, args) as perf:
+    text = config.read_text() if config is not None else None
+    with Performance(work / "run", text, args) as perf:
         snap = perf.wait_ready(min(120.0, run_s))
         tag = snap["run"]["tag"]
         meter = Meter(METER, OUT_1, int((run_s + 60) * 48000 / 256))
@@ -327,6 +335,7 @@ def main() -> None:
     parser.add_argument(
         "--interval", type=float, help="mean s between disturbances (10, or 4 with --quick)"
     )
+    parser.add_argument("--config", type=Path, help="performance TOML (default: built in)")
     parser.add_argument(
         "--targets", default="", help="comma-separated actor names and/or 'supervisor' (all)"
     )
@@ -346,7 +355,7 @@ def main() -> None:
         )
         jackd = int(started.stdout.strip()) if started.stdout.strip() else None
     try:
-        result = chaos_run(work, run_s, reference_s, args.seed, interval, targets)
+        result = chaos_run(work, run_s, reference_s, args.seed, interval, targets, args.config)
     finally:
         if jackd is not None:
             _signal(jackd, signal.SIGTERM)
