@@ -68,12 +68,16 @@ class RingWriter(Ring):
         return min([q[w] for w in self._reader_index_words], default=q[_W_INDEX])
 
     def free(self) -> int:
-        """Slots that can be written now without overwriting unread data."""
-        free = self._cap - (self._index - self._slowest)
-        if free <= 0:
-            self._slowest = self._slowest_reader()
-            free = self._cap - (self._index - self._slowest)
-        return free
+        """Slots that can be written now without overwriting unread data.
+
+        Always re-reads the readers' positions: the cached slowest position (kept so that
+        ``claim`` does not touch the readers' cache lines) understates the room once the
+        readers moved on, and a caller that needs ``n`` slots — the composer writes a bar
+        whole or not at all — would otherwise be refused again and again while the ring
+        is empty (the default performance fell silent for ~100 s of every ~200 s).
+        """
+        self._slowest = self._slowest_reader()
+        return self._cap - (self._index - self._slowest)
 
     def claim(self) -> np.ndarray | None:
         """Open the next slot for writing in place; None (counted) if full under ``drop``.

@@ -161,3 +161,21 @@ def test_peeking_a_lapped_overwrite_ring_moves_to_the_oldest_intact_frame() -> N
             ring.close()
     finally:
         ns.release()
+
+
+def test_free_counts_the_room_readers_made_since_the_writer_last_looked() -> None:
+    ns = RunNamespace.create()
+    try:
+        name = ns.segment_name("room")
+        owner = Ring.create(name, RingSpec("room", (1,), "int64", 8, policy="overwrite"))
+        writer, reader = RingWriter.attach(name), RingReader.attach(name, 0)
+        out = np.zeros(1, np.int64)
+        for v in range(20):  # the reader keeps up, frame by frame
+            assert writer.write(np.array([v]))
+            assert reader.read_into(out) and int(out[0]) == v
+        # The ring is empty: a writer needing most of it must be told so.
+        assert writer.free() == 8
+        for ring in (writer, reader, owner):
+            ring.close()
+    finally:
+        ns.release()
