@@ -25,10 +25,11 @@ import zmq
 from kelly_actors.bus import messages, sockets
 from kelly_actors.inference.pool import WorkerPool
 from kelly_actors.inference.requests import Result
+from kelly_actors.inference.step_model import load_step_session
 from kelly_actors.transformer import request as variation
 from kelly_actors.transformer.generate import Generator
 from kelly_actors.transformer.local import LocalTransformer
-from kelly_actors.transformer.session import ModelError, StepSession, resolve
+from kelly_actors.transformer.session import ModelError, resolve
 
 #: Most requests waiting at once (a composer asks for one bar at a time).
 MAX_WAITING = 16
@@ -80,7 +81,7 @@ class VariationService:
         self.model_id = f"transformer-{hashlib.sha256(data).hexdigest()[:12]}"
         try:
             # Checked here even when workers serve: a bad file is refused once, clearly.
-            session = StepSession(data, name=path.name)
+            session = load_step_session(data, path.name)
         except ModelError as exc:
             self.model_id = ""
             self._unavailable(str(exc).replace(path.name, str(path), 1))
@@ -151,7 +152,11 @@ class VariationService:
 
     def _finish_local(self, job: _Local, now: float) -> None:
         if not job.future.done() or now > job.deadline:
-            self._late(job.client, job.id, "late" if job.future.done() else "expired")
+            done = job.future.done()
+            # Not started yet: the thread drops it instead of serving a bar nobody will
+            # play (so asks the thread cannot keep up with never pile up in its queue).
+            job.future.cancel()
+            self._late(job.client, job.id, "late" if done else "expired")
             return
         error = job.future.exception()
         if error is not None:
