@@ -6,29 +6,15 @@ from __future__ import annotations
 import select
 import socket
 import time
-import tomllib
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.osc_packet import OscPacket
-from toml_config import performance_toml
-
-REPO = Path(__file__).resolve().parents[2]
-DEFAULT_TOML = REPO / "kelly_actors" / "config" / "default.toml"
-OSC_TARGET = "kelly_actors.osc.actor:OscActor"
+from toml_config import OSC_TARGET, default_with_osc, performance_toml  # noqa: F401
 
 #: One received OSC message: (address, arguments).
 Received = tuple[str, tuple[Any, ...]]
-
-
-def default_with_osc(**options: Any) -> str:
-    """The built-in performance, its OSC actor's options replaced by ``options``."""
-    data = tomllib.loads(DEFAULT_TOML.read_text())
-    osc = next(a for a in data["actors"] if a["target"] == OSC_TARGET)
-    osc["options"] = {**osc.get("options", {}), **options}
-    return performance_toml(data["actors"], data["rings"], **data["supervisor"])
 
 
 def tone_meter_with_osc(**options: Any) -> str:

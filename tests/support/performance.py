@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from toml_config import default_with_osc
+
 from kelly_actors.supervisor.client import ControlClient
 from kelly_actors.supervisor.rundir import RunDir
 
@@ -61,7 +63,7 @@ class Performance:
     def __init__(
         self,
         run_dir: Path,
-        config_text: str | None,
+        config_text: str | None,  # None: the built-in performance
         extra_args: list[str] | None = None,
         launcher: tuple[str, ...] = (),
     ):
@@ -70,10 +72,13 @@ class Performance:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         args = [*launcher, sys.executable, "-m", "kelly_actors.cli"]
         args += ["--run-dir", str(self.run_dir), "run"]
-        if config_text is not None:
-            config = self.run_dir / "performance.toml"
-            config.write_text(config_text)
-            args.append(str(config))
+        if config_text is None:
+            # The built-in performance, its OSC actor on a free port: UDP 9000 belongs to
+            # whatever default performance already runs on this machine.
+            config_text = default_with_osc(port=0)
+        config = self.run_dir / "performance.toml"
+        config.write_text(config_text)
+        args.append(str(config))
         self.stderr_path = self.run_dir / "supervisor.stderr"
         self._stderr = self.stderr_path.open("wb")
         self.proc = subprocess.Popen(

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import tomllib
+from pathlib import Path
 from typing import Any
+
+DEFAULT_TOML = Path(__file__).resolve().parents[2] / "kelly_actors" / "config" / "default.toml"
+OSC_TARGET = "kelly_actors.osc.actor:OscActor"
 
 
 def _value(v: Any) -> str:
@@ -47,3 +52,11 @@ def tone_meter_toml(**supervisor: Any) -> str:
         {"name": "meter", "target": "kelly_actors.demo.meter:MeterActor", "depends_on": ["tone"]},
     ]
     return performance_toml(actors, rings, **supervisor)
+
+
+def default_with_osc(**options: Any) -> str:
+    """The built-in performance, its OSC actor's options replaced by ``options``."""
+    data = tomllib.loads(DEFAULT_TOML.read_text())
+    osc = next(a for a in data["actors"] if a["target"] == OSC_TARGET)
+    osc["options"] = {**osc.get("options", {}), **options}
+    return performance_toml(data["actors"], data["rings"], **data["supervisor"])
