@@ -25,11 +25,10 @@ import zmq
 from kelly_actors.bus import messages, sockets
 from kelly_actors.inference.pool import WorkerPool
 from kelly_actors.inference.requests import Result
-from kelly_actors.inference.step_model import load_step_session
 from kelly_actors.transformer import request as variation
 from kelly_actors.transformer.generate import Generator
 from kelly_actors.transformer.local import LocalTransformer
-from kelly_actors.transformer.session import ModelError, resolve
+from kelly_actors.transformer.session import ModelError, StepSession, resolve
 
 #: Most requests waiting at once (a composer asks for one bar at a time).
 MAX_WAITING = 16
@@ -81,7 +80,7 @@ class VariationService:
         self.model_id = f"transformer-{hashlib.sha256(data).hexdigest()[:12]}"
         try:
             # Checked here even when workers serve: a bad file is refused once, clearly.
-            session = load_step_session(data, path.name)
+            session = StepSession(data, name=path.name)
         except ModelError as exc:
             self.model_id = ""
             self._unavailable(str(exc).replace(path.name, str(path), 1))

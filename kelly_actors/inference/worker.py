@@ -27,10 +27,10 @@ from kelly_actors.actor.pids import die_with_parent
 from kelly_actors.bus import curve, messages, sockets
 from kelly_actors.bus.frames import N_FEATURES
 from kelly_actors.inference.model import EmotionModel, ModelError
-from kelly_actors.inference.step_model import load_step_session
 from kelly_actors.transformer import request as variation
 from kelly_actors.transformer.generate import Generator
 from kelly_actors.transformer.session import ModelError as TransformerError
+from kelly_actors.transformer.session import StepSession
 
 #: Keep at most this many models (the current one and the one being swapped out).
 MAX_MODELS = 2
@@ -123,7 +123,7 @@ class Worker:
 
     def _load_transformer(self, model_id: str, data: bytes) -> None:
         try:
-            session = load_step_session(data, model_id, self.threads)
+            session = StepSession(data, self.threads, name=model_id)
         except TransformerError as exc:
             self._send("load_failed", model=model_id, error=str(exc))
             return

@@ -4,6 +4,19 @@
 ``[B, S, N_FIELDS]``, ``emotion`` float32 ``[B, 2]`` (valence, arousal), the
 cache a pair of float32 ``[layers, B, heads, T, head_dim]`` arrays → per-field
 logits (float32 ``[B, S, FIELD_SIZES[f]]``) and the cache grown by ``S``.
+
+The step model's input shapes change on every call: a prompt of 1 … ``max_len - 97``
+tokens on an empty cache, then one token at a time on a cache one longer each time.
+onnxruntime's *memory pattern* (on by default) is made for shapes that repeat: it
+records a run's allocations keyed by its input shapes, keeps that plan for the
+session's life and serves the next run of those shapes as one block cut from the
+session's arena. With shapes that keep changing, every new prompt or cache length is a
+new plan and a new block, for as long as new lengths turn up — in a performance, for
+hours: the inference actor grew ~19 MiB/h in its first 12 minutes, still 3 MiB/h after
+40 (docs/performance.md, "Soak"). So every step session runs without it: each tensor is
+taken from the arena and given back when the run is done with it, memory follows the
+largest run so far (~1 MiB/h over the same 12 minutes), and 4,000 variations take as
+long either way (±5 %).
 """
 
 from __future__ import annotations
@@ -42,6 +55,17 @@ def resolve(path: str | os.PathLike[str] | None) -> Path:
     return p if p.is_absolute() else DEFAULT_MODEL.parents[1] / p
 
 
+def session_options(threads: int = 1):
+    """onnxruntime options for a model whose input shapes change from call to call."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.enable_mem_pattern = False
+    return options
+
+
 class StepSession:
     """One onnxruntime session of the step model, single-threaded by default."""
 
@@ -63,11 +87,10 @@ class StepSession:
             if not self.path.is_file():
                 raise ModelError(f"transformer model not found: {self.path}")
             source = str(self.path)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
         try:
-            self.session = ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
+            self.session = ort.InferenceSession(
+                source, session_options(threads), providers=["CPUExecutionProvider"]
+            )
             meta = self.session.get_modelmeta().custom_metadata_map
             config = json.loads(meta["kelly.config"])
         except Exception as exc:  # onnxruntime raises its own exception types

@@ -17,13 +17,12 @@ from pathlib import Path
 import zmq
 
 from kelly_actors.bus import messages, sockets
-from kelly_actors.inference.step_model import load_step_session, session_options
 from kelly_actors.inference.variations import VariationService
 from kelly_actors.music.notes import Note
 from kelly_actors.music.theory import Key
 from kelly_actors.transformer import request as variation
 from kelly_actors.transformer.generate import Generator
-from kelly_actors.transformer.session import DEFAULT_MODEL, StepSession
+from kelly_actors.transformer.session import DEFAULT_MODEL, StepSession, session_options
 from kelly_actors.transformer.tokens import Bar
 
 REQUEST = variation.VariationRequest(
@@ -52,20 +51,29 @@ def _service(tmp_path: Path, zctx: zmq.Context) -> VariationService:
     )
 
 
-def test_the_served_step_model_plans_no_memory_pattern_and_answers_as_before(tmp_path) -> None:
+def test_every_step_session_plans_no_memory_pattern_and_answers_as_onnxruntime_defaults_do(
+    tmp_path,
+) -> None:
+    import onnxruntime as ort
+
     assert session_options(1).enable_mem_pattern is False
     zctx = zmq.Context()
     service = _service(tmp_path, zctx)
     try:
         served = service.thread.generator.session
-        assert served.session.get_session_options().enable_mem_pattern is False
-        # The inference workers load theirs the same way.
-        worker_session = load_step_session(DEFAULT_MODEL.read_bytes(), "t")
-        assert worker_session.session.get_session_options().enable_mem_pattern is False
-        # Same notes as onnxruntime's default options give.
-        expected = variation.serve(Generator(StepSession(DEFAULT_MODEL)), REQUEST)
-        assert variation.serve(Generator(served), REQUEST) == expected
-        assert variation.serve(Generator(worker_session), REQUEST) == expected
+        # The inference workers and the composer's own engine load theirs the same way.
+        from_bytes = StepSession(DEFAULT_MODEL.read_bytes(), name="t")
+        from_path = StepSession(DEFAULT_MODEL)
+        for step in (served, from_bytes, from_path):
+            assert step.session.get_session_options().enable_mem_pattern is False
+        reference = StepSession(DEFAULT_MODEL)
+        reference.session = ort.InferenceSession(
+            str(DEFAULT_MODEL), providers=["CPUExecutionProvider"]
+        )
+        assert reference.session.get_session_options().enable_mem_pattern is True
+        expected = variation.serve(Generator(reference), REQUEST)
+        for step in (served, from_bytes, from_path):
+            assert variation.serve(Generator(step), REQUEST) == expected
     finally:
         service.close()
         zctx.term()
