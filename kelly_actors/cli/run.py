@@ -80,7 +80,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"kelly run: {exc}", file=sys.stderr)
             return 1
 
-    return Watchdog(start, run_dir, config.supervisor.adoption_grace, namespace).run()
+    record_dir = Path(config.supervisor.record_dir) if config.supervisor.record_dir else None
+    return Watchdog(start, run_dir, config.supervisor.adoption_grace, namespace, record_dir).run()
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -104,3 +104,38 @@ def write_run_summary(record_dir: Path, snap: dict[str, Any], sup: Supervisor) -
     }
     private_dir(record_dir)
     atomic_write(record_dir / "run.json", json.dumps(summary, indent=2, default=str), mode=0o600)
+
+
+def write_abandoned_summary(
+    record_dir: Path,
+    record_path: Path,
+    *,
+    duration_s: float,
+    exit_code: int,
+    reason: str,
+    successors: int,
+) -> None:
+    """``run.json`` of a run no supervisor finished, written by the watchdog.
+
+    What it knows comes from the last supervisor's ``supervision.json`` (``record_path``):
+    each actor's restarts and last state; the actors' own figures (xruns, under-runs,
+    telemetry) died with the supervisor that held them, and ``complete: false`` says so.
+    An unreadable record leaves those fields out.
+    """
+    summary: dict[str, Any] = {
+        "duration_s": round(duration_s, 3),
+        "exit_code": exit_code,
+        "reason": reason,
+        "complete": False,
+        "written_by": "watchdog",
+        "supervisor_restarts": successors,
+    }
+    try:
+        record = json.loads(record_path.read_text())
+        children = record["children"]
+        summary["restarts"] = {name: int(c["restarts"]) for name, c in children.items()}
+        summary["last_states"] = {name: str(c["state"]) for name, c in children.items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        summary["record_unreadable"] = f"{record_path}: {exc}"
+    private_dir(record_dir)
+    atomic_write(record_dir / "run.json", json.dumps(summary, indent=2), mode=0o600)

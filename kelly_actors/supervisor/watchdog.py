@@ -11,6 +11,8 @@ The watchdog is a child subreaper: actors whose forkserver died with their super
 its children, so it reaps them, and when no successor can take over (too many supervisor
 deaths in a row, a stop asked for) it waits for them to stop by themselves, kills what is left
 after the grace period and sweeps the run's shared memory: nothing outlives ``kelly run``.
+A recorded run it gave up on still gets its ``run.json``, written by the watchdog from the
+last supervisor's ``supervision.json`` (:func:`.status.write_abandoned_summary`).
 It does nothing else: no sockets, no threads, one ``select`` on a signal self-pipe. Under
 systemd it says ``READY=1`` once the supervisor publishes the run and ``WATCHDOG=1`` while a
 supervisor lives (:mod:`.notify`). ``SIGSTOP`` of the watchdog stops none of the music.
@@ -27,6 +29,7 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Callable
+from pathlib import Path
 from types import FrameType
 
 import psutil
@@ -35,6 +38,8 @@ from kelly_actors.actor.pids import alive, become_subreaper
 from kelly_actors.bus.namespace import RunNamespace, sweep_dead_runs
 from kelly_actors.supervisor import notify
 from kelly_actors.supervisor.rundir import RunDir
+from kelly_actors.supervisor.status import write_abandoned_summary
+from kelly_actors.supervisor.succession import RECORD_NAME
 
 #: The supervisor process's exit code after an uncaught exception (``EX_SOFTWARE``).
 EXIT_SUPERVISOR_CRASHED = 70
@@ -70,14 +75,21 @@ class Watchdog:
         run_dir: RunDir,
         grace: float,
         namespace: RunNamespace | None = None,
+        record_dir: Path | None = None,
     ) -> None:
         """``namespace``: the run's lock, held here for the whole run — every supervisor
         inherits it, so the run stays locked while none lives and no other run's sweep can
-        take its shared memory from the actors playing on."""
+        take its shared memory from the actors playing on. ``record_dir``: where a recorded
+        run's ``run.json`` goes, written here when no supervisor is left to write it."""
         self.start = start
         self.namespace = namespace
         self.run_dir = run_dir
         self.grace = grace
+        self.record_dir = record_dir
+        self.started = time.monotonic()
+        self.successors = 0
+        #: Why the run ended without a supervisor to finish it ("" while one runs it).
+        self.gave_up_because = ""
         self.supervisor_pid = 0
         self.stopping = False
         self.deaths: deque[float] = deque()
@@ -97,6 +109,8 @@ class Watchdog:
             code = self._watch()
             notify.notify("STOPPING=1")
             self._reap_descendants()
+            if self.gave_up and self.record_dir is not None:
+                self._write_summary(code)
             return code
         finally:
             signal.set_wakeup_fd(old_wakeup)
@@ -137,12 +151,15 @@ class Watchdog:
         if os.WIFEXITED(status) and code != EXIT_SUPERVISOR_CRASHED:
             # A successor that could not adopt leaves the actors to stop by themselves.
             self.gave_up = code != 0 and bool(self.deaths)
+            if self.gave_up:
+                self.gave_up_because = f"a successor supervisor could not adopt the run ({code})"
             return code
         how = describe_status(status)
         gone = f"kelly run: the supervisor (pid {self.supervisor_pid}) {how}"
         if self.stopping or self.grace <= 0:
             print(f"{gone}; the run stops", file=sys.stderr)
             self.gave_up = True
+            self.gave_up_because = f"the supervisor {how} while the run stopped"
             return EXIT_GAVE_UP
         now = time.monotonic()
         self.deaths.append(now)
@@ -155,9 +172,14 @@ class Watchdog:
                 file=sys.stderr,
             )
             self.gave_up = True
+            self.gave_up_because = (
+                f"the supervisor died {len(self.deaths)} times within {RESTART_WINDOW:g} s "
+                f"(last {how}); the watchdog gave up"
+            )
             return EXIT_GAVE_UP
         print(f"{gone}; a successor adopts the run", file=sys.stderr)
         self.ready_sent = False
+        self.successors += 1
         self.supervisor_pid = self._fork(how)
         return None
 
@@ -168,6 +190,20 @@ class Watchdog:
         if info is not None and info.pid == self.supervisor_pid:
             notify.notify(f"READY=1\nSTATUS=performing (supervisor pid {info.pid})")
             self.ready_sent = True
+
+    def _write_summary(self, code: int) -> None:
+        assert self.record_dir is not None
+        try:
+            write_abandoned_summary(
+                self.record_dir,
+                self.run_dir.path / RECORD_NAME,
+                duration_s=time.monotonic() - self.started,
+                exit_code=code,
+                reason=self.gave_up_because,
+                successors=self.successors,
+            )
+        except OSError as exc:  # a full disk: say so, the run has ended either way
+            print(f"kelly run: cannot write run.json in {self.record_dir}: {exc}", file=sys.stderr)
 
     # ------------------------------------------------------------ processes
     def _fork(self, successor_of: str | None) -> int:

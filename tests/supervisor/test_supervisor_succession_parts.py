@@ -218,14 +218,21 @@ def start(successor_of):
         raise RuntimeError("a bug in the supervisor")
     return int(step)
 
-sys.exit(Watchdog(start, RunDir(log.parent / "run"), grace=0.5).run())
+record = Path(sys.argv[3]) if len(sys.argv) > 3 else None
+run = RunDir(log.parent / "run")
+run.path.mkdir(exist_ok=True)
+# What the last supervisor left for a successor: each actor's restarts and state.
+(run.path / "supervision.json").write_text(
+    '{"children": {"synth": {"restarts": 2, "state": "running"}}}'
+)
+sys.exit(Watchdog(start, run, grace=0.5, record_dir=record).run())
 """
 
 
-def _watchdog(tmp_path: Path, plan: str) -> tuple[int, list[str], str]:
+def _watchdog(tmp_path: Path, plan: str, *record: Path) -> tuple[int, list[str], str]:
     log = tmp_path / "starts.log"
     proc = subprocess.run(
-        [sys.executable, "-c", _WATCHDOG_SCRIPT, str(log), plan],
+        [sys.executable, "-c", _WATCHDOG_SCRIPT, str(log), plan, *map(str, record)],
         env=env_with_support(),
         capture_output=True,
         text=True,
@@ -244,8 +251,26 @@ def test_the_watchdog_starts_a_successor_after_each_supervisor_death_and_returns
     assert "a bug in the supervisor" in stderr
 
 
-def test_the_watchdog_gives_up_when_supervisors_keep_dying(tmp_path) -> None:
-    code, starts, stderr = _watchdog(tmp_path, "kill")
+def test_the_watchdog_gives_up_when_supervisors_keep_dying_and_still_writes_run_json(
+    tmp_path,
+) -> None:
+    code, starts, stderr = _watchdog(tmp_path, "kill", tmp_path / "take")
     assert code == 1
     assert len(starts) == 6  # the first and five successors
     assert "giving up" in stderr
+    summary_path = tmp_path / "take" / "run.json"
+    assert summary_path.stat().st_mode & 0o777 == 0o600
+    summary = json.loads(summary_path.read_text())
+    assert summary["exit_code"] == 1
+    assert summary["complete"] is False
+    assert summary["written_by"] == "watchdog"
+    assert summary["supervisor_restarts"] == 5
+    assert "died 6 times" in summary["reason"]
+    assert summary["restarts"] == {"synth": 2}
+    assert summary["last_states"] == {"synth": "running"}
+
+
+def test_a_run_the_watchdog_did_not_give_up_on_gets_no_run_json_from_it(tmp_path) -> None:
+    code, _, _ = _watchdog(tmp_path, "kill,0", tmp_path / "take")
+    assert code == 0
+    assert not (tmp_path / "take" / "run.json").exists()
