@@ -61,15 +61,28 @@ def _status(args: argparse.Namespace) -> int:
     return EXIT_REFUSED if code == EXIT_NOT_RUNNING else code
 
 
-def add_client_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for an answer")
+def add_client_options(parser: argparse.ArgumentParser, *, after_verb: bool = False) -> None:
+    """``--timeout``, ``--connect`` and ``--keys``; on a verb (``after_verb``) their default
+    is SUPPRESS, so they may follow the verb without undoing the same options before it."""
+
+    def default(value: object) -> object:
+        return argparse.SUPPRESS if after_verb else value
+
+    parser.add_argument(
+        "--timeout", type=float, default=default(5.0), help="seconds to wait for an answer (5)"
+    )
     parser.add_argument(
         "--connect",
         metavar="tcp://HOST:PORT",
+        default=default(None),
         help="a remote performance's control endpoint (supervisor.remote_control)",
     )
     parser.add_argument(
-        "--keys", type=Path, metavar="DIR", help="CurveZMQ keys (kelly keys generate) for --connect"
+        "--keys",
+        type=Path,
+        metavar="DIR",
+        default=default(None),
+        help="CurveZMQ keys (kelly keys generate) for --connect",
     )
 
 
@@ -78,6 +91,7 @@ def add_actions(actions: argparse._SubParsersAction) -> None:
     for verb in VERBS:
         parser = actions.add_parser(verb.NAME, help=verb.HELP)
         verb.add_arguments(parser)
+        add_client_options(parser, after_verb=True)
         parser.set_defaults(verb=verb)
 
 

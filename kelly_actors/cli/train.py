@@ -24,6 +24,12 @@ from pathlib import Path
 from kelly_actors.supervisor.training_runs import ENV_FILE, ENV_NAME, TRAINING_DIR, write_state
 
 KINDS = ("emotion", "transformer", "ddsp")
+DESCRIPTION = (
+    "Run one of the training pipelines in training/ (needs the train extra: torch). "
+    "Arguments after KIND go to the pipeline: --quick for a smoke run, --help for the rest. "
+    "Progress goes to the terminal and, unless --no-publish, to the run directory, where "
+    "kelly status and kelly top show it; the pipeline's exit code is kelly train's."
+)
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -66,14 +72,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train = subparsers.add_parser(
         "train",
         help="train a model (emotion, transformer, ddsp)",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=DESCRIPTION,
     )
     train.add_argument(
         "--no-publish",
         action="store_true",
         help="do not publish progress to the run directory (kelly top)",
     )
-    train.add_argument("kind", choices=KINDS)
+    train.add_argument("kind", choices=KINDS, metavar="KIND", help=", ".join(KINDS))
     train.add_argument("rest", nargs=argparse.REMAINDER, help="arguments for the pipeline")
     train.set_defaults(func=_train)

@@ -1,0 +1,105 @@
+"""Examples shown under every ``kelly`` program's ``--help``, keyed by the program's ``prog``.
+
+One table, so a new program without an example fails ``tests/cli/test_cli_conventions.py``
+instead of shipping a help page that shows no way to call it.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+EXAMPLES: dict[str, tuple[str, ...]] = {
+    "kelly": (
+        "kelly run --duration 60 --record take/",
+        'kelly ctl feel "I feel tired but I want to wake up"',
+        "kelly top",
+    ),
+    "kelly run": (
+        "kelly run                                   # the built-in performance",
+        "kelly run examples/jack.toml --record take/  # a JACK performance, recorded",
+        "kelly run --audio-device jack --duration 60",
+    ),
+    "kelly status": ("kelly status", "kelly status --json", "kelly status --run-dir /tmp/show"),
+    "kelly ctl": ('kelly ctl feel "I feel calm"', "kelly ctl stop"),
+    "kelly ctl call": ('kelly ctl call composer lock \'{"axis": "valence"}\'',),
+    "kelly ctl feel": ('kelly ctl feel "I feel grief, but I want to get to acceptance"',),
+    "kelly ctl load-model": ("kelly ctl load-model emotion models/emotion.onnx",),
+    "kelly ctl lock": ("kelly ctl lock arousal",),
+    "kelly ctl panic": ("kelly ctl panic",),
+    "kelly ctl ping": ("kelly ctl ping --timeout 1",),
+    "kelly ctl restart": ("kelly ctl restart synth",),
+    "kelly ctl set-emotion": ("kelly ctl set-emotion 0.6 0.7 0.5   # valence arousal dominance",),
+    "kelly ctl status": ("kelly ctl status --json",),
+    "kelly ctl stop": ("kelly ctl stop",),
+    "kelly ctl unlock": ("kelly ctl unlock arousal",),
+    "kelly compose": (
+        'kelly compose "joyful and bright" --bars 16 -o joy.mid',
+        'kelly compose --emotion grief --to "peace" --bars 32 -o journey.mid',
+        "kelly compose --pad 0 0.5 0.5 --bars 8 --engine hybrid -o neutral.mid",
+    ),
+    "kelly emotions": ("kelly emotions", "kelly emotions --json"),
+    "kelly train": ("kelly train emotion --quick", "kelly train transformer --help"),
+    "kelly top": (
+        "kelly top",
+        "kelly top --once",
+        "kelly top --connect tcp://stage:5556 --keys keys/",
+    ),
+    "kelly doctor": ("kelly doctor", "kelly doctor examples/jack.toml --record take/"),
+    "kelly log": ("kelly log", "kelly log --follow"),
+    "kelly worker": ("kelly worker --connect tcp://stage:5560 --keys keys/",),
+    "kelly keys": ("kelly keys generate keys/",),
+    "kelly keys generate": ("kelly keys generate keys/",),
+    "kelly service": ("kelly service install examples/jack.toml", "kelly service uninstall"),
+    "kelly service install": (
+        "kelly service install examples/jack.toml",
+        "kelly service install --print",
+    ),
+    "kelly service uninstall": ("kelly service uninstall --name kelly-stage",),
+    "kelly completion": (
+        "kelly completion bash > ~/.local/share/bash-completion/completions/kelly",
+        "kelly completion zsh > ~/.zfunc/_kelly",
+    ),
+}
+
+
+def epilog(prog: str) -> str | None:
+    """The ``examples:`` block for ``prog``, or None when the table has none."""
+    lines = EXAMPLES.get(prog)
+    if not lines:
+        return None
+    return "examples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+class Formatter(argparse.HelpFormatter):
+    """Wraps prose to the terminal, and keeps as written the lines that are not prose: an
+    indented line (an example, a table row) and a heading ending in a colon."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        out: list[str] = []
+        prose: list[str] = []
+
+        def flush() -> None:
+            if prose:
+                out.append(super(Formatter, self)._fill_text(" ".join(prose), width, indent))
+                prose.clear()
+
+        for line in text.splitlines():
+            if not line.strip():
+                flush()
+                out.append("")
+            elif line[0].isspace() or line.rstrip().endswith(":"):
+                flush()
+                out.append(indent + line)
+            else:
+                prose.append(line.strip())
+        flush()
+        return "\n".join(out)
+
+
+def add_examples(parser: argparse.ArgumentParser) -> None:
+    """Put the examples of ``parser`` after its existing epilog, under :class:`Formatter`."""
+    block = epilog(parser.prog)
+    if block is not None:
+        parser.epilog = f"{parser.epilog}\n\n{block}" if parser.epilog else block
+    if parser.formatter_class in (argparse.HelpFormatter, argparse.RawDescriptionHelpFormatter):
+        parser.formatter_class = Formatter
