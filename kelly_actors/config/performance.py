@@ -142,11 +142,16 @@ class ChildSpec(Checked):
 
 @dataclass(frozen=True)
 class PerformanceConfig:
-    """A whole performance graph."""
+    """A whole performance graph.
+
+    ``sensors``: the ``[[sensors]]`` tables (docs/osc.md, "Sensors"); :func:`parse` hands
+    each to the options of its ``bridge`` actor (default ``osc``), whose config checks it.
+    """
 
     supervisor: SupervisorSettings = field(default_factory=SupervisorSettings)
     rings: tuple[RingDecl, ...] = ()
     actors: tuple[ChildSpec, ...] = ()
+    sensors: tuple[dict[str, Any], ...] = ()
 
     def actor(self, name: str) -> ChildSpec:
         for spec in self.actors:
@@ -259,11 +264,26 @@ def _check_graph(config: PerformanceConfig) -> None:
     config.start_order()
 
 
+def _hand_sensors(config: PerformanceConfig) -> PerformanceConfig:
+    """Each ``[[sensors]]`` table joins its bridge actor's ``sensors`` option, in order."""
+    tables: dict[str, list[dict[str, Any]]] = {}
+    for i, table in enumerate(config.sensors):
+        bridge = table.get("bridge", "osc")
+        if not isinstance(bridge, str) or bridge not in {a.name for a in config.actors}:
+            raise ConfigError(f"sensors[{i}].bridge: no actor named {bridge!r}")
+        tables.setdefault(bridge, []).append(table)
+    for bridge, mine in tables.items():
+        if "sensors" in config.actor(bridge).options:
+            raise ConfigError(f"actors.{bridge}.options.sensors: declare them as [[sensors]]")
+        config = with_options(config, bridge, sensors=mine)
+    return config
+
+
 def parse(data: dict[str, Any], where: str = "config") -> PerformanceConfig:
     """Validate a parsed TOML document."""
     config = from_mapping(PerformanceConfig, data, where)
     _check_graph(config)
-    return config
+    return _hand_sensors(config)
 
 
 def load(path: str | Path | None = None) -> PerformanceConfig:
