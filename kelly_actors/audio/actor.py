@@ -22,6 +22,7 @@ from kelly_actors.bus import note_events
 from kelly_actors.bus.clock import MusicalClock
 from kelly_actors.config.typed import Checked, ConfigError, setting
 from kelly_actors.files import private_dir
+from kelly_actors.midi import wire
 
 BACKENDS = ("null", "file", "sounddevice", "jack")
 SAMPLE_RATES = (44_100, 48_000, 96_000)
@@ -39,12 +40,21 @@ class JackOptions(Checked):
             compare them).
         connect_output / connect_input: JACK ports to connect to (empty = the first
             physical playback / capture ports).
+        midi_port: the MIDI output's port name, registered when the actor has a
+            ``midi_ring`` or ``midi_clock``; the compiled callback writes each message
+            at its frame in the cycle.
+        connect_midi: JACK MIDI inputs to connect it to (retried while missing).
+        midi_clock: send MIDI clock (24 per beat, following the tempo), with song
+            position and Start/Continue when the clock starts.
     """
 
     client: str = "kelly"
     compiled_callback: bool = True
     connect_output: tuple[str, ...] = ()
     connect_input: tuple[str, ...] = ()
+    midi_port: str = "midi_out"
+    connect_midi: tuple[str, ...] = ()
+    midi_clock: bool = False
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,8 @@ class AudioConfig(Checked):
         in_ring / out_ring / tempo_ring: ring names ("" = not used).
         standby_ring: the warm standby synth's ring ("" = no standby): its block
             plays whenever the active synth's is missing (see ``audio/engine.py``).
+        midi_ring: the composer's MIDI messages (int64 [1]; "" = none), written into
+            the JACK MIDI port ``jack.midi_port`` at their frames (``jack`` backend only).
         jack: the ``jack`` backend's client (:class:`JackOptions`).
     """
 
@@ -84,12 +96,19 @@ class AudioConfig(Checked):
     out_ring: str = "audio_out"
     standby_ring: str = ""
     tempo_ring: str = "tempo"
+    midi_ring: str = ""
     jack: JackOptions = JackOptions()
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.backend == "file" and not self.input_file:
             raise ValueError("the file backend needs input_file")
+        if (self.midi_ring or self.jack.midi_clock) and self.backend != "jack":
+            raise ValueError(
+                "midi_ring and jack.midi_clock write MIDI in the JACK cycle: they need "
+                f"backend = 'jack', not {self.backend!r} (without JACK the composer sends "
+                "MIDI itself: [actors.options.midi] output = 'rtmidi')"
+            )
 
 
 def _check_ring(rings: dict[str, Any], name: str, shape: tuple[int, ...], dtype: str) -> None:
@@ -103,7 +122,7 @@ def _check_ring(rings: dict[str, Any], name: str, shape: tuple[int, ...], dtype:
         )
 
 
-def open_backend(cfg: AudioConfig) -> Backend:
+def open_backend(cfg: AudioConfig, midi_reader: Any = None) -> Backend:
     if cfg.backend == "jack":
         from kelly_actors.audio.backends.jack import JackBackend
 
@@ -115,6 +134,10 @@ def open_backend(cfg: AudioConfig) -> Backend:
             cfg.jack.connect_output,
             cfg.jack.connect_input,
             cfg.jack.client,
+            midi_reader=midi_reader,
+            midi_port=cfg.jack.midi_port,
+            connect_midi=cfg.jack.connect_midi,
+            midi_clock=cfg.jack.midi_clock,
         )
     if cfg.backend == "file":
         return FileBackend(Path(cfg.input_file), cfg.sample_rate, cfg.block_size, cfg.channels)
@@ -146,6 +169,8 @@ class AudioActor(Actor):
                 _check_ring(rings, ring, (config.block_size, config.channels), "float32")
         if config.tempo_ring:
             _check_ring(rings, config.tempo_ring, note_events.TEMPO_SHAPE, "float64")
+        if config.midi_ring:
+            _check_ring(rings, config.midi_ring, wire.SHAPE, wire.DTYPE)
         try:
             if config.backend == "jack":
                 from kelly_actors.audio.backends.jack import (
@@ -205,6 +230,7 @@ class AudioActor(Actor):
         # Dependents read the rate and block size from the transport when they start.
         clock.publish(ctx.transport, running=False)
         self.tempo_reader = ctx.reader(cfg.tempo_ring) if cfg.tempo_ring else None
+        self.midi_reader = ctx.reader(cfg.midi_ring) if cfg.midi_ring else None
         self.tempo_request = np.empty(note_events.TEMPO_SHAPE, np.float64)
         self.writers: list[tuple[Any, WavWriter]] = []
         self.next_flush = time.monotonic() + FLUSH_INTERVAL
@@ -279,7 +305,7 @@ class AudioActor(Actor):
     def _start_backend(self) -> Backend:
         cfg: AudioConfig = self.config
         try:
-            backend = open_backend(cfg)
+            backend = open_backend(cfg, self.midi_reader)
             # A replacement reconnects its JACK ports where its predecessor's were.
             backend.restore_connections = self.ctx.restored_state.get("jack_connections", {})
             backend.start_engine(self.engine)
@@ -332,6 +358,8 @@ class AudioActor(Actor):
             self._flush()
             self._report_glitches()
             self._publish_connections()
+            if getattr(self.backend, "missing_midi", None):
+                self.backend.connect_midi_ports()
             self.next_flush = now + FLUSH_INTERVAL
 
     def _report_glitches(self) -> None:
@@ -401,6 +429,15 @@ class AudioActor(Actor):
                 self.writers.remove(pair)
                 self.ctx.emit("recording_stopped", **exc.detail())
 
+    def _midi_telemetry(self) -> dict[str, Any] | None:
+        """Which MIDI path runs here: the JACK cycle's (with its counters), or why none."""
+        if not (self.config.midi_ring or self.config.jack.midi_clock):
+            return None
+        telemetry = getattr(self.backend, "midi_telemetry", None)
+        if telemetry is None:  # the JACK client fell back to the null backend
+            return {"path": "off", "why": f"the audio runs on {self.backend.name}, not JACK"}
+        return telemetry()
+
     def on_stop(self) -> None:
         self.backend.stop()
         self._flush(close=True)
@@ -430,6 +467,7 @@ class AudioActor(Actor):
             "latency_frames": latency + queued_blocks * cfg.block_size,
             "recording_dropped_frames": sum(b.dropped for b, _ in self.writers),
             "sample": engine.sample,
+            "midi_out": self._midi_telemetry(),
             **(self.standby.telemetry(engine) if self.standby is not None else {}),
             **engine.callback_stats(),
         }

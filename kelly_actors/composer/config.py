@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from kelly_actors.composer.emotion.pad import PAD
 from kelly_actors.composer.live.fusion import FusionSettings
-from kelly_actors.composer.live.midi_port import APIS
+from kelly_actors.composer.live.midi_port import APIS, OUTPUTS
 from kelly_actors.composer.transformer_engine import DEFAULT_TRACKS, ENGINES
 from kelly_actors.config.typed import Checked, setting
 from kelly_actors.transformer import vocab as V
@@ -46,18 +46,31 @@ class MidiOptions(Checked):
     """``[actors.options.midi]``: the live MIDI port (docs/composer.md).
 
     Attributes:
-        api: jack | alsa | coremidi | auto | none.
-        client / port: the MIDI client and port names.
-        connect: connect to the first destination whose name contains this
-            ("" = a virtual port others connect to).
-        retry_s: seconds between attempts to open a missing port.
+        output: ``rtmidi`` — python-rtmidi on ``api``, each message sent when its time
+            comes by the wall clock (a JACK period late or so); ``jack`` — into ``ring``
+            for the audio actor's JACK client, which writes each message at its frame
+            in the cycle that plays it (needs the audio actor on ``backend = "jack"``
+            with ``midi_ring`` set to the same ring; README "MIDI out on JACK").
+        api: (``rtmidi``) jack | alsa | coremidi | auto | none.
+        client / port: (``rtmidi``) the MIDI client and port names.
+        connect: (``rtmidi``) connect to the first destination whose name contains
+            this ("" = a virtual port others connect to).
+        retry_s: (``rtmidi``) seconds between attempts to open a missing port.
+        ring: (``jack``) the ring of MIDI messages (int64 [1]) the audio actor reads.
     """
 
+    output: str = setting("rtmidi", choices=OUTPUTS)
     api: str = setting("jack", choices=(*APIS, "none"))
     client: str = "kelly"
     port: str = "composer"
     connect: str = ""
     retry_s: float = setting(2.0, above=0.0)
+    ring: str = "midi"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.output == "jack" and not self.ring:
+            raise ValueError("output = 'jack' needs ring: the ring the audio actor reads MIDI from")
 
 
 @dataclass(frozen=True)

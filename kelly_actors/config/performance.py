@@ -261,7 +261,31 @@ def _check_graph(config: PerformanceConfig) -> None:
             ring.spec()
         except RingError as exc:
             raise ConfigError(f"rings.{ring.name}: {exc}") from None
+    _check_jack_midi(config)
     config.start_order()
+
+
+def _check_jack_midi(config: PerformanceConfig) -> None:
+    """``[midi] output = "jack"`` writes a ring that a JACK audio actor must read."""
+    for spec in config.actors:
+        midi = spec.options.get("midi")
+        if not isinstance(midi, dict) or midi.get("output") != "jack":
+            continue
+        name = midi.get("ring", "midi")
+        where = f"actors.{spec.name}.options.midi"
+        ring = next((r for r in config.rings if r.name == name), None)
+        if ring is None or ring.writer != spec.name:
+            raise ConfigError(
+                f"{where}: output = 'jack' writes ring {name!r}; declare it: [[rings]] "
+                f"name = {name!r}, shape = [1], dtype = 'int64', writer = {spec.name!r}, "
+                "readers = ['audio'] (examples/jack-midi.toml)"
+            )
+        if not any(config.actor(r).options.get("midi_ring") == name for r in ring.readers):
+            raise ConfigError(
+                f"{where}: output = 'jack' needs an audio actor on JACK that reads ring "
+                f"{name!r}: set midi_ring = {name!r} in its options (backend = 'jack'); "
+                "without JACK use output = 'rtmidi'"
+            )
 
 
 def _hand_sensors(config: PerformanceConfig) -> PerformanceConfig:

@@ -8,6 +8,11 @@ as its process callback: no interpreter, no GIL on the device thread. Where
 the compiled callback cannot be had (numba missing, a failed compile) the
 same client runs the Python engine in JACK-Client's callback, and ``callback``
 in the actor's telemetry says which one runs and why.
+
+With a ``midi`` ring (or MIDI clock) the client also registers a MIDI output
+(``kelly:midi_out``) that the compiled callback writes each cycle: the composer's
+messages at their frames, the clock at 24 per beat (:mod:`kelly_actors.audio.native.midi_out`).
+The Python callback writes no MIDI, and says so.
 """
 
 from __future__ import annotations
@@ -95,6 +100,10 @@ class JackBackend(Backend):
         connect_output: tuple[str, ...] = (),
         connect_input: tuple[str, ...] = (),
         client_name: str = CLIENT_NAME,
+        midi_reader: Any = None,
+        midi_port: str = "",
+        connect_midi: tuple[str, ...] = (),
+        midi_clock: bool = False,
     ) -> None:
         self.sample_rate = sample_rate
         self.block_size = block_size
@@ -109,6 +118,15 @@ class JackBackend(Backend):
         #: Connections to make instead of the defaults (a replaced client's, from its state).
         self.restore_connections: dict[str, list[str]] = {}
         self.missing_connections: list[str] = []
+        self.midi_reader = midi_reader
+        self.midi_port = midi_port if (midi_reader is not None or midi_clock) else ""
+        self.connect_midi = connect_midi
+        self.midi_clock = midi_clock
+        self.midi: Any = None
+        #: Configured MIDI destinations not connected (retried by the actor).
+        self.missing_midi: list[str] = []
+        #: Why MIDI out is off ("" when it runs, or none was asked for).
+        self.midi_off = ""
 
     def start_engine(self, engine: Any) -> None:
         """Open the client, register ``engine``'s block as its process callback, connect."""
@@ -144,6 +162,12 @@ class JackBackend(Backend):
         if module is None:
             raise BackendError(why)
         w = engine.words
+        if self.midi_port:
+            from kelly_actors.audio.native.midi_state import NativeMidiOut
+
+            port = client.midi_outports.register(self.midi_port)
+            self.midi = NativeMidiOut(w, self.midi_reader, self.midi_clock)
+            self.midi.enable(address(jack, port._ptr))
         w[L.CLIENT] = address(jack, client._ptr)
         w[L.PORT_OUT], w[L.PORT_OUT + 1] = (address(jack, p._ptr) for p in outs[:2])
         w[L.PORT_IN] = address(jack, ins[0]._ptr) if ins else 0
@@ -167,13 +191,16 @@ class JackBackend(Backend):
                 port.get_array()[:] = outdata[:, k]
 
         client.set_process_callback(process)
+        if self.midi_port:
+            self.midi_off = "the Python callback writes no MIDI (compiled_callback = false)"
 
     def _connect(self, client: Any, outs: list, ins: list) -> None:
         """Where the ports were (a replacement of a crashed client), else the configured
         or first physical ports."""
         restored = self.restore_connections
         if restored:
-            self._reconnect(client, [*outs, *ins], restored)
+            self._reconnect(client, [*outs, *ins, *client.midi_outports], restored)
+            self.connect_midi_ports()
             return
         targets_out = list(self.connect_output) or physical_ports(client, playback=True)
         for port, target in zip(outs, targets_out, strict=False):
@@ -181,6 +208,30 @@ class JackBackend(Backend):
         targets_in = list(self.connect_input) or physical_ports(client, playback=False)
         for port, source in zip(ins, targets_in, strict=False):
             client.connect(source, port)
+        self.connect_midi_ports()
+
+    def connect_midi_ports(self) -> None:
+        """Connect the MIDI output to each configured destination it is not connected to.
+
+        A destination that is not there (a synth not started yet, a receiver that
+        went away) is listed in ``missing_midi``; the actor calls this again
+        now and then, so it is connected when it (re)appears.
+        """
+        client = self._client
+        if client is None or self.midi is None or not self.connect_midi:
+            return
+        jack = _jack()
+        port = client.midi_outports[0]
+        have = {p.name for p in client.get_all_connections(port)}
+        missing = []
+        for target in self.connect_midi:
+            if target in have:
+                continue
+            try:
+                client.connect(port, target)
+            except jack.JackError:
+                missing.append(f"{port.shortname} → {target}")
+        self.missing_midi = missing
 
     def _reconnect(self, client: Any, ports: list, restored: dict[str, list[str]]) -> None:
         """Connect each port to the ports it had; one that is gone is skipped (and said)."""
@@ -201,8 +252,25 @@ class JackBackend(Backend):
         client = self._client
         if client is None:
             return {}
-        ports = [*client.outports, *client.inports]
+        ports = [*client.outports, *client.inports, *client.midi_outports]
         return {p.shortname: sorted(c.name for c in client.get_all_connections(p)) for p in ports}
+
+    def midi_telemetry(self) -> dict[str, Any] | None:
+        """The MIDI output's state for the actor's telemetry; None when none was asked for."""
+        if not self.midi_port:
+            return None
+        client = self._client
+        if self.midi is None or client is None:
+            return {"path": "off", "why": self.midi_off or "the JACK client is not running"}
+        port = client.midi_outports[0]
+        return {
+            "path": "jack (frame-exact: written in the audio cycle)",
+            "port": port.name,
+            "connections": sorted(p.name for p in client.get_all_connections(port)),
+            "missing": self.missing_midi,
+            "clock": self.midi_clock,
+            **self.midi.figures(),
+        }
 
     def stop(self) -> None:
         client, self._client = self._client, None
@@ -212,3 +280,5 @@ class JackBackend(Backend):
             client.deactivate()
         finally:
             client.close()
+            if self.midi is not None:
+                self.midi.close()

@@ -13,6 +13,8 @@ implementations are interchangeable and tested against each other.
 - :mod:`.core`      ring reads and writes, the clock and the block (njit functions)
 - :mod:`.cycles`    how late each cycle started, how long it took, what a miss is
 - :mod:`.engine`    the actor's side: set-up, tempo requests, telemetry, recording
+- :mod:`.midi_out`  MIDI out in the cycle: messages at their frames, MIDI clock
+- :mod:`.midi_state` the actor's side of it: arrays, the ``midi`` ring's seat, figures
 - :mod:`.jack_callback` the JACK process callback
 - :mod:`.reference` a compiled reference client that measures the machine
 
@@ -35,6 +37,7 @@ _SOURCES = (
     *sorted(_HERE.glob("*.py")),
     _HERE.parent / "engine.py",
     *sorted((_HERE.parent.parent / "bus").glob("ring*.py")),
+    _HERE.parent.parent / "midi" / "wire.py",
 )
 
 

@@ -1,7 +1,8 @@
 """JACK process callbacks as C function pointers (numba ``cfunc``).
 
 ``engine_process`` runs the performance's block (:func:`.core.process_block`)
-between JACK's port buffers; ``reference_process`` writes a sine and nothing
+between JACK's port buffers, and writes the cycle's MIDI (:mod:`.midi_out`) when a
+MIDI port is registered; ``reference_process`` writes a sine and nothing
 else. Both time their cycle with :func:`.cycles.time_cycle`, so the machine's
 own misses (the reference) and ours are measured alike.
 
@@ -18,6 +19,7 @@ from numba import carray, cfunc, njit, types
 from kelly_actors.audio.native import layout as L
 from kelly_actors.audio.native.core import process_block
 from kelly_actors.audio.native.cycles import time_cycle
+from kelly_actors.audio.native.midi_out import plan_from_state, write_from_state
 from kelly_actors.audio.native.pointers import (
     CLOCK_THREAD_CPUTIME_ID,
     address_of,
@@ -92,10 +94,13 @@ def engine_process(nframes, state):
     ch = w[L.CHANNELS]
     left = _port(w, L.PORT_OUT, nframes)
     right = _port(w, L.PORT_OUT + 1, nframes)
+    midi = w[L.MIDI_PORT] != 0
     if nframes != n:
         # The server changed its period under us: silence, never a torn block.
         left[:] = 0.0
         right[:] = 0.0
+        if midi:
+            write_from_state(w, base, 0, nframes)
         return 0
     f = carray(f64_ptr(base), L.WORDS)
     inb = carray(f32_ptr(w[L.IN_BLOCK_ADDR]), n)
@@ -113,9 +118,18 @@ def engine_process(nframes, state):
     fades = carray(f32_ptr(w[L.FADES_ADDR]), 2 * n)
     rec_out = carray(f32_ptr(w[L.REC_OUT_ADDR] or base), w[L.REC_OUT_FRAMES] * ch or 1)
     rec_in = carray(f32_ptr(w[L.REC_IN_ADDR] or base), w[L.REC_IN_FRAMES] or 1)
+    # MIDI is planned with the tempo segment this block plays with, i.e. before the
+    # block advances the clock; a clock still held by the pre-roll plays no MIDI, and
+    # the block that ends it plays from where the pre-roll moved the clock.
+    planned = midi and w[L.PREROLLING] == 0
+    midi_count = plan_from_state(w, f, w[L.SAMPLE], n, frames) if planned else 0
     process_block(
         w, f, iq, ip, oq0, op0, oq1, op1, tq, tf, inb, outb, blocks, fades, rec_out, rec_in
     )
+    if midi and not planned and w[L.PREROLLING] == 0:
+        midi_count = plan_from_state(w, f, w[L.SAMPLE] - n, n, frames)
+    if midi:
+        write_from_state(w, base, midi_count, nframes)
     for t in range(n):
         left[t] = outb[t * ch]
         right[t] = outb[t * ch + 1]

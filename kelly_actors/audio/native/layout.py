@@ -138,4 +138,28 @@ PORT_IN = _word()  # jack_port_t* (0: none)
 PORT_OUT = _words(2)
 SINE_PHASE = _word()  # f: the reference client's oscillator phase (cycles)
 
+# MIDI out (see midi_out.py): the ``midi`` ring's messages and the MIDI clock, written
+# into a JACK MIDI port at their frames in the cycle.
+MIDI_PORT = _word()  # jack_port_t* of the MIDI output (0: no MIDI out)
+FN_MIDI_CLEAR = _word()  # jack_midi_clear_buffer
+FN_MIDI_WRITE = _word()  # jack_midi_event_write
+MIDI_RING = _words(8)  # reader state of the ``midi`` ring (R_* words; R_ADDR 0: none)
+MIDI_PENDING_ADDR = _word()  # int64 (MIDI_PENDING_MAX, 2): (sample time, packed bytes)
+MIDI_PENDING_MAX = 2048
+MIDI_PENDING_N = _word()  # messages taken from the ring, waiting for their cycle
+MIDI_OUT_ADDR = _word()  # int64 (MIDI_OUT_MAX, 3): this cycle's (frame, packed, length)
+MIDI_OUT_MAX = 256
+MIDI_CLOCK = _word()  # 1: send MIDI clock (24 per beat), song position and start
+MIDI_NEXT_TICK = _word()  # the next clock tick to send (beats × 24); -1: not started
+MIDI_START_TICK = _word()  # the tick that song position and start/continue precede
+MIDI_SCRATCH = _word()  # one message's bytes, handed to jack_midi_event_write
+MIDI_SENT = _word()  # messages written into the port (clock ticks included)
+MIDI_TICKS = _word()  # clock ticks written
+MIDI_LATE = _word()  # messages whose time had passed when their cycle came (sent at once)
+MIDI_STALE = _word()  # note-ons later than MIDI_STALE_S: dropped, never played late
+MIDI_FULL = _word()  # messages the port's buffer refused (full): dropped
+MIDI_BAD = _word()  # ring slots that held no valid message: skipped
+MIDI_CYCLE_FRAMES = _word()  # the last MIDI cycle's first JACK frame (uint32)
+MIDI_CYCLE_SAMPLE = _word()  # and the transport sample that cycle played
+
 WORDS = next(_next)

@@ -25,6 +25,9 @@ APIS = {
     "coremidi": rtmidi.API_MACOSX_CORE,
     "auto": rtmidi.API_UNSPECIFIED,
 }
+#: How MIDI leaves: ``rtmidi`` (this module) or ``jack`` (the audio actor's JACK cycle,
+#: :mod:`kelly_actors.composer.live.jack_midi`).
+OUTPUTS = ("rtmidi", "jack")
 #: JACK delivers a message in the next process cycle; closing sooner loses it.
 CLOSE_GRACE_S = 0.05
 

@@ -6,7 +6,10 @@
   the bar line's emotion if that fits.
 * ``tempo`` ring (the clock): a tempo request from the bar line on, so the clock's
   bars are the composer's bars.
-* MIDI port: the same events as MIDI messages, each sent when its sample time comes
+* MIDI: the same events as MIDI messages. ``output = "jack"``: written into the
+  ``midi`` ring at composition time, stamped with their samples, for the audio actor's
+  JACK cycle to write at their frames (:mod:`~kelly_actors.composer.live.jack_midi`).
+  ``output = "rtmidi"``: each sent through python-rtmidi when its sample time comes
   (:meth:`BarOutputs.send_due_midi`); a missing port is retried every ``retry_s``.
 * recording: :class:`~kelly_actors.composer.live.recorder.SegmentRecorder`; a write
   error stops the recording, never the music.
@@ -30,7 +33,9 @@ from kelly_actors.bus.note_events import TIME
 from kelly_actors.bus.ring import RingWriter
 from kelly_actors.composer.config import ComposerConfig
 from kelly_actors.composer.emotion.pad import PAD
+from kelly_actors.composer.live import jack_midi
 from kelly_actors.composer.live.events import bar_events, midi_message
+from kelly_actors.composer.live.jack_midi import JackMidiOut
 from kelly_actors.composer.live.midi_port import MidiPort
 from kelly_actors.composer.live.recorder import SegmentRecorder
 from kelly_actors.music.notes import BEATS_PER_BAR, DRUM_CHANNEL, TRACKS, Note
@@ -50,7 +55,11 @@ class BarOutputs:
         self.tempo: RingWriter | None = None
         self.tempo_frame = np.empty(note_events.TEMPO_SHAPE, np.float64)
         midi = cfg.midi
-        self.midi = MidiPort(midi.api, midi.client, midi.port, midi.connect)
+        self.midi: MidiPort | JackMidiOut = (
+            JackMidiOut(midi.ring)
+            if midi.output == "jack"
+            else MidiPort(midi.api, midi.client, midi.port, midi.connect)
+        )
         self.midi_retry_at = 0.0
         #: (sample time, MIDI message) in time order, waiting for their time.
         self.pending_midi: deque[tuple[int, bytes]] = deque()
@@ -64,6 +73,8 @@ class BarOutputs:
         """Attach the rings, open the MIDI port (or schedule a retry) and the recording."""
         self.notes = _writer(ctx, self.cfg.notes_ring, note_events.EVENT_SHAPE)
         self.tempo = _writer(ctx, self.cfg.tempo_ring, note_events.TEMPO_SHAPE)
+        if isinstance(self.midi, JackMidiOut):
+            self.midi.attach(ctx.writer(self.midi.ring))
         self.open_midi(now)
         self.recorder = self._open_recorder(ctx, take)
 
@@ -140,10 +151,7 @@ class BarOutputs:
             self.tempo.write(self.tempo_frame, start)
         self._write_ring(events)
         if self.midi.is_open:
-            for row in events:
-                message = midi_message(row)
-                if message is not None:
-                    self.pending_midi.append((int(row[TIME]), message))
+            self._midi_bar(events)
         if self.recorder is not None:
             try:
                 self.recorder.add_bar(bar, notes, tempo, key, emotion.as_tuple())
@@ -170,6 +178,32 @@ class BarOutputs:
             ring.publish(int(row[TIME]))
 
     # -- MIDI on time ------------------------------------------------------------
+
+    def _midi_bar(self, events: np.ndarray) -> None:
+        """The bar's MIDI: into the ``midi`` ring now (JACK), or queued for its time (rtmidi)."""
+        midi = self.midi
+        if isinstance(midi, JackMidiOut):
+            for row in events:
+                message = midi_message(row)
+                if message is not None:
+                    midi.schedule(int(row[TIME]), message)
+            self._midi_ring_health(midi)
+            return
+        for row in events:
+            message = midi_message(row)
+            if message is not None:
+                self.pending_midi.append((int(row[TIME]), message))
+
+    def _midi_ring_health(self, midi: JackMidiOut) -> None:
+        """A ring that refuses a whole bar is a problem (the audio actor takes no MIDI:
+        not on JACK, or restarting); the next bar that goes through clears it."""
+        if midi.stuck:
+            self.problems["midi"] = (
+                f"JACK MIDI: ring {midi.ring!r} is full ({midi.refused} messages refused): "
+                "the audio actor is not taking MIDI (is it on JACK, with midi_ring set?)"
+            )
+        else:
+            self.problems.pop("midi", None)
 
     def next_midi_sample(self) -> int | None:
         """The sample time of the next MIDI message waiting to go out."""
@@ -204,13 +238,21 @@ class BarOutputs:
 
     def telemetry(self) -> dict[str, Any]:
         recorder = self.recorder
+        midi = self.midi
+        if isinstance(midi, JackMidiOut):
+            path = jack_midi.PATH
+            counts = {"refused": midi.refused}
+        else:
+            path = f"rtmidi ({midi.api}: sent when due by the wall clock)"
+            counts = {"late_ms_max": round(self.midi_late_ms_max, 3)}
         return {
-            "midi_port": self.midi.name if self.midi.is_open else None,
+            "midi_port": midi.name if midi.is_open else None,
             "midi": {
-                "api": self.midi.api,
-                "sent": self.midi.sent,
-                "errors": self.midi.errors,
-                "late_ms_max": round(self.midi_late_ms_max, 3),
+                "path": path if midi.enabled else "off",
+                "api": midi.api,
+                "sent": midi.sent,
+                "errors": midi.errors,
+                **counts,
             },
             "recording": str(recorder.path) if recorder and recorder.path else None,
             "recording_bars": recorder.total_bars if recorder else 0,

@@ -1,0 +1,1 @@
+"""MIDI that leaves the performance: the ``midi`` ring's wire format (:mod:`.wire`)."""
