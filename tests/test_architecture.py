@@ -28,8 +28,9 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
     "audio": frozenset({"actor", "bus", "config", "files"}),
     "synth": frozenset({"actor", "bus", "config", "files"}),
     "inference": frozenset({"actor", "bus", "config", "files", "music", "transformer"}),
-    "composer": frozenset({"actor", "bus", "config", "files", "music", "transformer"}),
-    "osc": frozenset({"actor", "bus", "config"}),
+    "sensors": frozenset({"config"}),
+    "composer": frozenset({"actor", "bus", "config", "files", "music", "sensors", "transformer"}),
+    "osc": frozenset({"actor", "bus", "config", "sensors"}),
     "supervisor": frozenset({"actor", "bus", "config", "files"}),
 }
 #: Above every actor: may import any part (they start, steer and show the others).

@@ -13,6 +13,10 @@ use. Each step:
 2. answers each sender from the supervisor's replies (``/kelly/ok``, ``/kelly/error``);
 3. sends the telemetry due to every subscriber.
 
+Sensor samples (``[[sensors]]``, :mod:`.sensor_input`) arriving at their addresses are
+taken here too: each step writes the sensors' readings on the ``sensors`` ring for the
+composer, and closes calibration windows whose time is up.
+
 Bad input is counted by kind in the heartbeat's ``refused`` and logged once per sender and
 kind (``osc_refused``); it never raises out of :meth:`step`. A port already in use leaves
 the actor *degraded* with the reason, trying the port again every
@@ -29,14 +33,17 @@ from typing import Any
 
 import zmq
 
-from kelly_actors.actor.base import Actor, Waitable
+from kelly_actors.actor.base import Actor, CallError, Waitable
+from kelly_actors.config.typed import ConfigError
 from kelly_actors.osc import commands, wire
 from kelly_actors.osc.commands import Refused, Request
 from kelly_actors.osc.config import OscConfig
 from kelly_actors.osc.control import Answer, Control, sibling_endpoint
 from kelly_actors.osc.peers import NOT_ALLOWED, Gate, Refusals, Subscribers
+from kelly_actors.osc.sensor_input import SensorInput, UnknownSensor
 from kelly_actors.osc.telemetry import Telemetry
 from kelly_actors.osc.udp import UdpPort
+from kelly_actors.sensors.reading import ROW_DTYPE, ROW_SHAPE
 
 #: Datagrams read per step at most.
 BURST = 256
@@ -55,8 +62,28 @@ class OscActor(Actor):
     Config = OscConfig
     deadline = 0.05
 
+    @classmethod
+    def preflight(cls, config: OscConfig, rings: dict[str, Any]) -> None:
+        """Sensors need their ring (this actor writing float64 rows of the reading's
+        shape) and addresses of their own."""
+        if not config.sensors:
+            return
+        ring = rings.get(config.sensors_ring)
+        if ring is None or tuple(ring.shape) != ROW_SHAPE or str(ring.dtype) != ROW_DTYPE:
+            raise ConfigError(
+                f"[[sensors]] need a ring {config.sensors_ring!r} written by this actor and "
+                f"read by the composer, shape {list(ROW_SHAPE)}, dtype {ROW_DTYPE!r} (see "
+                "the default performance or docs/osc.md, Sensors)"
+            )
+        for spec in config.sensors:
+            if spec.osc_address in commands.VERBS or spec.osc_address.startswith("/kelly/ok"):
+                raise ConfigError(f"sensor {spec.name}: {spec.osc_address} is a command")
+
     def on_start(self) -> None:
         cfg: OscConfig = self.config
+        writer = self.ctx.writer(cfg.sensors_ring) if cfg.sensors else None
+        self.sensors = SensorInput(cfg.sensors, writer)
+        self.sensors.restore(self.ctx.restored_state.get("sensors"))
         # Port 0 lets the kernel pick once: a replacement takes its predecessor's port,
         # so senders and subscribers keep working across a restart.
         saved_port = self.ctx.restored_state.get("port")
@@ -96,8 +123,14 @@ class OscActor(Actor):
         self.udp.close()
 
     def _publish(self) -> None:
-        """The state a replacement starts from: the subscribers and the port."""
-        self.ctx.publish_state({"subscribers": self.subscribers.state(), "port": self.udp.port})
+        """The state a replacement starts from: the subscribers, the port, calibrations."""
+        self.ctx.publish_state(
+            {
+                "subscribers": self.subscribers.state(),
+                "port": self.udp.port,
+                "sensors": self.sensors.saved(),
+            }
+        )
 
     def _bind(self, now: float) -> None:
         if self.udp.try_bind():
@@ -121,7 +154,11 @@ class OscActor(Actor):
         return [self.udp, self.control.bell()]
 
     def next_wakeup(self) -> float | None:
-        times = [self.control.next_deadline(), self.telemetry_out.next_due()]
+        times = [
+            self.control.next_deadline(),
+            self.telemetry_out.next_due(),
+            self.sensors.next_due(),
+        ]
         if not self.udp.bound:
             times.append(self.next_bind)
         if self.scheduled:
@@ -135,6 +172,9 @@ class OscActor(Actor):
             self._bind(now)
         self._receive(now)
         self._run_scheduled(now)
+        if self.sensors.tick(now):
+            self._publish()
+        self.sensors.flush()
         for answer in self.control.answers() + self.control.expired(now):
             self._answer(answer)
         self.telemetry_out.drain()
@@ -188,6 +228,12 @@ class OscActor(Actor):
                 self.refusals.refuse(sender[0], INTERNAL_ERROR, f"{type(exc).__name__}: {exc}")
 
     def _execute(self, message: wire.Message, sender: tuple[str, int], now: float) -> None:
+        if self.sensors.takes(message.address):
+            try:
+                self.sensors.take(message, now)
+            except Refused as exc:  # counted and logged, never answered (sensor_input)
+                self.refusals.refuse(sender[0], exc.kind, str(exc))
+            return
         try:
             request = commands.request_for(message, self.config)
         except Refused as exc:
@@ -205,6 +251,15 @@ class OscActor(Actor):
                 self.accepted += 1
 
     def _local(self, request: Request, sender: tuple[str, int], address: str) -> None:
+        if request.local == commands.CALIBRATE:
+            try:
+                result = self._calibrate(request.args)
+            except CallError as exc:
+                self._refuse(sender, address, commands.BAD_VALUE, str(exc))
+                return
+            self.accepted += 1
+            self._answer(Answer((sender, address), True, result))
+            return
         who = (sender[0], request.args["port"] or sender[1])
         if request.local == commands.SUBSCRIBE:
             if not self.subscribers.add(who):
@@ -236,6 +291,19 @@ class OscActor(Actor):
         self.replies += 1
         self.udp.send(data, to)
 
+    def _calibrate(self, args: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return self.sensors.calibrate(args.get("sensor"), args.get("seconds"), time.monotonic())
+        except UnknownSensor as exc:
+            raise CallError(exc.args[0], code="not_found") from None
+        except ValueError as exc:
+            raise CallError(str(exc)) from None
+
+    def on_call(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        if method == "calibrate":
+            return self._calibrate(args)
+        return super().on_call(method, args)
+
     def telemetry(self) -> dict[str, Any]:
         udp = self.udp
         return {
@@ -255,6 +323,8 @@ class OscActor(Actor):
             "telemetry_sent": self.sent,
             "send_errors": udp.send_errors,
             "bad_messages": self.telemetry_out.bad_messages + self.control.bad_replies,
+            "sensors": self.sensors.telemetry(),
+            "sensor_totals": self.sensors.totals(),
         }
 
 

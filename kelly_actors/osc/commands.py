@@ -32,6 +32,8 @@ BAD_VALUE = "bad_value"
 
 #: Local verbs: handled by the OSC actor itself, not sent to the supervisor.
 SUBSCRIBE, UNSUBSCRIBE = "subscribe", "unsubscribe"
+#: Opens a sensor's calibration window (the sensors live in the OSC actor).
+CALIBRATE = "calibrate"
 
 
 class Refused(ValueError):
@@ -168,6 +170,14 @@ VERBS: dict[str, Verb] = {
             ("", "i"),
             "send telemetry to this sender (at its port, or the one given)",
             lambda a, c: Request(local=SUBSCRIBE, args={"port": a[0] if a else 0}),
+        ),
+        Verb(
+            "/kelly/calibrate",
+            ("s", "sf"),
+            "calibrate a sensor: the median of the next seconds is its resting baseline",
+            lambda a, c: Request(
+                local=CALIBRATE, args={"sensor": a[0], "seconds": a[1] if len(a) > 1 else 0.0}
+            ),
         ),
         Verb(
             "/kelly/unsubscribe",

@@ -24,6 +24,8 @@ import ipaddress
 from dataclasses import dataclass
 
 from kelly_actors.config.typed import Checked, setting
+from kelly_actors.sensors.reading import MAX_SENSORS
+from kelly_actors.sensors.spec import SensorSpec, check_unique
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -88,6 +90,10 @@ class OscConfig(Checked):
             a show.
         composer / inference / synth: actor names the commands go to.
         estimates: the inference actor's estimates socket in the run directory.
+        sensors: the performance's ``[[sensors]]`` whose bridge is this actor (the config
+            loader puts them here; docs/osc.md, "Sensors").
+        sensors_ring: the ring the sensors' readings go to (written by this actor, read
+            by the composer); needed only with sensors.
     """
 
     bind: str = "127.0.0.1"
@@ -109,9 +115,14 @@ class OscConfig(Checked):
     inference: str = "inference"
     synth: str = "synth"
     estimates: str = "estimates.sock"
+    sensors: tuple[SensorSpec, ...] = ()
+    sensors_ring: str = "sensors"
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        check_unique(self.sensors)
+        if len(self.sensors) > MAX_SENSORS:
+            raise ValueError(f"at most {MAX_SENSORS} sensors, got {len(self.sensors)}")
         bind = parse_ip(self.bind, "bind")
         networks = self.allowed()
         if not bind.is_loopback and not networks:

@@ -8,7 +8,7 @@ Supervisor verbs (executed by the supervisor): :mod:`.ping`, :mod:`.status`,
 :mod:`.restart`, :mod:`.stop`, :mod:`.call`.
 Actor verbs (a ``call`` the supervisor forwards to an actor): :mod:`.feel`,
 :mod:`.set_emotion`, :mod:`.lock`, :mod:`.unlock`, :mod:`.panic` (the composer),
-:mod:`.load_model` (inference or synth).
+:mod:`.load_model` (inference or synth), :mod:`.calibrate` (the OSC actor's sensors).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from types import ModuleType
 from typing import Any
 
 from kelly_actors.verbs import (
+    calibrate,
     call,
     feel,
     load_model,
@@ -44,6 +45,7 @@ VERBS: tuple[ModuleType, ...] = (
     unlock,
     panic,
     load_model,
+    calibrate,
 )
 
 #: Verbs the supervisor executes, by request ``cmd``: what ``kelly run`` serves.
