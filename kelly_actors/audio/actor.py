@@ -22,6 +22,8 @@ from kelly_actors.bus import note_events
 from kelly_actors.bus.clock import MusicalClock
 from kelly_actors.config.typed import Checked, ConfigError, setting
 from kelly_actors.files import private_dir
+from kelly_actors.link.config import LinkSettings
+from kelly_actors.link.session import open_link
 from kelly_actors.midi import wire
 
 BACKENDS = ("null", "file", "sounddevice", "jack")
@@ -80,6 +82,7 @@ class AudioConfig(Checked):
         midi_ring: the composer's MIDI messages (int64 [1]; "" = none), written into
             the JACK MIDI port ``jack.midi_port`` at their frames (``jack`` backend only).
         jack: the ``jack`` backend's client (:class:`JackOptions`).
+        link: an Ableton Link session the clock joins (``[actors.options.link]``).
     """
 
     backend: str = setting("null", choices=BACKENDS)
@@ -98,6 +101,7 @@ class AudioConfig(Checked):
     tempo_ring: str = "tempo"
     midi_ring: str = ""
     jack: JackOptions = JackOptions()
+    link: LinkSettings = LinkSettings()
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -122,7 +126,9 @@ def _check_ring(rings: dict[str, Any], name: str, shape: tuple[int, ...], dtype:
         )
 
 
-def open_backend(cfg: AudioConfig, midi_reader: Any = None) -> Backend:
+def open_backend(cfg: AudioConfig, midi_reader: Any = None, replacement: bool = False) -> Backend:
+    """The configured backend; ``replacement``: a restarted actor's (it releases the
+    MIDI notes its predecessor may have left hanging)."""
     if cfg.backend == "jack":
         from kelly_actors.audio.backends.jack import JackBackend
 
@@ -138,6 +144,7 @@ def open_backend(cfg: AudioConfig, midi_reader: Any = None) -> Backend:
             midi_port=cfg.jack.midi_port,
             connect_midi=cfg.jack.connect_midi,
             midi_clock=cfg.jack.midi_clock,
+            release_notes=replacement,
         )
     if cfg.backend == "file":
         return FileBackend(Path(cfg.input_file), cfg.sample_rate, cfg.block_size, cfg.channels)
@@ -252,6 +259,10 @@ class AudioActor(Actor):
         if recording:
             self._open_recordings()
         self.control_priority = self._raise_priority()
+        latency = self.backend.output_latency
+        self.link = open_link(
+            cfg.link, ctx.transport, self.engine.request_tempo, latency, ctx.set_degraded
+        )
 
     def _engine_class(self) -> tuple[type, str]:
         """The compiled engine where the backend runs it (JACK) and it can be built,
@@ -305,7 +316,7 @@ class AudioActor(Actor):
     def _start_backend(self) -> Backend:
         cfg: AudioConfig = self.config
         try:
-            backend = open_backend(cfg, self.midi_reader)
+            backend = open_backend(cfg, self.midi_reader, self.ctx.incarnation > 1)
             # A replacement reconnects its JACK ports where its predecessor's were.
             backend.restore_connections = self.ctx.restored_state.get("jack_connections", {})
             backend.start_engine(self.engine)
@@ -349,7 +360,12 @@ class AudioActor(Actor):
                 start, tempo, beat, bpb = self.tempo_request
                 self.tempo_backlog.append((int(start), float(tempo), float(beat), int(bpb)))
         # The compiled callback's queue is bounded: what does not fit waits here.
-        while self.tempo_backlog and self.engine.request_tempo(*self.tempo_backlog[0]):
+        sink = (
+            self.engine.request_tempo
+            if self.link is None
+            else self.link.sink(self.engine.request_tempo)
+        )
+        while self.tempo_backlog and sink(*self.tempo_backlog[0]):
             self.tempo_backlog.popleft()
         self.backend.pump(now)
         if self.standby is not None:
@@ -439,6 +455,8 @@ class AudioActor(Actor):
         return telemetry()
 
     def on_stop(self) -> None:
+        if self.link is not None:
+            self.link.close()
         self.backend.stop()
         self._flush(close=True)
         if hasattr(self.engine, "close"):
@@ -469,6 +487,7 @@ class AudioActor(Actor):
             "sample": engine.sample,
             "midi_out": self._midi_telemetry(),
             **(self.standby.telemetry(engine) if self.standby is not None else {}),
+            **({"link": self.link.status()} if self.link is not None else {}),
             **engine.callback_stats(),
         }
 

@@ -190,3 +190,22 @@ def test_wire_packs_what_can_travel_and_refuses_the_rest() -> None:
     for bad in ([], [0x60, 1, 2], [0x90, 60], [0x90, 200, 1], [0xF0, 1, 0xF7], [0xC0, 1, 2]):
         with pytest.raises(ValueError):
             wire.pack(bad)
+
+
+def test_stopping_sends_midi_stop_once_and_no_more_ticks(clocked) -> None:
+    _every_cycle(clocked, 8)
+    clocked.words[L.MIDI_STOPPING] = 1
+    sent = _every_cycle(clocked, 20, first=8 * BLOCK)
+    assert [m for _, _, m in sent] == [bytes([wire.STOP])]
+    assert clocked.words[L.MIDI_STOPPING] == 2
+
+
+def test_a_replacement_begins_by_releasing_every_channel() -> None:
+    seat = _seat()
+    try:
+        seat.midi = NativeMidiOut(seat.words, seat.reader, clock=False, release_notes=True)
+        sent = seat.cycle(5 * BLOCK)
+        assert sent == [(0, bytes([0xB0 | c, 123, 0])) for c in range(16)]
+        assert seat.words[L.MIDI_LATE] == 0
+    finally:
+        seat.close()

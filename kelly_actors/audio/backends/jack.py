@@ -104,6 +104,7 @@ class JackBackend(Backend):
         midi_port: str = "",
         connect_midi: tuple[str, ...] = (),
         midi_clock: bool = False,
+        release_notes: bool = False,
     ) -> None:
         self.sample_rate = sample_rate
         self.block_size = block_size
@@ -122,6 +123,7 @@ class JackBackend(Backend):
         self.midi_port = midi_port if (midi_reader is not None or midi_clock) else ""
         self.connect_midi = connect_midi
         self.midi_clock = midi_clock
+        self.release_notes = release_notes
         self.midi: Any = None
         #: Configured MIDI destinations not connected (retried by the actor).
         self.missing_midi: list[str] = []
@@ -166,7 +168,7 @@ class JackBackend(Backend):
             from kelly_actors.audio.native.midi_state import NativeMidiOut
 
             port = client.midi_outports.register(self.midi_port)
-            self.midi = NativeMidiOut(w, self.midi_reader, self.midi_clock)
+            self.midi = NativeMidiOut(w, self.midi_reader, self.midi_clock, self.release_notes)
             self.midi.enable(address(jack, port._ptr))
         w[L.CLIENT] = address(jack, client._ptr)
         w[L.PORT_OUT], w[L.PORT_OUT + 1] = (address(jack, p._ptr) for p in outs[:2])
@@ -276,6 +278,9 @@ class JackBackend(Backend):
         client, self._client = self._client, None
         if client is None:
             return
+        if self.midi is not None and self.midi_clock:
+            # Hardware following our clock stops with us rather than running on.
+            self.midi.stop_clock()
         try:
             client.deactivate()
         finally:

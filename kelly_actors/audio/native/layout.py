@@ -159,6 +159,7 @@ MIDI_LATE = _word()  # messages whose time had passed when their cycle came (sen
 MIDI_STALE = _word()  # note-ons later than MIDI_STALE_S: dropped, never played late
 MIDI_FULL = _word()  # messages the port's buffer refused (full): dropped
 MIDI_BAD = _word()  # ring slots that held no valid message: skipped
+MIDI_STOPPING = _word()  # 1: the actor stops: send MIDI Stop, no more ticks; 2: sent
 MIDI_CYCLE_FRAMES = _word()  # the last MIDI cycle's first JACK frame (uint32)
 MIDI_CYCLE_SAMPLE = _word()  # and the transport sample that cycle played
 

@@ -12,7 +12,7 @@ with the audio sample it belongs to, exactly. The functions here:
 - :func:`plan_cycle` fills ``out`` (int64 (MIDI_OUT_MAX, 3): frame, packed message,
   length) with this cycle's messages in frame order: pending ones that are due and, with
   ``MIDI_CLOCK``, the clock ticks (24 per beat at the clock's tempo), song position and
-  Start/Continue before the first;
+  Start/Continue before the first, and Stop once the actor stops (``MIDI_STOPPING``);
 - :func:`write_cycle` clears the JACK port's buffer and writes ``out`` into it.
 
 A message whose time has passed is written at frame 0 and counted late; a note-on later
@@ -40,7 +40,7 @@ from kelly_actors.midi import wire
 STALE_S = 0.1
 _expected_length = njit(nogil=True, cache=True)(wire.expected_length)
 _ASAP = wire.ASAP
-_CLOCK, _START, _CONTINUE = wire.CLOCK, wire.START, wire.CONTINUE
+_CLOCK, _START, _CONTINUE, _STOP = wire.CLOCK, wire.START, wire.CONTINUE, wire.STOP
 _TICKS_PER_BEAT, _TICKS_PER_16TH = wire.TICKS_PER_BEAT, wire.TICKS_PER_SIXTEENTH
 _SPP, _SPP_WRAP = wire.SONG_POSITION, wire.SONG_POSITION_WRAP
 
@@ -196,10 +196,14 @@ def plan_cycle(w, f, pending, out, start, n):
     """
     end = start + n
     stale = np.int64(STALE_S * w[L.SAMPLE_RATE])
-    clock = w[L.MIDI_CLOCK] != 0 and f[L.SEG_TEMPO] > 0.0
+    clock = w[L.MIDI_CLOCK] != 0 and f[L.SEG_TEMPO] > 0.0 and w[L.MIDI_STOPPING] == 0
     if clock and (w[L.MIDI_NEXT_TICK] < 0 or _tick_sample(w, f, w[L.MIDI_NEXT_TICK]) < start - n):
         _resync_clock(w, f, start)
     count = 0
+    if w[L.MIDI_STOPPING] == 1:
+        if w[L.MIDI_CLOCK] != 0:
+            count = _emit(out, count, 0, _STOP | 1 << 24)
+        w[L.MIDI_STOPPING] = 2
     taken = 0
     waiting = w[L.MIDI_PENDING_N]
     room = L.MIDI_OUT_MAX - 3  # a tick may bring song position and start with it

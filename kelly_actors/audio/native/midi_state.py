@@ -8,12 +8,14 @@ the JACK port last, so the callback never sees half of it.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
 
 from kelly_actors.audio.native import layout as L
 from kelly_actors.audio.native.midi_out import jack_midi_addresses
+from kelly_actors.bus.note_events import CC_ALL_NOTES_OFF, N_CHANNELS
 from kelly_actors.bus.ring import RingReader
 from kelly_actors.bus.ring_layout import _R0, _R_INDEX, _R_OVERRUNS, _R_PEAK, _R_STRIDE, _R_TORN
 from kelly_actors.midi import wire
@@ -27,9 +29,18 @@ class NativeMidiOut:
         reader: the audio actor's reader of the ``midi`` ring (int64 (1,) slots), or None
             for clock only.
         clock: send MIDI clock (24 per beat), song position and Start/Continue.
+        release_notes: begin with All Notes Off on every channel. A replacement audio
+            actor does: its predecessor died with note-offs taken from the ring but not
+            yet sent, which would otherwise hang on the receiver.
     """
 
-    def __init__(self, words: np.ndarray, reader: RingReader | None, clock: bool) -> None:
+    def __init__(
+        self,
+        words: np.ndarray,
+        reader: RingReader | None,
+        clock: bool,
+        release_notes: bool = False,
+    ) -> None:
         if reader is not None and (
             reader.spec.shape != wire.SHAPE or reader.spec.dtype != np.dtype(wire.DTYPE)
         ):
@@ -45,6 +56,14 @@ class NativeMidiOut:
         w[L.MIDI_PENDING_N] = 0
         w[L.MIDI_CLOCK] = int(clock)
         w[L.MIDI_NEXT_TICK] = w[L.MIDI_START_TICK] = -1
+        w[L.MIDI_STOPPING] = 0
+        if release_notes:
+            for channel in range(N_CHANNELS):
+                self.pending[channel] = (
+                    wire.ASAP,
+                    wire.pack([0xB0 | channel, CC_ALL_NOTES_OFF, 0]),
+                )
+            w[L.MIDI_PENDING_N] = N_CHANNELS
         if reader is not None:
             self._attach(reader)
 
@@ -64,6 +83,18 @@ class NativeMidiOut:
         w = self.words
         w[L.FN_MIDI_CLEAR], w[L.FN_MIDI_WRITE] = jack_midi_addresses()
         w[L.MIDI_PORT] = port_address
+
+    def stop_clock(self, timeout_s: float = 0.1) -> bool:
+        """Have the callback send MIDI Stop (with the clock on) and no more ticks; wait up
+        to ``timeout_s`` for the cycle that does. False when no cycle came (server gone)."""
+        w = self.words
+        w[L.MIDI_STOPPING] = 1
+        deadline = time.monotonic() + timeout_s
+        while w[L.MIDI_STOPPING] != 2:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.001)
+        return True
 
     def disable(self) -> None:
         """The callback writes no more MIDI (call with the client deactivated, or before)."""
