@@ -16,7 +16,8 @@ sample times, and sent by :mod:`~kelly_actors.composer.live.outputs`
 * to a crash-safe recording (:mod:`~kelly_actors.composer.live.recorder`).
 
 Emotion changes (``feel``, ``set_emotion``, ``estimate``, ``lock``:
-:mod:`~kelly_actors.composer.live.calls`) are taken by
+:mod:`~kelly_actors.composer.live.calls`; the sensors' readings from the
+``sensors`` ring) are taken by
 :mod:`~kelly_actors.composer.live.fusion` at the next bar that is composed,
 i.e. on a bar line. The control state (bar grid, composer state, emotion,
 locks, take) is published after every bar, so a replacement carries on from
@@ -31,6 +32,7 @@ import time
 from collections import deque
 from typing import Any
 
+import numpy as np
 import zmq
 
 from kelly_actors.actor.base import Actor, CallError
@@ -53,6 +55,7 @@ from kelly_actors.composer.live.telemetry import ScheduledBar, composer_telemetr
 from kelly_actors.composer.mapper import MusicalParams, map_emotion
 from kelly_actors.composer.transformer_live import LiveTransformer
 from kelly_actors.music.notes import BEATS_PER_BAR, Note
+from kelly_actors.sensors.reading import ROW_DTYPE, ROW_SHAPE, BadReading, Reading
 
 #: Poll the transport at least this often (s) when nothing else is due.
 IDLE_WAKE_S = 0.05
@@ -91,12 +94,16 @@ class ComposerActor(Actor):
         self.bars = 0
         self.estimates: zmq.Socket | None = None
         self.bad_estimates = 0
+        self.sensor_row = np.zeros(ROW_SHAPE, ROW_DTYPE)
+        self.bad_sensor_readings = 0
 
     # -- lifecycle -------------------------------------------------------------
 
     def on_start(self) -> None:
         self.outputs.open(self.ctx, self.take, time.monotonic())
         self.estimates = self._subscribe(self.config.estimates)
+        ring = self.config.sensors_ring
+        self.sensors = self.ctx.reader(ring) if ring in self.ctx.launch.reads else None
         self._health()
         self._publish()
 
@@ -147,6 +154,15 @@ class ComposerActor(Actor):
             except (messages.ProtocolError, CallError, FusionError):
                 self.bad_estimates += 1
 
+    def _take_sensors(self) -> None:
+        """The sensors' newest readings (the OSC actor writes them; docs/osc.md)."""
+        ring = self.sensors
+        while ring is not None and ring.available() > 0 and ring.read_into(self.sensor_row):
+            try:
+                self.fusion.sensor(Reading.from_row(self.sensor_row))
+            except BadReading:
+                self.bad_sensor_readings += 1
+
     # -- the loop ---------------------------------------------------------------
 
     def next_wakeup(self) -> float:
@@ -165,6 +181,7 @@ class ComposerActor(Actor):
 
     def step(self) -> None:
         self._take_estimates()
+        self._take_sensors()
         now = time.monotonic()
         transport = self.ctx.transport.read()
         if transport is None or not transport.running:
@@ -293,4 +310,10 @@ class ComposerActor(Actor):
         return result
 
     def telemetry(self) -> dict[str, Any]:
-        return composer_telemetry(self)
+        body = self.fusion.body
+        sensors = {
+            "body": body.to_dict() if body is not None else None,
+            "readings": len(self.fusion.sensors),
+            "bad_readings": self.bad_sensor_readings,
+        }
+        return {**composer_telemetry(self), "sensors": sensors}

@@ -124,6 +124,8 @@ class ComposerConfig(Checked):
         notes_ring / tempo_ring: rings to write ("" = none).
         estimates: the inference actor's PUB socket in the run directory, subscribed
             to for ``estimate`` messages ("" = none; docs/inference.md).
+        sensors_ring: the ring the sensors' readings arrive on, when this actor reads it
+            (the OSC actor writes it; docs/osc.md, "Sensors").
         emotion, fusion, midi, recording, transformer: the tables above.
     """
 
@@ -131,6 +133,7 @@ class ComposerConfig(Checked):
     notes_ring: str = "notes"
     tempo_ring: str = "tempo"
     estimates: str = "estimates.sock"
+    sensors_ring: str = "sensors"
     emotion: EmotionOptions = field(default_factory=EmotionOptions)
     fusion: FusionSettings = field(default_factory=FusionSettings)
     midi: MidiOptions = field(default_factory=MidiOptions)

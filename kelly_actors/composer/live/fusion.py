@@ -11,13 +11,20 @@ Sources:
   ignored; accepted ones are smoothed exponentially
   (``s ← s + α·(x − s)``, α = ``smoothing``, confidence likewise) and count
   while fresher than ``estimate_timeout_s``.
+* **sensors** (``sensor``: a :class:`~kelly_actors.sensors.reading.Reading` per
+  sensor from the ``sensors`` ring): the arousal (motion: and dominance) each
+  sensor proposes, weighed by ``weight × confidence``, the confidence decaying
+  with the reading's age (:func:`~kelly_actors.sensors.signal.confidence`).
 
 At each bar line (:meth:`EmotionFusion.next_bar`) the explicit point (text or
 performer; the journey's next point while one runs) and the neural one are
 averaged with weights ``explicit confidence`` and ``neural_weight × neural
-confidence``; locked axes keep their locked value; a result closer than
-``deadband`` (PAD distance) to the emotion now playing does not move the
-music (hysteresis on top of the mapper's mode hysteresis).
+confidence``; then arousal and dominance are averaged with the sensors'
+proposals, the point so far keeping that same weight (0 when nobody spoke:
+the body alone moves the music); locked axes keep their locked value, so a
+lock wins over every source; a result closer than ``deadband`` (PAD
+distance) to the emotion now playing does not move the music (hysteresis on
+top of the mapper's mode hysteresis).
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from kelly_actors.composer.emotion import intent, thesaurus
 from kelly_actors.composer.emotion.pad import NEUTRAL, PAD
 from kelly_actors.composer.emotion.text import TextEmotion
 from kelly_actors.config.typed import Checked, setting
+from kelly_actors.sensors.reading import Reading
 
 AXES = ("valence", "arousal", "dominance")
 _RANGES = {"valence": (-1.0, 1.0), "arousal": (0.0, 1.0), "dominance": (0.0, 1.0)}
@@ -87,6 +95,60 @@ class Fused:
         return cls(point, float(data["confidence"]), str(data["source"]))
 
 
+@dataclass(frozen=True)
+class Body:
+    """What the sensors propose at a bar line: arousal with its total weight
+    (Σ weight × confidence), dominance with its own (None: no sensor moves it), and
+    how many sensors count."""
+
+    arousal: float
+    arousal_weight: float
+    dominance: float | None
+    dominance_weight: float
+    sensors: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "arousal": round(self.arousal, 4),
+            "arousal_weight": round(self.arousal_weight, 4),
+            "dominance": None if self.dominance is None else round(self.dominance, 4),
+            "dominance_weight": round(self.dominance_weight, 4),
+            "sensors": self.sensors,
+        }
+
+
+def body_of(readings: list[Reading], now: float) -> Body | None:
+    """The sensors' weighted proposal at ``now`` (monotonic s); None when none counts."""
+    aw = a = dw = d = 0.0
+    n = 0
+    for r in readings:
+        w = r.weight * r.confidence(now)
+        if w <= 0.0:
+            continue
+        n += 1
+        aw += w
+        a += w * r.arousal
+        if r.dominance is not None:
+            dw += w
+            d += w * r.dominance
+    if n == 0:
+        return None
+    return Body(a / aw, aw, d / dw if dw > 0 else None, dw, n)
+
+
+def with_body(fused: Fused, weight: float, body: Body) -> Fused:
+    """``fused`` (which carries ``weight``) averaged with the sensors on arousal and, where
+    they have it, dominance; valence stays."""
+    v, a, d = fused.point.as_tuple()
+    a = (weight * a + body.arousal_weight * body.arousal) / (weight + body.arousal_weight)
+    if body.dominance is not None:
+        dw = body.dominance_weight
+        d = (weight * d + dw * body.dominance) / (weight + dw)
+    source = "sensors" if weight == 0 else f"{fused.source}+sensors"
+    confidence = max(fused.confidence, min(1.0, body.arousal_weight))
+    return Fused(PAD.clamped(v, a, d), confidence, source)
+
+
 def pad_from(values: dict[str, Any]) -> PAD:
     """A PAD point from ``{"valence", "arousal", "dominance"}``; FusionError when bad."""
     out = []
@@ -126,6 +188,10 @@ class EmotionFusion:
         self.playing = Fused(start, 0.0, "initial")
         self.gated = 0
         self.accepted = 0
+        #: The newest reading of each sensor, by its index.
+        self.sensors: dict[int, Reading] = {}
+        #: What the sensors proposed at the last bar line (None: no sensor counted).
+        self.body: Body | None = None
 
     # -- sources -----------------------------------------------------------
 
@@ -168,6 +234,10 @@ class EmotionFusion:
         self.accepted += 1
         return True
 
+    def sensor(self, reading: Reading) -> None:
+        """A sensor's newest reading; it replaces that sensor's previous one."""
+        self.sensors[reading.index] = reading
+
     def lock(self, axis: str) -> float:
         """Hold ``axis`` at the value now playing; returns it."""
         value = getattr(self.playing.point, axis_name(axis))
@@ -199,8 +269,9 @@ class EmotionFusion:
     def next_bar(self, now: float) -> Fused:
         """The emotion of the next bar to compose (advances a running journey)."""
         explicit, neural = self._explicit_now(), self._neural_now(now)
+        we = explicit.confidence if explicit is not None else 0.0
+        wn = self.settings.neural_weight * neural.confidence if neural is not None else 0.0
         if explicit is not None and neural is not None:
-            we, wn = explicit.confidence, self.settings.neural_weight * neural.confidence
             t = wn / (we + wn)
             fused = Fused(
                 explicit.point.lerp(neural.point, t),
@@ -209,6 +280,9 @@ class EmotionFusion:
             )
         else:
             fused = explicit or neural or self.playing
+        self.body = body_of(list(self.sensors.values()), now)
+        if self.body is not None:
+            fused = with_body(fused, we + wn, self.body)
         if self.locks:
             values = {a: self.locks.get(a, getattr(fused.point, a)) for a in AXES}
             fused = Fused(PAD.clamped(**values), fused.confidence, fused.source)
