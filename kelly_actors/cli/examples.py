@@ -7,6 +7,7 @@ instead of shipping a help page that shows no way to call it.
 from __future__ import annotations
 
 import argparse
+import re
 
 EXAMPLES: dict[str, tuple[str, ...]] = {
     "kelly": (
@@ -32,6 +33,12 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "kelly ctl status": ("kelly ctl status --json",),
     "kelly ctl stop": ("kelly ctl stop",),
     "kelly ctl unlock": ("kelly ctl unlock arousal",),
+    "kelly ctl calibrate": ("kelly ctl calibrate heart_rate --seconds 30",),
+    "kelly sensor": ("kelly sensor simulate --hr 70..150 --period 60",),
+    "kelly sensor simulate": (
+        "kelly sensor simulate --hr 70..150 --period 60",
+        "kelly sensor simulate --hr 65..120 --eda 2..8 --motion 0.02..0.6 --duration 120",
+    ),
     "kelly compose": (
         'kelly compose "joyful and bright" --bars 16 -o joy.mid',
         'kelly compose --emotion grief --to "peace" --bars 32 -o journey.mid',
@@ -96,8 +103,23 @@ class Formatter(argparse.HelpFormatter):
         return "\n".join(out)
 
 
+_ROLE = re.compile(r":(?:mod|func|class|data|meth|attr|obj):`~?([^`]*)`")
+
+
+def plain(text: str) -> str:
+    """``text`` without reStructuredText markup: a module docstring used as a description
+    reads as plain text in a terminal."""
+    text = _ROLE.sub(r"\1", text).replace("``", "")
+    return re.sub(r"::$", ":", text, flags=re.MULTILINE)
+
+
 def add_examples(parser: argparse.ArgumentParser) -> None:
-    """Put the examples of ``parser`` after its existing epilog, under :class:`Formatter`."""
+    """Put the examples of ``parser`` after its existing epilog, under :class:`Formatter`;
+    its description and option help in plain text."""
+    for action in parser._actions:
+        if isinstance(action.help, str):
+            action.help = plain(action.help)
+    parser.description = plain(parser.description) if parser.description else None
     block = epilog(parser.prog)
     if block is not None:
         parser.epilog = f"{parser.epilog}\n\n{block}" if parser.epilog else block
