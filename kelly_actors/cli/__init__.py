@@ -5,10 +5,10 @@
 :mod:`.doctor`, :mod:`.log`), ``kelly train`` (:mod:`.train`), ``kelly worker`` and
 ``kelly keys`` (:mod:`.worker`), ``kelly compose`` and ``kelly emotions``
 (:mod:`.compose`), ``kelly service`` (:mod:`.service`), ``kelly completion``
-(:mod:`.completion`). Each module's ``register(subparsers)`` adds its program; each
-program returns the process exit code. Every program takes the global options
-(:func:`add_global_options`) before or after its name, and shows examples
-(:mod:`.examples`) under its ``--help``.
+(:mod:`.completion`), ``kelly sensor simulate`` (:mod:`.sensor`). Each module's
+``register(subparsers)`` adds its program; each program returns the process exit code.
+Every program takes the global options (:func:`add_global_options`) before or after its
+name, and shows examples (:mod:`.examples`) under its ``--help``.
 """
 
 from __future__ import annotations
@@ -81,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
         doctor,
         log,
         run,
+        sensor,
         service,
         top,
         train,
@@ -95,7 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     add_global_options(parser, top=True)
     sub = parser.add_subparsers(dest="command", required=True, metavar="PROGRAM")
-    for program in (run, ctl, compose, train, top, doctor, log, worker, service, completion):
+    programs = (run, ctl, compose, train, top, doctor, log, worker, service, completion, sensor)
+    for program in programs:
         program.register(sub)
     add_examples(parser)
     for program_parser in subparsers(parser):

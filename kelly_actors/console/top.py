@@ -168,7 +168,9 @@ class TopApp(App[int]):
             f"{axis[0].upper()} {view.sparkline(self.history.series(axis, width))}"
             for axis in ("valence", "arousal", "dominance")
         ]
-        self._panel("emotion", "EMOTION\n" + "\n".join([*view.emotion_lines(snap), *sparks]))
+        sensors = view.sensor_lines(snap)
+        body = ["SENSORS", *sensors] if sensors else []
+        self._panel("emotion", "EMOTION\n" + "\n".join([*view.emotion_lines(snap), *sparks, *body]))
         self._panel("music", "MUSIC\n" + "\n".join(view.music_lines(snap)))
         self._show_events()
 

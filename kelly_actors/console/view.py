@@ -275,6 +275,34 @@ def emotion_lines(snapshot: dict[str, Any]) -> list[str]:
     ]
 
 
+def sensor_lines(snapshot: dict[str, Any]) -> list[str]:
+    """One line per sensor — its last value, the resting baseline and where it comes from,
+    the age of its last sample, weight × confidence, level above rest, clamped and refused
+    samples — then what the sensors proposed at the last bar ([] without sensors)."""
+    _, osc = _telemetry(snapshot, "sensor_totals")
+    sensors = osc.get("sensors") or {}
+    lines = []
+    for name, s in sensors.items():
+        value = "-" if s["value"] is None else f"{s['value']:.1f}"
+        age = "never" if s["age_s"] is None else f"{s['age_s']:.1f} s"
+        refused = sum(s["refused"].values())
+        lines.append(
+            f"{name:<11}{value:>7} {s['unit']:<3} rest {s['baseline']:.1f} "
+            f"({s['baseline_source']})  age {age}  weight {s['weight']:.2f} "
+            f"conf {s['confidence']:.2f}  level {s['level']:+.2f}"
+            + (f"  clamped {s['clamped']}" if s["clamped"] else "")
+            + (f"  refused {refused}" if refused else "")
+        )
+    body = (composer_telemetry(snapshot).get("sensors") or {}).get("body")
+    if lines and body:
+        dominance = body["dominance"]
+        lines.append(
+            f"body → arousal {body['arousal']:.2f} (weight {body['arousal_weight']:.2f})"
+            + (f", dominance {dominance:.2f}" if dominance is not None else "")
+        )
+    return lines
+
+
 def music_lines(snapshot: dict[str, Any]) -> list[str]:
     """Key, mode, tempo, bar; MIDI port and recording; models reported by any actor."""
     t = composer_telemetry(snapshot)
