@@ -22,8 +22,6 @@ from kelly_actors.bus import note_events
 from kelly_actors.bus.clock import MusicalClock
 from kelly_actors.config.typed import Checked, ConfigError, setting
 from kelly_actors.files import private_dir
-from kelly_actors.link.config import LinkSettings
-from kelly_actors.link.session import open_link
 from kelly_actors.midi import wire
 
 BACKENDS = ("null", "file", "sounddevice", "jack")
@@ -82,7 +80,6 @@ class AudioConfig(Checked):
         midi_ring: the composer's MIDI messages (int64 [1]; "" = none), written into
             the JACK MIDI port ``jack.midi_port`` at their frames (``jack`` backend only).
         jack: the ``jack`` backend's client (:class:`JackOptions`).
-        link: an Ableton Link session the clock joins (``[actors.options.link]``).
     """
 
     backend: str = setting("null", choices=BACKENDS)
@@ -101,7 +98,6 @@ class AudioConfig(Checked):
     tempo_ring: str = "tempo"
     midi_ring: str = ""
     jack: JackOptions = JackOptions()
-    link: LinkSettings = LinkSettings()
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -259,10 +255,6 @@ class AudioActor(Actor):
         if recording:
             self._open_recordings()
         self.control_priority = self._raise_priority()
-        latency = self.backend.output_latency
-        self.link = open_link(
-            cfg.link, ctx.transport, self.engine.request_tempo, latency, ctx.set_degraded
-        )
 
     def _engine_class(self) -> tuple[type, str]:
         """The compiled engine where the backend runs it (JACK) and it can be built,
@@ -360,12 +352,7 @@ class AudioActor(Actor):
                 start, tempo, beat, bpb = self.tempo_request
                 self.tempo_backlog.append((int(start), float(tempo), float(beat), int(bpb)))
         # The compiled callback's queue is bounded: what does not fit waits here.
-        sink = (
-            self.engine.request_tempo
-            if self.link is None
-            else self.link.sink(self.engine.request_tempo)
-        )
-        while self.tempo_backlog and sink(*self.tempo_backlog[0]):
+        while self.tempo_backlog and self.engine.request_tempo(*self.tempo_backlog[0]):
             self.tempo_backlog.popleft()
         self.backend.pump(now)
         if self.standby is not None:
@@ -455,8 +442,6 @@ class AudioActor(Actor):
         return telemetry()
 
     def on_stop(self) -> None:
-        if self.link is not None:
-            self.link.close()
         self.backend.stop()
         self._flush(close=True)
         if hasattr(self.engine, "close"):
@@ -487,7 +472,6 @@ class AudioActor(Actor):
             "sample": engine.sample,
             "midi_out": self._midi_telemetry(),
             **(self.standby.telemetry(engine) if self.standby is not None else {}),
-            **({"link": self.link.status()} if self.link is not None else {}),
             **engine.callback_stats(),
         }
 
