@@ -6,7 +6,7 @@ import collections
 import gc
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,47 +14,20 @@ import numpy as np
 
 from kelly_actors.actor.base import Actor
 from kelly_actors.audio.backends.base import Backend, BackendError
+from kelly_actors.audio.backends.jack import JackOptions, midi_status
 from kelly_actors.audio.backends.paced import FileBackend, NullBackend, check_input
 from kelly_actors.audio.engine import AudioEngine
 from kelly_actors.audio.standby import StandbyWatch
 from kelly_actors.audio.wav import RecordingError, WavWriter
-from kelly_actors.bus import note_events
+from kelly_actors.bus import midi_wire, note_events
 from kelly_actors.bus.clock import MusicalClock
 from kelly_actors.config.typed import Checked, ConfigError, setting
 from kelly_actors.files import private_dir
-from kelly_actors.midi import wire
 
 BACKENDS = ("null", "file", "sounddevice", "jack")
 SAMPLE_RATES = (44_100, 48_000, 96_000)
 FLUSH_INTERVAL = 0.5
 SWITCH_INTERVAL = 0.0002
-
-
-@dataclass(frozen=True)
-class JackOptions(Checked):
-    """``[actors.options.jack]``: the ``jack`` backend's client.
-
-    Attributes:
-        client: the JACK client's name.
-        compiled_callback: run the compiled callback (false: the Python one, e.g. to
-            compare them).
-        connect_output / connect_input: JACK ports to connect to (empty = the first
-            physical playback / capture ports).
-        midi_port: the MIDI output's port name, registered when the actor has a
-            ``midi_ring`` or ``midi_clock``; the compiled callback writes each message
-            at its frame in the cycle.
-        connect_midi: JACK MIDI inputs to connect it to (retried while missing).
-        midi_clock: send MIDI clock (24 per beat, following the tempo), with song
-            position and Start/Continue when the clock starts.
-    """
-
-    client: str = "kelly"
-    compiled_callback: bool = True
-    connect_output: tuple[str, ...] = ()
-    connect_input: tuple[str, ...] = ()
-    midi_port: str = "midi_out"
-    connect_midi: tuple[str, ...] = ()
-    midi_clock: bool = False
 
 
 @dataclass(frozen=True)
@@ -97,7 +70,7 @@ class AudioConfig(Checked):
     standby_ring: str = ""
     tempo_ring: str = "tempo"
     midi_ring: str = ""
-    jack: JackOptions = JackOptions()
+    jack: JackOptions = field(default_factory=JackOptions)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -126,22 +99,9 @@ def open_backend(cfg: AudioConfig, midi_reader: Any = None, replacement: bool = 
     """The configured backend; ``replacement``: a restarted actor's (it releases the
     MIDI notes its predecessor may have left hanging)."""
     if cfg.backend == "jack":
-        from kelly_actors.audio.backends.jack import JackBackend
+        from kelly_actors.audio.backends.jack import jack_backend
 
-        return JackBackend(
-            cfg.sample_rate,
-            cfg.block_size,
-            cfg.channels,
-            cfg.input_channels,
-            cfg.jack.connect_output,
-            cfg.jack.connect_input,
-            cfg.jack.client,
-            midi_reader=midi_reader,
-            midi_port=cfg.jack.midi_port,
-            connect_midi=cfg.jack.connect_midi,
-            midi_clock=cfg.jack.midi_clock,
-            release_notes=replacement,
-        )
+        return jack_backend(cfg, midi_reader, replacement)
     if cfg.backend == "file":
         return FileBackend(Path(cfg.input_file), cfg.sample_rate, cfg.block_size, cfg.channels)
     if cfg.backend == "sounddevice":
@@ -173,7 +133,7 @@ class AudioActor(Actor):
         if config.tempo_ring:
             _check_ring(rings, config.tempo_ring, note_events.TEMPO_SHAPE, "float64")
         if config.midi_ring:
-            _check_ring(rings, config.midi_ring, wire.SHAPE, wire.DTYPE)
+            _check_ring(rings, config.midi_ring, midi_wire.SHAPE, midi_wire.DTYPE)
         try:
             if config.backend == "jack":
                 from kelly_actors.audio.backends.jack import (
@@ -432,15 +392,6 @@ class AudioActor(Actor):
                 self.writers.remove(pair)
                 self.ctx.emit("recording_stopped", **exc.detail())
 
-    def _midi_telemetry(self) -> dict[str, Any] | None:
-        """Which MIDI path runs here: the JACK cycle's (with its counters), or why none."""
-        if not (self.config.midi_ring or self.config.jack.midi_clock):
-            return None
-        telemetry = getattr(self.backend, "midi_telemetry", None)
-        if telemetry is None:  # the JACK client fell back to the null backend
-            return {"path": "off", "why": f"the audio runs on {self.backend.name}, not JACK"}
-        return telemetry()
-
     def on_stop(self) -> None:
         self.backend.stop()
         self._flush(close=True)
@@ -470,7 +421,7 @@ class AudioActor(Actor):
             "latency_frames": latency + queued_blocks * cfg.block_size,
             "recording_dropped_frames": sum(b.dropped for b, _ in self.writers),
             "sample": engine.sample,
-            "midi_out": self._midi_telemetry(),
+            "midi_out": midi_status(cfg, self.backend),
             **(self.standby.telemetry(engine) if self.standby is not None else {}),
             **engine.callback_stats(),
         }

@@ -15,9 +15,9 @@ import pytest
 from kelly_actors.audio.native import layout as L
 from kelly_actors.audio.native.midi_out import plan_from_state
 from kelly_actors.audio.native.midi_state import NativeMidiOut
+from kelly_actors.bus import midi_wire as wire
 from kelly_actors.bus.namespace import RunNamespace
 from kelly_actors.bus.ring import Ring, RingReader, RingSpec, RingWriter
-from kelly_actors.midi import wire
 
 RATE = 48_000
 BLOCK = 256

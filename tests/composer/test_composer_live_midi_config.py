@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 
 from kelly_actors.audio.actor import AudioConfig
+from kelly_actors.bus import midi_wire as wire
 from kelly_actors.bus.namespace import RunNamespace
 from kelly_actors.bus.ring import Ring, RingSpec, RingWriter
 from kelly_actors.composer.config import ComposerConfig
 from kelly_actors.composer.live.jack_midi import JackMidiOut
 from kelly_actors.config import performance
 from kelly_actors.config.typed import ConfigError, from_mapping
-from kelly_actors.midi import wire
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "jack-midi.toml"

@@ -17,14 +17,43 @@ The Python callback writes no MIDI, and says so.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from kelly_actors.audio.backends.base import Backend, BackendError
+from kelly_actors.config.typed import Checked
 
 #: JACK client name of the performance's audio actor.
 CLIENT_NAME = "kelly"
+
+
+@dataclass(frozen=True)
+class JackOptions(Checked):
+    """``[actors.options.jack]``: the ``jack`` backend's client.
+
+    Attributes:
+        client: the JACK client's name.
+        compiled_callback: run the compiled callback (false: the Python one, e.g. to
+            compare them).
+        connect_output / connect_input: JACK ports to connect to (empty = the first
+            physical playback / capture ports).
+        midi_port: the MIDI output's port name, registered when the actor has a
+            ``midi_ring`` or ``midi_clock``; the compiled callback writes each message
+            at its frame in the cycle.
+        connect_midi: JACK MIDI inputs to connect it to (retried while missing).
+        midi_clock: send MIDI clock (24 per beat, following the tempo), with song
+            position and Start/Continue when the clock starts.
+    """
+
+    client: str = "kelly"
+    compiled_callback: bool = True
+    connect_output: tuple[str, ...] = ()
+    connect_input: tuple[str, ...] = ()
+    midi_port: str = "midi_out"
+    connect_midi: tuple[str, ...] = ()
+    midi_clock: bool = False
 
 
 def _jack() -> Any:
@@ -287,3 +316,33 @@ class JackBackend(Backend):
             client.close()
             if self.midi is not None:
                 self.midi.close()
+
+
+def jack_backend(cfg: Any, midi_reader: Any = None, replacement: bool = False) -> JackBackend:
+    """The backend of an ``AudioConfig`` with ``backend = "jack"``; ``replacement``: a
+    restarted actor's, which releases the MIDI notes its predecessor may have left on."""
+    jack = cfg.jack
+    return JackBackend(
+        cfg.sample_rate,
+        cfg.block_size,
+        cfg.channels,
+        cfg.input_channels,
+        jack.connect_output,
+        jack.connect_input,
+        jack.client,
+        midi_reader=midi_reader,
+        midi_port=jack.midi_port,
+        connect_midi=jack.connect_midi,
+        midi_clock=jack.midi_clock,
+        release_notes=replacement,
+    )
+
+
+def midi_status(cfg: Any, backend: Backend) -> dict[str, Any] | None:
+    """Which MIDI path the audio actor runs: the JACK cycle's (with its counters), or why
+    none; None when its config asks for no MIDI."""
+    if not (cfg.midi_ring or cfg.jack.midi_clock):
+        return None
+    if not isinstance(backend, JackBackend):  # the JACK client fell back to the null one
+        return {"path": "off", "why": f"the audio runs on {backend.name}, not JACK"}
+    return backend.midi_telemetry()

@@ -37,7 +37,7 @@ _SOURCES = (
     *sorted(_HERE.glob("*.py")),
     _HERE.parent / "engine.py",
     *sorted((_HERE.parent.parent / "bus").glob("ring*.py")),
-    _HERE.parent.parent / "midi" / "wire.py",
+    _HERE.parent.parent / "bus" / "midi_wire.py",
 )
 
 

@@ -1,7 +1,7 @@
 """MIDI out from the compiled callback: each message at its frame in the cycle, and MIDI clock.
 
 The composer writes every MIDI message into the ``midi`` ring when it composes it,
-stamped with the transport sample it belongs to (:mod:`kelly_actors.midi.wire`). Each
+stamped with the transport sample it belongs to (:mod:`kelly_actors.bus.midi_wire`). Each
 JACK cycle the callback plays the block stamped ``start`` (``n`` frames), so a message
 stamped ``start + k`` (``0 <= k < n``) is written at frame ``k`` of this cycle: it leaves
 with the audio sample it belongs to, exactly. The functions here:
@@ -33,8 +33,8 @@ from numba.extending import intrinsic
 from kelly_actors.audio.native import layout as L
 from kelly_actors.audio.native.core import SLOT_HEADER, SLOTS, _count, _set_index, _skip_lapped
 from kelly_actors.audio.native.pointers import _emit_call, call_port_get_buffer, fence, i64_ptr
+from kelly_actors.bus import midi_wire as wire
 from kelly_actors.bus.ring_layout import _R_OVERRUNS, _R_TORN, _W_INDEX
-from kelly_actors.midi import wire
 
 #: A note-on this late (s) when its cycle comes is dropped instead of played.
 STALE_S = 0.1

@@ -15,10 +15,10 @@ import numpy as np
 
 from kelly_actors.audio.native import layout as L
 from kelly_actors.audio.native.midi_out import jack_midi_addresses
+from kelly_actors.bus import midi_wire as wire
 from kelly_actors.bus.note_events import CC_ALL_NOTES_OFF, N_CHANNELS
 from kelly_actors.bus.ring import RingReader
 from kelly_actors.bus.ring_layout import _R0, _R_INDEX, _R_OVERRUNS, _R_PEAK, _R_STRIDE, _R_TORN
-from kelly_actors.midi import wire
 
 
 class NativeMidiOut:

@@ -1,6 +1,6 @@
 """Frame-exact MIDI out: the composer's messages go to the audio actor's JACK cycle.
 
-The composer writes each message into the ``midi`` ring (:mod:`kelly_actors.midi.wire`)
+The composer writes each message into the ``midi`` ring (:mod:`kelly_actors.bus.midi_wire`)
 the moment it composes it, stamped with its transport sample; the audio actor's compiled
 JACK callback writes it into its MIDI port (``kelly:midi_out``) at the frame of the cycle
 that plays that sample (:mod:`kelly_actors.audio.native.midi_out`). So a note leaves with
@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from kelly_actors.bus import midi_wire as wire
 from kelly_actors.bus.note_events import CC_ALL_NOTES_OFF, CC_ALL_SOUND_OFF, N_CHANNELS
 from kelly_actors.bus.ring import RingWriter
-from kelly_actors.midi import wire
 
 #: What the composer's status says this path is.
 PATH = "jack (frame-exact: the audio actor's JACK cycle)"

@@ -1,1 +1,0 @@
-"""MIDI that leaves the performance: the ``midi`` ring's wire format (:mod:`.wire`)."""
