@@ -321,8 +321,9 @@ class AudioActor(Actor):
             self._flush()
             self._report_glitches()
             self._publish_connections()
-            if getattr(self.backend, "missing_midi", None):
-                self.backend.connect_midi_ports()
+            reconnect_midi = getattr(self.backend, "connect_midi_ports", None)
+            if reconnect_midi is not None:  # a MIDI destination that went and came back
+                reconnect_midi()
             self.next_flush = now + FLUSH_INTERVAL
 
     def _report_glitches(self) -> None:

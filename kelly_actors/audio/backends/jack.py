@@ -245,8 +245,8 @@ class JackBackend(Backend):
         """Connect the MIDI output to each configured destination it is not connected to.
 
         A destination that is not there (a synth not started yet, a receiver that
-        went away) is listed in ``missing_midi``; the actor calls this again
-        now and then, so it is connected when it (re)appears.
+        went away) is listed in ``missing_midi``; the actor calls this every half
+        second, so it is connected again when it (re)appears.
         """
         client = self._client
         if client is None or self.midi is None or not self.connect_midi:
@@ -259,7 +259,9 @@ class JackBackend(Backend):
             if target in have:
                 continue
             try:
-                client.connect(port, target)
+                # Looked up first: a failed connect makes libjack print to stderr, and
+                # this runs every half second while the destination is away.
+                client.connect(port, client.get_port_by_name(target))
             except jack.JackError:
                 missing.append(f"{port.shortname} → {target}")
         self.missing_midi = missing

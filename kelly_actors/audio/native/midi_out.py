@@ -38,6 +38,9 @@ from kelly_actors.bus.ring_layout import _R_OVERRUNS, _R_TORN, _W_INDEX
 
 #: A note-on this late (s) when its cycle comes is dropped instead of played.
 STALE_S = 0.1
+#: Ring slots taken per cycle at most: bounds the cycle's work whatever the ring holds
+#: (each is an insertion into ``pending``, O(1) for messages in time order).
+TAKE_MAX = 256
 _expected_length = njit(nogil=True, cache=True)(wire.expected_length)
 _ASAP = wire.ASAP
 _CLOCK, _START, _CONTINUE, _STOP = wire.CLOCK, wire.START, wire.CONTINUE, wire.STOP
@@ -115,7 +118,7 @@ def take_messages(w, mq, pending):
         return
     cap = w[r + L.R_CAP]
     n = w[L.MIDI_PENDING_N]
-    for _ in range(cap + 2):  # each turn consumes a slot: bounded, never a spin
+    for _ in range(min(cap + 2, TAKE_MAX)):  # each turn consumes a slot: never a spin
         if n >= L.MIDI_PENDING_MAX:
             break
         i = w[r + L.R_INDEX]
