@@ -25,11 +25,14 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
     "transformer": frozenset({"bus", "music", "files"}),
     "actor": frozenset({"bus", "config"}),
     "demo": frozenset({"actor", "bus", "config"}),
-    "audio": frozenset({"actor", "bus", "config", "files"}),
+    "link": frozenset({"bus", "config"}),
+    "audio": frozenset({"actor", "bus", "config", "files", "link"}),
     "synth": frozenset({"actor", "bus", "config", "files"}),
     "inference": frozenset({"actor", "bus", "config", "files", "music", "transformer"}),
     "sensors": frozenset({"config"}),
-    "composer": frozenset({"actor", "bus", "config", "files", "music", "sensors", "transformer"}),
+    "composer": frozenset(
+        {"actor", "bus", "config", "files", "link", "music", "sensors", "transformer"}
+    ),
     "osc": frozenset({"actor", "bus", "config", "sensors"}),
     "supervisor": frozenset({"actor", "bus", "config", "files"}),
 }

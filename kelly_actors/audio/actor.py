@@ -23,6 +23,7 @@ from kelly_actors.bus import midi_wire, note_events
 from kelly_actors.bus.clock import MusicalClock
 from kelly_actors.config.typed import Checked, ConfigError, setting
 from kelly_actors.files import private_dir
+from kelly_actors.link.session import LinkSettings, open_link
 
 BACKENDS = ("null", "file", "sounddevice", "jack")
 SAMPLE_RATES = (44_100, 48_000, 96_000)
@@ -53,6 +54,7 @@ class AudioConfig(Checked):
         midi_ring: the composer's MIDI messages (int64 [1]; "" = none), written into
             the JACK MIDI port ``jack.midi_port`` at their frames (``jack`` backend only).
         jack: the ``jack`` backend's client (:class:`JackOptions`).
+        link: an Ableton Link session the clock joins (``[actors.options.link]``).
     """
 
     backend: str = setting("null", choices=BACKENDS)
@@ -71,6 +73,7 @@ class AudioConfig(Checked):
     tempo_ring: str = "tempo"
     midi_ring: str = ""
     jack: JackOptions = field(default_factory=JackOptions)
+    link: LinkSettings = field(default_factory=LinkSettings)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -215,6 +218,7 @@ class AudioActor(Actor):
         if recording:
             self._open_recordings()
         self.control_priority = self._raise_priority()
+        self.link = open_link(cfg.link, ctx, self.engine, self.backend.output_latency)
 
     def _engine_class(self) -> tuple[type, str]:
         """The compiled engine where the backend runs it (JACK) and it can be built,
@@ -312,7 +316,7 @@ class AudioActor(Actor):
                 start, tempo, beat, bpb = self.tempo_request
                 self.tempo_backlog.append((int(start), float(tempo), float(beat), int(bpb)))
         # The compiled callback's queue is bounded: what does not fit waits here.
-        while self.tempo_backlog and self.engine.request_tempo(*self.tempo_backlog[0]):
+        while self.tempo_backlog and self.link.sink(self.engine)(*self.tempo_backlog[0]):
             self.tempo_backlog.popleft()
         self.backend.pump(now)
         if self.standby is not None:
@@ -394,6 +398,7 @@ class AudioActor(Actor):
                 self.ctx.emit("recording_stopped", **exc.detail())
 
     def on_stop(self) -> None:
+        self.link.close()
         self.backend.stop()
         self._flush(close=True)
         if hasattr(self.engine, "close"):
@@ -424,6 +429,7 @@ class AudioActor(Actor):
             "sample": engine.sample,
             "midi_out": midi_status(cfg, self.backend),
             **(self.standby.telemetry(engine) if self.standby is not None else {}),
+            "link": self.link.status(),
             **engine.callback_stats(),
         }
 

@@ -4,11 +4,16 @@ The clock actor (the audio actor, or the demo tone) owns the sample counter
 and is the transport block's only writer. The composer decides tempo and bar
 lines; it sends tempo requests on the ``tempo`` ring (see
 :mod:`kelly_actors.bus.note_events`) and the clock applies each from its
-sample on, so bar numbers in the transport are the composer's bars.
+sample on, so bar numbers in the transport are the composer's bars. With an
+Ableton Link session (:mod:`kelly_actors.link`) the clock actor's Link thread
+sends the requests instead, from the session's timeline, mapped to samples by a
+:class:`SampleTimeline`.
 """
 
 from __future__ import annotations
 
+import math
+from collections import deque
 from dataclasses import dataclass
 
 from kelly_actors.bus.transport import Transport, TransportState
@@ -79,3 +84,81 @@ class MusicalClock:
 
     def publish(self, transport: Transport, running: bool = True) -> None:
         transport.write(self.state(running))
+
+
+#: An observation this far (s) above the estimate means the clock jumped (a restart,
+#: a stall it skipped): the relation is learnt again.
+TIMELINE_JUMP_S = 0.25
+
+
+class SampleTimeline:
+    """The clock's sample ↔ time relation: ``t ≈ offset + sample / rate``.
+
+    The clock publishes its counter once per block; an observer sees each value some
+    time after it was published, never before. So every observation's
+    ``t − counter / rate`` is the true offset plus a delay ≥ 0, and the smallest one
+    over the last ``window_s`` seconds is the estimate. The window lets the estimate
+    follow a sound card whose crystal runs slower than the time source, or a time
+    source that is slewed (``time.monotonic`` under NTP against ``CLOCK_MONOTONIC_RAW``).
+    "Sample ``s`` is at time ``t``" means: the transport shows ``s`` from ``t`` on.
+
+    Times are seconds of whatever clock the observer passes (the Link thread uses
+    ``CLOCK_MONOTONIC_RAW``, Link's own clock on Linux).
+    """
+
+    def __init__(self, sample_rate: int, window_s: float = 1.0) -> None:
+        self.sample_rate = sample_rate
+        self.window_s = window_s
+        #: (t, candidate offset), candidates increasing: the window's minimum is first.
+        self._window: deque[tuple[float, float]] = deque()
+        self.jumps = 0
+
+    @property
+    def ready(self) -> bool:
+        return bool(self._window)
+
+    @property
+    def offset(self) -> float:
+        """Seconds: the time of sample 0 (``observe`` must have run)."""
+        return self._window[0][1]
+
+    def observe(self, counter: int, t: float) -> None:
+        """The transport showed ``counter`` (samples) at time ``t`` (s)."""
+        candidate = t - counter / self.sample_rate
+        window = self._window
+        if window and candidate - window[0][1] > TIMELINE_JUMP_S:
+            window.clear()
+            self.jumps += 1
+        while window and window[-1][1] >= candidate:
+            window.pop()
+        window.append((t, candidate))
+        while len(window) > 1 and window[0][0] < t - self.window_s:
+            window.popleft()
+
+    def time_of(self, sample: float) -> float:
+        """Seconds at which the transport shows ``sample``."""
+        return self.offset + sample / self.sample_rate
+
+    def sample_at(self, t: float) -> float:
+        """The sample (fractional) the transport shows at time ``t``."""
+        return (t - self.offset) * self.sample_rate
+
+
+def beat_at(
+    anchor_sample: float, anchor_beat: float, tempo: float, rate: int, sample: float
+) -> float:
+    """Beat at ``sample`` on a straight line through (``anchor_sample``, ``anchor_beat``)
+    at ``tempo`` bpm and ``rate`` Hz."""
+    return anchor_beat + (sample - anchor_sample) * tempo / 60.0 / rate
+
+
+def sample_of(
+    anchor_sample: float, anchor_beat: float, tempo: float, rate: int, beat: float
+) -> float:
+    """Inverse of :func:`beat_at`: the sample at which ``beat`` falls."""
+    return anchor_sample + (beat - anchor_beat) * 60.0 / tempo * rate
+
+
+def next_line(beat: float, beats_per_bar: int) -> float:
+    """The first bar line (a multiple of ``beats_per_bar``) at or after ``beat``."""
+    return math.ceil(beat / beats_per_bar - 1e-9) * beats_per_bar

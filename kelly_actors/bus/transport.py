@@ -14,6 +14,14 @@ Fields (int64 words unless noted)::
     5 beat           beats since the start (float64)
     6 beats_per_bar  time signature numerator
     7 running        1 while the clock advances
+
+Then the Link words (:mod:`kelly_actors.link`), written by the clock actor's Link
+thread only, behind a seqlock of their own (the callback never touches them)::
+
+    8  link_seq       seqlock word
+    9  link_flags     LINK_LINKED | LINK_STOPPED (0: the composer leads the clock)
+    10 next_sample    from this sample on the clock plays ``next_tempo`` (0: none)
+    11 next_tempo     bpm (float64): a tempo change the clock has already queued
 """
 
 from __future__ import annotations
@@ -23,8 +31,14 @@ from dataclasses import dataclass
 
 from kelly_actors.bus.shm import Segment
 
-_SIZE = 64
+_SIZE = 128
 _BODY = struct.Struct("<qqqddqq")
+_LINK_AT = 64
+_LINK = struct.Struct("<qqd")
+#: The clock follows an Ableton Link session: bar lines and tempo come from the transport.
+LINK_LINKED = 1
+#: The session is stopped (start/stop sync): compose nothing until it plays.
+LINK_STOPPED = 2
 
 
 @dataclass(frozen=True)
@@ -48,6 +62,23 @@ class TransportState:
     def beat_in_bar(self) -> float:
         """Beats since the current bar line."""
         return self.beat - self.bar * self.beats_per_bar
+
+
+@dataclass(frozen=True)
+class LinkWords:
+    """A consistent copy of the Link words: flags, and a queued tempo change."""
+
+    flags: int = 0
+    next_sample: int = 0
+    next_tempo: float = 0.0
+
+    @property
+    def linked(self) -> bool:
+        return bool(self.flags & LINK_LINKED)
+
+    @property
+    def stopped(self) -> bool:
+        return bool(self.flags & LINK_STOPPED)
 
 
 class Transport:
@@ -99,6 +130,28 @@ class Transport:
                 counter, rate, block, tempo, beat, bpb, running = fields
                 return TransportState(counter, rate, block, tempo, beat, bpb, bool(running))
         return None
+
+    def write_link(self, words: LinkWords) -> None:
+        """Publish the Link words (the clock actor's Link thread only)."""
+        buf = self._buf
+        (seq,) = struct.unpack_from("<q", buf, _LINK_AT)
+        odd = seq | 1
+        struct.pack_into("<q", buf, _LINK_AT, odd)
+        _LINK.pack_into(buf, _LINK_AT + 8, words.flags, words.next_sample, words.next_tempo)
+        struct.pack_into("<q", buf, _LINK_AT, odd + 1)
+
+    def read_link(self, attempts: int = 1000) -> LinkWords:
+        """The Link words (all zero, "not linked", when the writer died mid-update)."""
+        buf = self._buf
+        for _ in range(attempts):
+            (seq,) = struct.unpack_from("<q", buf, _LINK_AT)
+            if seq & 1:
+                continue
+            fields = _LINK.unpack_from(buf, _LINK_AT + 8)
+            (again,) = struct.unpack_from("<q", buf, _LINK_AT)
+            if again == seq:
+                return LinkWords(*fields)
+        return LinkWords()
 
     def close(self) -> None:
         self._buf = None  # type: ignore[assignment]

@@ -38,7 +38,7 @@ import zmq
 from kelly_actors.actor.base import Actor, CallError
 from kelly_actors.actor.context import ActorContext
 from kelly_actors.bus import messages, sockets
-from kelly_actors.bus.transport import TransportState
+from kelly_actors.bus.transport import LinkWords, TransportState
 from kelly_actors.composer.bar_composer import BarComposer, ComposerState
 from kelly_actors.composer.config import ComposerConfig
 from kelly_actors.composer.live import calls
@@ -54,6 +54,7 @@ from kelly_actors.composer.live.sample_clock import SampleClock
 from kelly_actors.composer.live.telemetry import ScheduledBar, composer_telemetry
 from kelly_actors.composer.mapper import MusicalParams, map_emotion
 from kelly_actors.composer.transformer_live import LiveTransformer
+from kelly_actors.link.grid import bar_start
 from kelly_actors.music.notes import BEATS_PER_BAR, Note
 from kelly_actors.sensors.reading import ROW_DTYPE, ROW_SHAPE, BadReading, Reading
 
@@ -94,6 +95,9 @@ class ComposerActor(Actor):
         self.bars = 0
         self.estimates: zmq.Socket | None = None
         self.bad_estimates = 0
+        #: The transport's Link words; with Link the session places bars (link/grid.py).
+        self.link = LinkWords()
+        self.link_tempo: float | None = None
         self.sensor_row = np.zeros(ROW_SHAPE, ROW_DTYPE)
         self.bad_sensor_readings = 0
 
@@ -197,6 +201,9 @@ class ComposerActor(Actor):
         self.now_sample = self.clock.sample_at(now)
         rate = transport.sample_rate
         self.outputs.send_due_midi(self.now_sample, rate)
+        self.link = self.ctx.transport.read_link()
+        if self.link.stopped:  # start/stop sync: the Link session is stopped
+            return
         if self.transformer.waiting is not None:
             self._finish_transformer_bar(transport, now)
         elif not self.grid.anchored:
@@ -231,6 +238,14 @@ class ComposerActor(Actor):
 
     def _compose_next(self, transport: TransportState, now: float) -> None:
         bar, start = self.grid.next_bar, int(self.grid.next_bar_sample)
+        self.link_tempo = None
+        if self.link.linked:  # on the session's next bar line, at the session's tempo there
+            rate, planned = transport.sample_rate, start
+            earliest = self.now_sample + GUARD_S * rate
+            start, self.link_tempo = bar_start(
+                transport, self.link, earliest, planned, BEATS_PER_BAR
+            )
+            self.grid.regrids += int(self.bars > 0 and abs(start - planned) > rate / 1000)
         emotion = self.fusion.next_bar(now)
         params = map_emotion(emotion.point, self.cstate.mode if self.cstate else None)
         notes, self.cstate = self.composer.compose_bar(bar, params, self.cstate)
@@ -249,14 +264,15 @@ class ComposerActor(Actor):
         notes: list[Note],
         emotion: Fused,
     ) -> None:
-        tempo = params.tempo_bpm
+        tempo = params.tempo_bpm if self.link_tempo is None else self.link_tempo
         samples_per_beat = 60.0 / tempo * transport.sample_rate
         bar_samples = round(BEATS_PER_BAR * samples_per_beat)
         key = self.cstate.key
         first = self.first_bar_of_incarnation
         if self.outputs.send_bar(
-            bar, start, samples_per_beat, bar_samples, tempo, notes, key, emotion.point, first
-        ):
+            bar, start, samples_per_beat, bar_samples, tempo, notes, key, emotion.point, first,
+            wish=params.tempo_bpm,
+        ):  # fmt: skip
             self._health()
         self.recent.append(ScheduledBar(bar, start, tempo, key, emotion))
         self.grid.advance(bar, start, bar_samples)

@@ -134,19 +134,22 @@ class BarOutputs:
         key: Key,
         emotion: PAD,
         first: bool,
+        wish: float | None = None,
     ) -> bool:
         """Send bar ``bar`` everywhere: ``start`` its bar line and ``bar_samples`` its length
         (samples), ``tempo`` in bpm (``samples_per_beat`` at the transport's rate).
 
         ``first``: this incarnation's first bar, which also sets every pitched track's
-        program on the ring. Returns True when the health changed (the recording stopped).
+        program on the ring. ``wish``: the composer's own tempo for the tempo request
+        when it differs from the one played (a Link session's; kelly_actors/link).
+        Returns True when the health changed (the recording stopped).
         """
         events = bar_events(
             notes, start, samples_per_beat, bar_samples, emotion=emotion, programs=first
         )
         if self.tempo is not None:
             note_events.tempo_request(
-                self.tempo_frame, start, tempo, bar * BEATS_PER_BAR, BEATS_PER_BAR
+                self.tempo_frame, start, wish or tempo, bar * BEATS_PER_BAR, BEATS_PER_BAR
             )
             self.tempo.write(self.tempo_frame, start)
         self._write_ring(events)
