@@ -160,7 +160,8 @@ MIDI_STALE = _word()  # note-ons later than MIDI_STALE_S: dropped, never played 
 MIDI_FULL = _word()  # messages the port's buffer refused (full): dropped
 MIDI_BAD = _word()  # ring slots that held no valid message: skipped
 MIDI_STOPPING = _word()  # 1: the actor stops: send MIDI Stop, no more ticks; 2: sent
-MIDI_CYCLE_FRAMES = _word()  # the last MIDI cycle's first JACK frame (uint32)
-MIDI_CYCLE_SAMPLE = _word()  # and the transport sample that cycle played
+# JACK frame − transport sample of the last cycle, mod 2^32 (JACK's frame counter is a
+# uint32): one word, so a reader never sees half of a cycle's mapping.
+MIDI_FRAME_OFFSET = _word()
 
 WORDS = next(_next)

@@ -264,8 +264,7 @@ def plan_from_state(w, f, start, n, frames):
     r = L.MIDI_RING
     if w[r + L.R_ADDR] != 0:
         take_messages(w, carray(i64_ptr(w[r + L.R_ADDR]), w[r + L.R_WORDS]), pending)
-    w[L.MIDI_CYCLE_FRAMES] = frames
-    w[L.MIDI_CYCLE_SAMPLE] = start
+    w[L.MIDI_FRAME_OFFSET] = (frames - start) & 0xFFFFFFFF
     return plan_cycle(w, f, pending, out, start, n)
 
 

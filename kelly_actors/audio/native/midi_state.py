@@ -111,7 +111,8 @@ class NativeMidiOut:
             "buffer_full_dropped": int(w[L.MIDI_FULL]),
             "bad": int(w[L.MIDI_BAD]),
             "pending": int(w[L.MIDI_PENDING_N]),
-            "frame_offset": int(w[L.MIDI_CYCLE_FRAMES]) - int(w[L.MIDI_CYCLE_SAMPLE]),
+            # JACK frame = transport sample + frame_offset (mod 2^32), as of the last cycle.
+            "frame_offset": int(w[L.MIDI_FRAME_OFFSET]),
         }
         if self._ring is not None and self.reader is not None:
             line = _R0 + _R_STRIDE * self.reader.slot
