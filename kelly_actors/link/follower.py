@@ -308,6 +308,7 @@ class LinkFollower:
             "slewing": self.slewing,
             "clamped": self.clamped,
             "error_ms": round(self.error_ms, 4),
-            "composer_bars": [list(b) for b in self.composer_bars],
+            # A copy first: the Link thread appends while the actor's thread reports.
+            "composer_bars": [list(b) for b in list(self.composer_bars)],
             **self.counts,
         }

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import random
 
 import pytest
 
@@ -38,10 +39,23 @@ class Session:
 
 
 class Rig:
-    """The clock (advanced block by block), the follower, and the session, in step."""
+    """The clock (advanced block by block), the follower, and the session, in step.
 
-    def __init__(self, session: Session, clock_tempo: float = 120.0, **settings: object) -> None:
+    ``drift``: the sound card's rate error against the session's clock (0.0003 = 300 ppm
+    fast); ``jitter``: the largest delay (s) before the follower sees a published counter.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        clock_tempo: float = 120.0,
+        drift: float = 0.0,
+        jitter: float = 0.0,
+        **settings: object,
+    ) -> None:
         self.session = session
+        self.drift, self.jitter = drift, jitter
+        self.random = random.Random(7)
         self.clock = MusicalClock(RATE, BLOCK, clock_tempo)
         self.settings = LinkSettings(enabled=True, **settings)  # type: ignore[arg-type]
         self.posts: list[tuple[int, float, float, int]] = []
@@ -59,18 +73,25 @@ class Rig:
         end = self.now + seconds
         while self.now < end:
             self.now += poll
-            while T0 + (self.clock.sample + BLOCK) / RATE <= self.now:
+            while self.time_of(self.clock.sample + BLOCK) <= self.now:
                 self.clock.advance(BLOCK)
-            self.follower.observe_clock(self.clock.sample, T0 + self.clock.sample / RATE)
+            published = self.time_of(self.clock.sample)
+            seen = published + self.random.uniform(0.0, self.jitter)
+            if seen <= self.now:
+                self.follower.observe_clock(self.clock.sample, seen)
             act = self.follower.tick(self.now, self.session.snapshot(self.now))
             if act.commit_tempo is not None:
                 self.session.set_tempo(act.commit_tempo, self.now)
             self.tempi.append(self.clock.current.tempo)
 
+    def time_of(self, sample: float) -> float:
+        """When the sound card reaches ``sample`` (s of the session's clock)."""
+        return T0 + sample / RATE / (1.0 + self.drift)
+
     def phase_error_ms(self) -> float:
         """Clock beat against the session's at the clock's sample, in ms."""
         sample = self.clock.sample
-        diff = self.clock.beat_at(sample) - self.session.beat_at(T0 + sample / RATE)
+        diff = self.clock.beat_at(sample) - self.session.beat_at(self.time_of(sample))
         return diff * 60_000.0 / self.session.tempo
 
 
@@ -81,6 +102,17 @@ def test_the_clock_locks_to_the_session_tempo_and_phase() -> None:
     assert rig.clock.current.tempo == pytest.approx(97.5, abs=1e-9)
     assert abs(rig.phase_error_ms()) < 0.3
     assert rig.follower.words().flags == LINK_LINKED
+
+
+def test_the_lock_holds_with_a_drifting_sound_card_and_late_observations() -> None:
+    rig = Rig(Session(128.0, beat_at_t0=2.5), drift=3e-4, jitter=0.004)
+    rig.run(1.5)
+    worst = 0.0
+    for _ in range(200):  # 2 s more, checked every 10 ms
+        rig.run(0.01)
+        worst = max(worst, abs(rig.phase_error_ms()))
+    assert rig.follower.locked and worst < 1.0
+    assert rig.follower.counts["corrections"] >= 1  # 300 ppm is 0.3 ms a second
 
 
 def test_a_peer_jumping_100_bpm_is_slewed_counted_and_locked_again() -> None:
