@@ -188,12 +188,27 @@ def audio_lines(snapshot: dict[str, Any], writers: dict[str, str]) -> list[str]:
         lines.append(standby_line(t))
     else:
         lines.extend(lone_synth_line(snapshot, feeder))
+    if (t.get("link") or {}).get("mode"):
+        lines.append(link_line(t["link"]))
     budget = latency_budget(snapshot)
     lines.append(
         f"latency budget {budget.total_ms:.1f} ms = "
         + " + ".join(f"{label} {ms:.1f}" for label, ms in budget.parts)
     )
     return lines
+
+
+def link_line(link: dict[str, Any]) -> str:
+    """The clock's Ableton Link session (kelly_actors/link): peers, tempi, phase, lock."""
+    state = "locked" if link.get("locked") else "unlocked"
+    state = next((k for k in ("slewing", "clamped") if link.get(k)), state)
+    phase = link.get("phase")
+    return (
+        f"link {link['mode']}  peers {link.get('peers', 0)}  session "
+        f"{link.get('session_tempo') or 0:.2f} bpm, ours {link.get('tempo') or 0:.2f}  phase "
+        f"{'-' if phase is None else f'{phase:.2f}'}/{link.get('quantum', '-')}  {state}  "
+        f"jumps {link.get('tempo_jumps', 0)}  clamped {link.get('tempo_clamped', 0)}"
+    )
 
 
 def lone_synth_line(snapshot: dict[str, Any], feeder: str) -> list[str]:
