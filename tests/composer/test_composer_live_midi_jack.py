@@ -1,0 +1,246 @@
+"""Frame-exact MIDI on JACK: a receiver in another process gets each note at its frame.
+
+The performance: the audio actor on JACK (dummy driver) with ``midi_ring`` and MIDI
+clock, the synth, the composer with ``[midi] output = "jack"``, and a logger on the
+``notes`` ring that says which sample each note belongs to. The receiver
+(tests/support/jack_midi_receiver.py) times every event in JACK frames, and the audio
+actor says how its JACK frames map to transport samples (``midi_out.frame_offset``).
+No wall clock is involved. The transport moves by whole blocks from its first one, so
+every cycle plays a block starting at the same sample modulo the block: a note stamped
+``s`` must arrive at frame ``(s − first) mod block`` of its cycle, one and the same
+``first`` for every note — exactly. Across the whole run a note arrives at JACK frame
+``s + frame_offset``; the offset is a step function of time, since an xrun may re-base
+the server's frame counter (the dummy driver moves it by the time lost, not by whole
+periods) while the transport holds, so it takes at most one more value per xrun.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+from composer_support import COMPOSER, NOTE_LOG, read_note_log
+from performance import SUPPORT_DIR, Performance, env_with_support, wait_until
+from toml_config import performance_toml
+
+from kelly_actors.bus import midi_wire as wire
+from kelly_actors.bus import note_events
+
+pytestmark = [pytest.mark.jack, pytest.mark.slow]
+RATE = 48_000
+BLOCK = 256
+WRAP = 1 << 32  # JACK's frame counter is a uint32
+
+
+def _graph(client: str, receiver: str, log: Path) -> str:
+    rings = [
+        {"name": "audio_out", "shape": [BLOCK, 2], "capacity": 32, "policy": "drop",
+         "writer": "synth", "readers": ["audio"]},
+        {"name": "notes", "shape": [8], "dtype": "float64", "capacity": 4096,
+         "policy": "drop", "writer": "composer", "readers": ["synth", "notelog"]},
+        {"name": "tempo", "shape": [4], "dtype": "float64", "capacity": 64,
+         "policy": "drop", "writer": "composer", "readers": ["audio"]},
+        {"name": "midi", "shape": [1], "dtype": "int64", "capacity": 4096,
+         "policy": "drop", "writer": "composer", "readers": ["audio"]},
+    ]  # fmt: skip
+    audio = {
+        "backend": "jack", "block_size": BLOCK, "in_ring": "", "input_channels": 0,
+        "midi_ring": "midi",
+        "jack": {"client": client, "midi_clock": True, "connect_midi": [f"{receiver}:in"]},
+    }  # fmt: skip
+    composer = {
+        "seed": 8, "estimates": "", "emotion": {"arousal": 0.9},  # 168 bpm, dense
+        "recording": {"directory": "off"}, "midi": {"output": "jack", "ring": "midi"},
+    }  # fmt: skip
+    actors = [
+        {"name": "audio", "target": "kelly_actors.audio.actor:AudioActor", "options": audio},
+        {"name": "synth", "target": "kelly_actors.synth.actor:SynthActor",
+         "depends_on": ["audio"], "options": {"block_size": BLOCK, "preset": "sine"}},
+        {"name": "composer", "target": COMPOSER, "depends_on": ["audio", "synth"],
+         "shutdown_timeout": 5.0, "options": composer},
+        {"name": "notelog", "target": NOTE_LOG, "options": {"log_path": str(log)}},
+    ]  # fmt: skip
+    return performance_toml(actors, rings)
+
+
+@pytest.fixture
+def receiver(jack, run_dir: Path):
+    name = f"kt-rx-{os.getpid()}"
+    out, ready = run_dir / "received.json", run_dir / "receiver.ready"
+    proc = subprocess.Popen(
+        [sys.executable, str(SUPPORT_DIR / "jack_midi_receiver.py"), name, "in", str(out),
+         str(ready)],
+        env=env_with_support(),
+    )  # fmt: skip
+    try:
+        wait_until(lambda: ready.exists() or proc.poll() is not None, 20, "the receiver")
+        assert proc.poll() is None, "the receiver exited"
+        yield name, proc, out
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+def _signed(frames: int) -> int:
+    """A difference of uint32 frame counts, as the nearest signed number."""
+    return (frames + WRAP // 2) % WRAP - WRAP // 2
+
+
+def test_notes_arrive_at_their_frames_and_the_clock_follows_the_tempo(run_dir, receiver) -> None:
+    name, proc, out = receiver
+    client = f"kt-midi-{os.getpid()}"
+    with Performance(run_dir, _graph(client, name, run_dir / "notes.jsonl")) as perf:
+        perf.wait_ready()
+        perf.wait_actor("composer", lambda a: a["telemetry"].get("bars", 0) >= 5, 40, "five bars")
+        composer = perf.actor("composer")["telemetry"]
+        audio = perf.actor("audio")["telemetry"]
+        midi_out = audio["midi_out"]
+        assert perf.stop() == 0
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(10) == 0
+    events = json.loads(out.read_text())["events"]
+
+    assert composer["midi"]["path"].startswith("jack")
+    assert midi_out["path"].startswith("jack") and midi_out["port"] == f"{client}:midi_out"
+    assert midi_out["connections"] == [f"{name}:in"]
+    assert midi_out["buffer_full_dropped"] == 0 and midi_out["bad"] == 0
+    offset = midi_out["frame_offset"]
+    played_to = audio["sample"]
+
+    # Every note-on the composer logged and the audio had played when we read the
+    # telemetry arrived at its frame; the ones after that were still pending.
+    log = read_note_log(run_dir / "notes.jsonl")
+    ons = log[log[:, note_events.KIND] == note_events.EventKind.NOTE_ON]
+    arrived: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
+    for _, frame, in_cycle, message in events:
+        if message[0] & 0xF0 == 0x90 and message[2] > 0:
+            arrived[(message[0] & 0x0F, message[1])].append((frame, in_cycle))
+    phases, offsets, missing = [], [], []
+    for row in ons:
+        sample = int(row[note_events.TIME])
+        if sample >= played_to:
+            continue
+        key = (int(row[note_events.CHANNEL]), int(row[note_events.KEY]))
+        near = [(abs(_signed(f - sample - offset)), f, k) for f, k in arrived.get(key, [])]
+        near = [item for item in near if item[0] < RATE // 10]
+        if not near:
+            missing.append((key, sample))
+            continue
+        _, frame, in_cycle = min(near)
+        arrived[key].remove((frame, in_cycle))
+        phases.append((sample - in_cycle) % BLOCK)
+        offsets.append(_signed(frame - sample))
+    steps = 1 + int(np.count_nonzero(np.diff(offsets)))
+    exact = float(np.mean(np.array(offsets) == _signed(offset)))
+    print(f"\nJACK MIDI: {len(offsets)} note-ons, all at frame (s - first) mod {BLOCK} of "
+          f"their cycle: {len(set(phases)) == 1}; {exact:.1%} at s + the final frame offset; "
+          f"{steps} offset(s), {audio['xruns']} xrun(s); late {midi_out['late']}, "
+          f"stale {midi_out['stale_dropped']}")  # fmt: skip
+    assert len(offsets) >= 50
+    assert not missing, f"{len(missing)} note-ons never arrived: {missing[:5]}"
+    assert len(set(phases)) == 1, sorted(set(phases))
+    assert offsets[-1] == _signed(offset)
+    # A re-base comes with an xrun; two to spare for the ones the server did not report.
+    assert steps <= 3 + audio["xruns"], (steps, audio["xruns"])
+
+    clock = [(frame, m) for _, frame, _, m in events if m[0] >= 0xF0]
+    assert clock[0][1][0] == wire.SONG_POSITION
+    assert clock[1][1] in ([wire.START], [wire.CONTINUE]) and clock[2][1] == [wire.CLOCK]
+    assert clock[0][0] == clock[1][0] == clock[2][0]
+    position = clock[0][1][1] | clock[0][1][2] << 7
+    assert (position == 0) == (clock[1][1] == [wire.START])
+    ticks = np.array([frame for frame, m in clock if m == [wire.CLOCK]])
+    spacing = np.diff(ticks)
+    # Tick intervals are the tick spacing of 120 bpm (the clock before the first bar's
+    # tempo request) or of the composer's tempo, to the frame; the few exceptions are
+    # intervals across a tempo change or a skipped callback.
+    tempos = {120.0, float(composer["tempo"])}
+    allowed = np.array([60 * RATE / (t * 24) for t in tempos])
+    fits = np.min(np.abs(spacing[:, None] - allowed[None, :]), axis=1) <= 1.0 + 1e-9
+    assert np.mean(fits) >= 0.95, (sorted(set(spacing.tolist())), tempos)
+    assert np.sum(np.abs(spacing - allowed.min()) <= 1) > len(spacing) // 2
+
+
+def _midi_out(actor: dict) -> dict:
+    """The audio actor's ``midi_out`` telemetry ({} before its first report)."""
+    return actor["telemetry"].get("midi_out") or {}
+
+
+def _ticks(actor: dict) -> int:
+    return _midi_out(actor).get("clock_ticks", 0)
+
+
+def _start_receiver(run_dir: Path, name: str, tag: str) -> tuple[subprocess.Popen, Path]:
+    out, ready = run_dir / f"received-{tag}.json", run_dir / f"ready-{tag}"
+    proc = subprocess.Popen(
+        [sys.executable, str(SUPPORT_DIR / "jack_midi_receiver.py"), name, "in", str(out),
+         str(ready)],
+        env=env_with_support(),
+    )  # fmt: skip
+    wait_until(lambda: ready.exists() or proc.poll() is not None, 20, "the receiver")
+    assert proc.poll() is None, "the receiver exited"
+    return proc, out
+
+
+def _stop_receiver(proc: subprocess.Popen, out: Path) -> list:
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(10) == 0
+    return json.loads(out.read_text())["events"]
+
+
+def test_a_receiver_that_goes_away_and_comes_back_is_connected_again(jack, run_dir) -> None:
+    name, client = f"kt-rx2-{os.getpid()}", f"kt-clk-{os.getpid()}"
+    audio = {
+        "backend": "jack", "block_size": BLOCK, "in_ring": "", "input_channels": 0,
+        "out_ring": "", "tempo_ring": "",
+        "jack": {"client": client, "midi_clock": True, "connect_midi": [f"{name}:in"]},
+    }  # fmt: skip
+    actors = [{"name": "audio", "target": "kelly_actors.audio.actor:AudioActor", "options": audio}]
+    first, out = _start_receiver(run_dir, name, "first")
+    procs = [first]
+    try:
+        with Performance(run_dir, performance_toml(actors, [])) as perf:
+            perf.wait_ready()
+
+            def connected(a: dict) -> bool:
+                midi_out = _midi_out(a)
+                return midi_out.get("connections") == [f"{name}:in"] and _ticks(a) > 0
+
+            perf.wait_actor("audio", connected, 20, "the clock playing to the receiver")
+            assert any(m == [wire.CLOCK] for *_, m in _stop_receiver(first, out))
+            perf.wait_actor(
+                "audio",
+                lambda a: _midi_out(a).get("missing") == [f"midi_out → {name}:in"],
+                10,
+                "the receiver missed",
+            )
+            second, out = _start_receiver(run_dir, name, "second")
+            procs.append(second)
+            perf.wait_actor("audio", connected, 10, "the receiver connected again")
+            ticks = _ticks(perf.actor("audio"))
+            wait_until(
+                lambda: _ticks(perf.actor("audio")) > ticks + 48,
+                10,
+                "two more beats of clock",
+            )
+            assert perf.stop() == 0
+        events = _stop_receiver(second, out)
+        assert sum(m == [wire.CLOCK] for *_, m in events) >= 48
+        assert events[-1][3] == [wire.STOP]  # the performance's end stops the clock
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(5)
