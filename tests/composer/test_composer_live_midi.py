@@ -1,4 +1,5 @@
-"""Live MIDI over JACK: another process receives the composer's notes on time.
+"""Live MIDI through python-rtmidi on JACK (``output = "rtmidi"``): another process
+receives the composer's notes on time.
 
 The receiver (tests/support/composer_support.py, python-rtmidi on JACK) is
 started first; the composer connects to it. The notes ring's log says what
@@ -116,8 +117,9 @@ def test_a_jack_midi_client_receives_the_notes_on_time(run_dir: Path, receiver) 
             errors_ms.append((g - t) * 1000.0)
     # Stated tolerance: python-rtmidi's JACK output (a ring buffer its process thread
     # drains) lost one note-on of 200-odd once in a clean-clone CI run under load; one
-    # in a hundred may be missing, more is a failure. Issue 14's native JACK MIDI port
-    # (written from the compiled callback) is the fix for the transport itself.
+    # in a hundred may be missing, more is a failure. The frame-exact path (output =
+    # "jack", written from the audio actor's compiled callback) loses none:
+    # test_composer_live_midi_jack.py.
     total = sum(len(t) for t in intended.values())
     assert len(missing) <= total // 100, f"{len(missing)} of {total} notes missing: {missing}"
     errors = np.array(errors_ms)
