@@ -76,12 +76,16 @@ class Watchdog:
         grace: float,
         namespace: RunNamespace | None = None,
         record_dir: Path | None = None,
+        companions: tuple[int, ...] = (),
     ) -> None:
         """``namespace``: the run's lock, held here for the whole run — every supervisor
         inherits it, so the run stays locked while none lives and no other run's sweep can
         take its shared memory from the actors playing on. ``record_dir``: where a recorded
-        run's ``run.json`` goes, written here when no supervisor is left to write it."""
+        run's ``run.json`` goes, written here when no supervisor is left to write it.
+        ``companions``: children that are not the run (``kelly run``'s console, which prints
+        the summary after this returns): not waited for nor killed at the end."""
         self.start = start
+        self.companions = frozenset(companions)
         self.namespace = namespace
         self.run_dir = run_dir
         self.grace = grace
@@ -234,14 +238,18 @@ class Watchdog:
         themselves within the grace period), kill what is left, then sweep what a dead run
         left in shared memory."""
         me = psutil.Process()
+
+        def descendants() -> list[psutil.Process]:
+            return [p for p in me.children(recursive=True) if p.pid not in self.companions]
+
         for wait, kill in ((self.grace + REAP_MARGIN if self.gave_up else REAP_MARGIN, False),
                            (REAP_MARGIN, True)):  # fmt: skip
             if kill:
-                for proc in me.children(recursive=True):
+                for proc in descendants():
                     with contextlib.suppress(psutil.Error):
                         proc.kill()
             deadline = time.monotonic() + wait
-            while me.children(recursive=True) and time.monotonic() < deadline:
+            while descendants() and time.monotonic() < deadline:
                 select.select([self.wake_r], [], [], 0.05)
                 _drain(self.wake_r)
                 _reap_ready()
