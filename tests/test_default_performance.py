@@ -46,7 +46,7 @@ def test_kelly_run_with_record_gives_the_music_as_wav_and_midi_and_the_run_figur
         summary["audio"]
     )
     assert summary["audio"]["period_ms"] == round(256 / 48, 4)
-    rings = {"audio_in", "audio_out", "audio_out_b", "frames", "notes", "tempo"}
+    rings = {"audio_in", "audio_out", "audio_out_b", "frames", "notes", "tempo", "sensors"}
     assert set(summary["underruns"]) == rings
 
 
