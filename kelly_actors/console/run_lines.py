@@ -259,7 +259,10 @@ def event_line(record: dict[str, Any]) -> Line | None:
     if event == "audio_fallback":
         return Line(f"! audio device lost: {d.get('reason', '')}; silence on a clock", "red")
     if event == "synth_switched":
-        return Line(f"↻ output switched to {d.get('to', '?')} (standby took over)", "yellow")
+        away, to = d.get("away_from", "?"), d.get("to", "?")
+        return Line(
+            f"↻ output switched from {away} to {to} ({away} had no block in time)", "yellow"
+        )
     if event == "recording_stopped":
         return Line(
             f"! {actor} recording stopped: {d.get('reason', '')} ({d.get('path', '')})", "red"

@@ -117,6 +117,8 @@ def test_notable_events_get_a_line_and_routine_ones_none() -> None:
     assert "escalation: synth restarted 11 times" in lines["escalation"].text
     assert lines["feel"].text == "» feel 'I feel calm'"
     assert "pid 7 adopted the run" in lines["adopted"].text
+    switched = event_line(record("synth_switched", actor="audio", to="b", away_from="a"))
+    assert switched.text == "↻ output switched from a to b (a had no block in time)"
     osc = event_line(record("osc_listening", actor="osc", bind="127.0.0.1", port=9000))
     assert osc.text == "OSC: osc listening on 127.0.0.1:9000 (UDP)"
     for routine in (
