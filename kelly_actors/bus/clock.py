@@ -89,6 +89,11 @@ class MusicalClock:
 #: An observation this far (s) above the estimate means the clock jumped (a restart,
 #: a stall it skipped): the relation is learnt again.
 TIMELINE_JUMP_S = 0.25
+#: Every observation of the last TIMELINE_SHIFT_SPAN_S seconds lying more than
+#: TIMELINE_SHIFT_S above the estimate means the clock fell behind for good (a stall longer
+#: than its backend catches up on): the older observations are dropped.
+TIMELINE_SHIFT_SPAN_S = 0.1
+TIMELINE_SHIFT_S = 0.02
 
 
 class SampleTimeline:
@@ -111,7 +116,13 @@ class SampleTimeline:
         self.window_s = window_s
         #: (t, candidate offset), candidates increasing: the window's minimum is first.
         self._window: deque[tuple[float, float]] = deque()
+        self._first: float | None = None
         self.jumps = 0
+        self.shifts = 0
+
+    def _span_since(self, t: float) -> bool:
+        """Observations reach back a whole shift span (so "every recent one" means something)."""
+        return self._first is not None and t - self._first >= TIMELINE_SHIFT_SPAN_S
 
     @property
     def ready(self) -> bool:
@@ -128,12 +139,22 @@ class SampleTimeline:
         window = self._window
         if window and candidate - window[0][1] > TIMELINE_JUMP_S:
             window.clear()
+            self._first = None
             self.jumps += 1
         while window and window[-1][1] >= candidate:
             window.pop()
         window.append((t, candidate))
         while len(window) > 1 and window[0][0] < t - self.window_s:
             window.popleft()
+        # The window holds suffix minima in time order: the first entry of the last
+        # TIMELINE_SHIFT_SPAN_S is that span's minimum.
+        recent = next(k for k, (tk, _) in enumerate(window) if tk >= t - TIMELINE_SHIFT_SPAN_S)
+        if recent and self._span_since(t) and window[recent][1] - window[0][1] > TIMELINE_SHIFT_S:
+            for _ in range(recent):
+                window.popleft()
+            self.shifts += 1
+        if self._first is None:
+            self._first = t
 
     def time_of(self, sample: float) -> float:
         """Seconds at which the transport shows ``sample``."""

@@ -308,6 +308,11 @@ class LinkFollower:
             "slewing": self.slewing,
             "clamped": self.clamped,
             "error_ms": round(self.error_ms, 4),
+            # CLOCK_MONOTONIC_RAW seconds at which the transport shows sample 0.
+            "sample_clock_offset_s": (
+                round(self.timeline.offset, 6) if self.timeline.ready else None
+            ),
+            "timeline_jumps": self.timeline.jumps,
             # A copy first: the Link thread appends while the actor's thread reports.
             "composer_bars": [list(b) for b in list(self.composer_bars)],
             **self.counts,

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import math
+import random
 import threading
 import time
 from typing import Any
@@ -28,6 +30,9 @@ from kelly_actors.link.config import LinkSettings
 from kelly_actors.link.follower import LinkFollower, Post, Snapshot
 
 INSTALL_HINT = "pip install 'kelly-actors[link]'"
+#: A session snapshot whose two clock reads lie further apart (s) is read again.
+SNAPSHOT_SPAN_S = 50e-6
+SNAPSHOT_TRIES = 5
 
 
 def missing() -> str | None:
@@ -99,6 +104,7 @@ class LinkSession:
         self.follower: LinkFollower | None = None
         self.requests: collections.deque[tuple[int, float]] = collections.deque()
         self.error: str | None = None
+        self._random = random.Random()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="kelly-link", daemon=True)
 
@@ -198,16 +204,31 @@ class LinkSession:
             if act.commit_tempo is not None:
                 link.tempo = act.commit_tempo
             self.transport.write_link(follower.words())
-            wake = poll
+            # A random share of the period: looks at every phase of the audio block, so
+            # the least observation delay (the sample clock's offset) is found within the
+            # timeline's window; a fixed period beating with the block would bias it.
+            wake = poll * self._random.uniform(0.5, 1.0)
             if follower.pending:
                 due = follower.heard_at(follower.pending[0].start) - raw_now()
-                wake = min(poll, max(0.0, due))
-            await asyncio.sleep(wake)
+                wake = min(wake, max(0.0, due))
+            # A plain sleep, to the microsecond: asyncio's waits are whole milliseconds,
+            # and nothing else runs on this loop (no aalink callback or sync is used).
+            time.sleep(wake)
+            await asyncio.sleep(0)
 
 
 def _snapshot(link: Any) -> Snapshot:
-    """The session now: the beat's time is the middle of the two clock reads around it."""
-    before = raw_now()
-    beat = link.beat
-    after = raw_now()
-    return Snapshot((before + after) / 2, beat, link.tempo, link.num_peers, link.playing)
+    """The session now. The beat's time is the middle of two clock reads around it; a pair
+    further apart than SNAPSHOT_SPAN_S (the thread was preempted between them) is read
+    again, up to SNAPSHOT_TRIES times, and the narrowest kept."""
+    best = (math.inf, 0.0, 0.0)
+    for _ in range(SNAPSHOT_TRIES):
+        before = raw_now()
+        beat = link.beat
+        after = raw_now()
+        if after - before < best[0]:
+            best = (after - before, (before + after) / 2, beat)
+        if best[0] < SNAPSHOT_SPAN_S:
+            break
+    _, t, beat = best
+    return Snapshot(t, beat, link.tempo, link.num_peers, link.playing)

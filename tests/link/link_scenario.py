@@ -36,6 +36,8 @@ QUANTUM = 4
 WINDOW_A_S = 4.0
 WINDOW_B_S = 3.0
 POLL_S = 0.002
+#: An observation whose reads lie further apart (s) is dropped.
+SPAN_S = 0.0002
 #: After the lock, before the first window (s).
 SETTLE_S = 1.0
 
@@ -51,9 +53,9 @@ def kelly_config() -> str:
          "policy": "drop", "writer": "composer", "readers": ["audio"]},
     ]  # fmt: skip
     actors = [
-        {"name": "audio", "target": "kelly_actors.audio.actor:AudioActor",
+        {"name": "audio", "target": "kelly_actors.audio.actor:AudioActor", "nice": -10,
          "options": {"backend": "null", "in_ring": "", "tempo": START_BPM, "link": link}},
-        {"name": "synth", "target": "kelly_actors.synth.actor:SynthActor",
+        {"name": "synth", "target": "kelly_actors.synth.actor:SynthActor", "nice": -5,
          "depends_on": ["audio"], "options": {"lookahead_blocks": 4}},
         {"name": "composer", "target": "kelly_actors.composer.actor:ComposerActor",
          "depends_on": ["audio", "synth"],
@@ -76,23 +78,29 @@ class Watch:
         self.transport = transport
         #: (t, kelly counter, kelly beat, kelly tempo, kelly running, peer beat, peer tempo)
         self.rows: list[list[float]] = []
+        #: (t, the audio actor's Link status) every 0.25 s while a window runs.
+        self.statuses: list[list[Any]] = []
 
     def sample(self) -> None:
         before = raw_now()
         state = self.transport.read()
         peer_beat = self.link.beat
         after = raw_now()
-        if state is None:
-            return
+        if state is None or after - before > SPAN_S:
+            return  # preempted between the reads: the moment is not known well enough
         self.rows.append(
             [(before + after) / 2, state.sample_counter, state.beat, state.tempo,
              float(state.running), peer_beat, self.link.tempo]
         )  # fmt: skip
 
-    def run(self, seconds: float) -> None:
+    def run(self, seconds: float, perf: Performance | None = None) -> None:
         end = raw_now() + seconds
+        next_status = raw_now()
         while raw_now() < end:
             self.sample()
+            if perf is not None and raw_now() >= next_status:
+                self.statuses.append([raw_now(), audio_link(perf)])
+                next_status = raw_now() + 0.25
             time.sleep(POLL_S)
 
 
@@ -110,7 +118,7 @@ async def baseline_peer(out_path: Path, stop_path: Path) -> None:
         before = raw_now()
         beat = link.beat
         after = raw_now()
-        if link.num_peers:
+        if link.num_peers and after - before <= SPAN_S:
             samples.append(((before + after) / 2, beat))
         await asyncio.sleep(POLL_S)
     link.enabled = False
@@ -165,7 +173,7 @@ async def main(run_dir: Path, baseline: bool) -> dict[str, Any]:
                 watch.run(SETTLE_S)  # Link refines its measure of the peers' clocks at first
                 out["t_locked"] = raw_now()
                 out["bars_before"] = perf.actor("composer")["telemetry"]["bars"]
-                watch.run(WINDOW_A_S)
+                watch.run(WINDOW_A_S, perf)
                 out["t_jump"] = raw_now()
                 out["status_before_jump"] = audio_link(perf)
                 out["start_bpm"] = link.tempo
@@ -179,11 +187,13 @@ async def main(run_dir: Path, baseline: bool) -> dict[str, Any]:
 
                 wait_until(relocked, 10, "Kelly locked again after the jump", interval=0.02)
                 out["t_relocked"] = raw_now()
-                watch.run(WINDOW_B_S)
+                watch.run(WINDOW_B_S, perf)
                 out["status"] = audio_link(perf)
                 out["composer"] = perf.actor("composer")["telemetry"]
                 out["restarts"] = {a["name"]: a["restarts"] for a in perf.status()["actors"]}
                 out["rows"] = watch.rows
+                out["statuses"] = watch.statuses
+                out["xrun_samples"] = perf.actor("audio")["telemetry"]["xrun_samples"]
             finally:
                 transport.close()
             out["exit"] = perf.stop()
@@ -223,12 +233,22 @@ def phase_ms(rows: np.ndarray, offset: np.ndarray) -> np.ndarray:
     return diff * 60_000.0 / peer_tempo
 
 
+#: Around an xrun of the audio clock (s before, after): a stall it skipped moves every
+#: later sample to a later moment, which both Kelly and this observer must learn again.
+XRUN_SPAN_S = (0.6, 1.2)
+
+
 def windows(result: dict[str, Any], rows: np.ndarray) -> dict[str, np.ndarray]:
-    """Rows while Kelly was locked: at the start tempo, and after the jump's re-lock."""
-    t = rows[:, 0]
+    """Rows while Kelly was locked (at the start tempo; after the jump's re-lock), away
+    from the audio clock's xruns."""
+    t, counter = rows[:, 0], rows[:, 1]
+    calm = np.ones(len(rows), dtype=bool)
+    before, after = XRUN_SPAN_S
+    for sample in result.get("xrun_samples", []):
+        calm &= (counter < sample - before * RATE) | (counter > sample + after * RATE)
     return {
-        "before_jump": (t >= result["t_locked"]) & (t <= result["t_jump"]),
-        "after_jump": (t >= result["t_relocked"]) & (t <= t[-1]),
+        "before_jump": (t >= result["t_locked"]) & (t <= result["t_jump"]) & calm,
+        "after_jump": (t >= result["t_relocked"]) & (t <= t[-1]) & calm,
     }
 
 
@@ -237,16 +257,22 @@ def bar_lines_ms(result: dict[str, Any], rows: np.ndarray, offset: np.ndarray) -
     peer's timeline — each bar composed while Kelly was locked (the composer writes a bar
     when the one before it starts: that start lies in a locked window, and so does its own)."""
     spans = [(result["t_locked"], result["t_jump"]), (result["t_relocked"], rows[-1, 0])]
+    before, after = XRUN_SPAN_S
+    stalls = result.get("xrun_samples", [])
 
     def heard(sample: float) -> float:
         return offset[np.searchsorted(rows[:, 1], sample).clip(0, len(rows) - 1)] + sample / RATE
 
     out = []
     bars = result["status"]["composer_bars"]
-    for (before, _), (start, _wish) in itertools.pairwise(bars):
-        composed, at = heard(before), heard(start)
+    for (before_s, _), (start, _wish) in itertools.pairwise(bars):
+        composed, at = heard(before_s), heard(start)
         if not any(lo <= composed and at <= hi for lo, hi in spans):
             continue  # composed before the lock, or while slewing after the jump
+        if any(
+            x - before * RATE <= s <= x + after * RATE for x in stalls for s in (before_s, start)
+        ):
+            continue  # the audio clock stalled meanwhile
         k = int(np.searchsorted(rows[:, 0], at).clip(0, len(rows) - 1))
         t, *_, peer_beat, peer_tempo = rows[k]
         beat = peer_beat + (at - t) * peer_tempo / 60.0
@@ -270,6 +296,7 @@ def figures(result: dict[str, Any]) -> dict[str, Any]:
         }
     bars = bar_lines_ms(result, rows, offset)
     out["bar_lines_checked"] = len(bars)
+    out["xruns"] = len(result.get("xrun_samples", []))
     out["bar_line_ms_max"] = max((abs(b) for b in bars), default=None)
     out["lock_s"] = result["t_locked"] - SETTLE_S - result["t_ready"]
     out["relock_s"] = result["t_relocked"] - result["t_jump"]

@@ -219,3 +219,21 @@ def test_the_sample_timeline_takes_the_earliest_observation_and_follows_a_jump()
 def test_a_bad_link_table_is_a_clear_error(table: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         from_mapping(LinkSettings, table, "actors.audio.options.link")
+
+
+def test_the_sample_timeline_follows_a_clock_that_fell_behind_for_good() -> None:
+    timeline = SampleTimeline(RATE, window_s=1.0)
+    t = 5.0
+    for k in range(200):  # 1 s on time
+        t = 5.0 + k * PERIOD
+        timeline.observe(k * BLOCK, t + 0.0002)
+    assert timeline.offset == pytest.approx(5.0002)
+    # A 60 ms stall the clock catches up on: the relation stands.
+    stalled = 199 * BLOCK
+    for k in range(12):
+        timeline.observe(stalled, t + 0.0002 + k * 0.005)
+    assert timeline.offset == pytest.approx(5.0002) and timeline.shifts == 0
+    # A 150 ms stall it skipped: from then on every block is 150 ms later than before.
+    for k in range(200, 260):
+        timeline.observe(k * BLOCK, 5.15 + k * PERIOD + 0.0002)
+    assert timeline.shifts == 1 and timeline.offset == pytest.approx(5.1502)
