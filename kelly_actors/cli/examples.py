@@ -16,9 +16,11 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "kelly top",
     ),
     "kelly run": (
-        "kelly run                                   # the built-in performance",
+        "kelly run                                    # the built-in performance",
         "kelly run examples/jack.toml --record take/  # a JACK performance, recorded",
         "kelly run --audio-device jack --duration 60",
+        "kelly run --record take/ > take.log          # plain lines, no status line",
+        "kelly run --quiet                            # nothing on stdout",
     ),
     "kelly status": ("kelly status", "kelly status --json", "kelly status --run-dir /tmp/show"),
     "kelly ctl": ('kelly ctl feel "I feel calm"', "kelly ctl stop"),
