@@ -32,6 +32,9 @@ RATE = 48_000
 START_BPM = 150.0
 JUMP_BY_BPM = 100.0
 QUANTUM = 4
+#: Lead mode: the session's tempo before Kelly joins, and a peer's change Kelly undoes.
+LEAD_PEER_BPM = 100.0
+LEAD_WINDOW_S = 2.0
 #: Observation windows (s): while locked at the start tempo, and after the jump's re-lock.
 WINDOW_A_S = 4.0
 WINDOW_B_S = 3.0
@@ -42,8 +45,8 @@ SPAN_S = 0.0002
 SETTLE_S = 1.0
 
 
-def kelly_config() -> str:
-    link = {"enabled": True, "mode": "follow", "tempo_max": 300.0, "slew_bpm_per_s": 120.0}
+def kelly_config(mode: str = "follow") -> str:
+    link = {"enabled": True, "mode": mode, "tempo_max": 300.0, "slew_bpm_per_s": 120.0}
     rings = [
         {"name": "audio_out", "shape": [256, 2], "dtype": "float32", "capacity": 32,
          "policy": "drop", "writer": "synth", "readers": ["audio"]},
@@ -210,6 +213,53 @@ async def main(run_dir: Path, baseline: bool) -> dict[str, Any]:
     return out
 
 
+async def main_lead(run_dir: Path) -> dict[str, Any]:
+    """Kelly leads: a session at LEAD_PEER_BPM takes Kelly's tempo and phase when Kelly
+    joins, and a change another peer makes is undone."""
+    import aalink
+
+    link = aalink.Link(LEAD_PEER_BPM)
+    link.quantum = QUANTUM
+    link.enabled = True
+    out: dict[str, Any] = {"peer_bpm": LEAD_PEER_BPM}
+    try:
+        with Performance(run_dir, kelly_config("lead")) as perf:
+            perf.wait_ready(30)
+            info = wait_until(lambda: RunDir(run_dir).read(), 10, "the run's record")
+            transport = Transport.attach(f"kelly-{info.tag}-transport")
+            try:
+                watch = Watch(link, transport)
+
+                def led() -> bool:
+                    watch.sample()
+                    status = audio_link(perf)
+                    return status["locked"] and status["peers"] >= 1 and link.tempo == START_BPM
+
+                wait_until(led, 15, "the session at Kelly's tempo", interval=0.05)
+                watch.run(SETTLE_S)
+                out["t_locked"] = raw_now()
+                watch.run(LEAD_WINDOW_S, perf)
+                out["t_jump"] = raw_now()
+                link.tempo = LEAD_PEER_BPM
+                wait_until(lambda: link.tempo == START_BPM, 5, "Kelly to undo the change", 0.001)
+                out["undone_s"] = raw_now() - out["t_jump"]
+                out["t_relocked"] = raw_now()
+
+                def counted() -> dict[str, Any] | None:
+                    status = audio_link(perf)  # heartbeat telemetry: up to 0.2 s old
+                    return status if status["overridden"] >= 1 else None
+
+                out["status"] = wait_until(counted, 3, "the override counted", 0.05)
+                out["rows"] = watch.rows
+                out["xrun_samples"] = perf.actor("audio")["telemetry"]["xrun_samples"]
+            finally:
+                transport.close()
+            out["exit"] = perf.stop()
+    finally:
+        link.enabled = False
+    return out
+
+
 # -- what the observations say (tests/link/test_link_peers.py, benchmarks/link.py) ----------
 
 #: The observation window (s, each side) over which the sample clock's offset is the minimum.
@@ -311,6 +361,8 @@ if __name__ == "__main__":
     signal.signal(signal.SIGTERM, _terminate)
     if sys.argv[1] == "--peer":
         asyncio.run(baseline_peer(Path(sys.argv[2]), Path(sys.argv[3])))
+    elif sys.argv[2:] == ["--lead"]:
+        print(json.dumps(asyncio.run(main_lead(Path(sys.argv[1])))))
     else:
         result = asyncio.run(main(Path(sys.argv[1]), baseline="--baseline" in sys.argv[2:]))
         print(json.dumps(result))

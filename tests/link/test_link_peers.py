@@ -4,8 +4,8 @@ actor follows the session) and an ``aalink`` peer in another process
 transport beside its own timeline, then jumps the tempo by 100 bpm.
 
 The namespace (``unshare -n``: loopback up, multicast on, 224.0.0.0/4 routed to ``lo``)
-keeps every Link packet on this machine. One run of the scenario (~15 s) serves the
-three tests.
+keeps every Link packet on this machine. One run of the scenario (~14 s) serves the
+first three tests; a leading Kelly has a run of its own (~9 s).
 """
 
 from __future__ import annotations
@@ -34,12 +34,12 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(scope="module")
-def scenario() -> Iterator[dict[str, Any]]:
+def _run(*args: str) -> dict[str, Any]:
+    """Run the scenario in a fresh network namespace; its JSON result."""
     run_dir = Path(tempfile.mkdtemp(prefix="kl-", dir="/tmp"))
-    command = f'{LOOPBACK} && exec "$0" "$1" "$2"'
+    command = f'{LOOPBACK} && exec "$0" "$@"'
     proc = subprocess.Popen(
-        ["unshare", "-n", "sh", "-c", command, sys.executable, str(SCENARIO), str(run_dir)],
+        ["unshare", "-n", "sh", "-c", command, sys.executable, str(SCENARIO), str(run_dir), *args],
         env=env_with_support(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -56,7 +56,12 @@ def scenario() -> Iterator[dict[str, Any]]:
             proc.wait()
         shutil.rmtree(run_dir, ignore_errors=True)
     assert proc.returncode == 0, f"scenario failed ({proc.returncode}):\n{err[-4000:]}"
-    yield json.loads(out.strip().splitlines()[-1])
+    return json.loads(out.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def scenario() -> Iterator[dict[str, Any]]:
+    yield _run()
 
 
 def test_kelly_and_a_link_peer_agree_on_tempo_and_phase_at_the_sample_clock(
@@ -96,3 +101,14 @@ def test_a_peer_jumping_100_bpm_is_slewed_counted_and_the_music_never_stops(
     assert rows[:, 4].all(), "the clock stopped"
     assert scenario["composer"]["bars"] >= scenario["bars_before"] + 4
     assert set(scenario["restarts"].values()) == {0} and scenario["exit"] == 0
+
+
+def test_a_leading_kelly_sets_the_sessions_tempo_and_phase_and_undoes_a_peers_change() -> None:
+    result = _run("--lead")
+    rows = np.asarray(result["rows"], dtype=np.float64)
+    window = link_scenario.windows(result, rows)["before_jump"]
+    phase = link_scenario.phase_ms(rows, link_scenario.offsets(rows))[window]
+    assert window.sum() > 150 and np.abs(phase).max() < 2.0, f"phase apart (ms): {phase}"
+    assert (rows[window, 6] == link_scenario.START_BPM).all()  # the session plays Kelly's tempo
+    assert result["status"]["overridden"] >= 1 and result["undone_s"] < 1.0
+    assert result["exit"] == 0
