@@ -13,7 +13,8 @@ MIDI port ``midi_out``, and the composer's part twice over, with the same notes:
   wakes when its time comes by the transport mapped to ``time.monotonic()``
   (:class:`~kelly_actors.composer.live.sample_clock.SampleClock`), as the composer does.
 
-A receiver in another process (``--receive``, JACK-Client) has one MIDI input per path
+A receiver in another process (``tests/support/jack_midi_receiver.py``, JACK-Client, the
+one the JACK MIDI tests use) has one MIDI input per path
 and times every event in JACK frames. The callback says which JACK frame played which
 transport sample (``MIDI_FRAME_OFFSET``: JACK frame − sample of its last cycle), so the
 error of a note is ``received frame − (its sample + frame offset)``, in ms at the server's rate: the
@@ -34,7 +35,6 @@ import random
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -42,6 +42,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+RECEIVER = REPO / "tests" / "support" / "jack_midi_receiver.py"
 
 from kelly_actors.audio.backends.jack import JackBackend, open_client  # noqa: E402
 from kelly_actors.audio.native import layout as L  # noqa: E402
@@ -60,33 +61,6 @@ WRAP = 1 << 32
 #: How far ahead (s) notes go into the ring: about a bar, as the composer writes them.
 AHEAD_S = 1.0
 PATHS = ("jack", "rtmidi")
-
-
-# ----------------------------------------------------------------- the receiver
-def receive(client_name: str, out_path: str, ready_path: str) -> None:
-    """Record (path, frame, bytes) of every event on inputs ``jack`` and ``rtmidi``."""
-    import jack
-
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    client = jack.Client(client_name, no_start_server=True)
-    ports = [client.midi_inports.register(p) for p in PATHS]
-    events: list[tuple[int, int, list[int]]] = []
-
-    @client.set_process_callback
-    def process(frames: int) -> None:
-        base = client.last_frame_time
-        for k, port in enumerate(ports):
-            for offset, data in port.incoming_midi_events():
-                events.append((k, base + offset, list(bytes(data))))
-
-    client.activate()
-    Path(ready_path).write_text("ready")
-    while not stop.wait(0.1):
-        pass
-    client.deactivate()
-    client.close()
-    Path(out_path).write_text(json.dumps(events))
 
 
 # ----------------------------------------------------------------- the server
@@ -125,9 +99,11 @@ class Bench:
         )
         self.rx = f"kelly-bench-rx-{os.getpid()}"
         self.out_path, ready = tmp / "received.json", tmp / "ready"
+        # The receiver the JACK MIDI tests use: inputs ``jack`` and ``rtmidi``, one per path.
         self.receiver = subprocess.Popen(
-            [sys.executable, __file__, "--receive", self.rx, str(self.out_path), str(ready)]
-        )
+            [sys.executable, str(RECEIVER), self.rx, ",".join(PATHS), str(self.out_path),
+             str(ready)]
+        )  # fmt: skip
         deadline = time.monotonic() + 30
         while not ready.exists():
             if self.receiver.poll() is not None or time.monotonic() > deadline:
@@ -199,14 +175,14 @@ class Bench:
     def _figures(self, notes: list[tuple[int, int, int]]) -> dict[str, float | int]:
         self.receiver.send_signal(signal.SIGTERM)
         self.receiver.wait(10)
-        events = json.loads(self.out_path.read_text())
+        events = json.loads(self.out_path.read_text())["events"]
         ident = {(note, velocity): sample for sample, note, velocity in notes}
         figures: dict[str, float | int] = {"notes": len(notes)}
         for k, path in enumerate(PATHS):
             errors = np.array(
                 [
                     self._error_frames(frame, ident[(message[1], message[2])])
-                    for port, frame, message in events
+                    for port, frame, _offset, message in events
                     if port == k and message[0] == 0x90 and (message[1], message[2]) in ident
                 ],
                 np.int64,
@@ -257,12 +233,8 @@ class Bench:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="12 s of notes instead of 60 s")
-    parser.add_argument("--receive", nargs=3, metavar=("CLIENT", "OUT", "READY"))
     args = parser.parse_args()
     os.environ.setdefault("JACK_NO_START_SERVER", "1")
-    if args.receive:
-        receive(*args.receive)
-        return
     server = start_server()
     import tempfile
 

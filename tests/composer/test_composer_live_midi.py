@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -29,7 +28,7 @@ from composer_support import (
     jack_running,
     read_note_log,
 )
-from performance import Performance, env_with_support, wait_until
+from performance import Performance, ready_process
 from service_skip import skip_or_fail
 from toml_config import performance_toml
 
@@ -51,22 +50,10 @@ def jack() -> None:
 def receiver(run_dir: Path, jack: None):
     client = f"kt-recv-{os.getpid()}"
     out, ready = run_dir / "received.json", run_dir / "receiver.ready"
-    proc = subprocess.Popen(
-        [sys.executable, str(SUPPORT_FILE), "receive", str(run_dir), client, str(out), str(ready)],
-        env=env_with_support(),
-    )
-    try:
-        wait_until(lambda: ready.exists() or proc.poll() is not None, 20, "the receiver")
-        assert proc.poll() is None, "the receiver exited"
+    argv = [sys.executable, str(SUPPORT_FILE), "receive", str(run_dir), client, str(out),
+            str(ready)]  # fmt: skip
+    with ready_process(argv, ready, "the receiver") as proc:
         yield client, proc, out
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
 
 
 def test_a_jack_midi_client_receives_the_notes_on_time(run_dir: Path, receiver) -> None:

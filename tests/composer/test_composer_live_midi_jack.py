@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from composer_support import COMPOSER, NOTE_LOG, read_note_log
-from performance import SUPPORT_DIR, Performance, env_with_support, wait_until
+from performance import SUPPORT_DIR, Performance, env_with_support, ready_process, wait_until
 from toml_config import performance_toml
 
 from kelly_actors.bus import midi_wire as wire
@@ -74,23 +74,10 @@ def _graph(client: str, receiver: str, log: Path) -> str:
 def receiver(jack, run_dir: Path):
     name = f"kt-rx-{os.getpid()}"
     out, ready = run_dir / "received.json", run_dir / "receiver.ready"
-    proc = subprocess.Popen(
-        [sys.executable, str(SUPPORT_DIR / "jack_midi_receiver.py"), name, "in", str(out),
-         str(ready)],
-        env=env_with_support(),
-    )  # fmt: skip
-    try:
-        wait_until(lambda: ready.exists() or proc.poll() is not None, 20, "the receiver")
-        assert proc.poll() is None, "the receiver exited"
+    argv = [sys.executable, str(SUPPORT_DIR / "jack_midi_receiver.py"), name, "in", str(out),
+            str(ready)]  # fmt: skip
+    with ready_process(argv, ready, "the receiver") as proc:
         yield name, proc, out
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
 
 
 def _signed(frames: int) -> int:

@@ -8,7 +8,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,28 @@ def env_with_support() -> dict[str, str]:
         p for p in (str(SUPPORT_DIR), str(REPO), env.get("PYTHONPATH", "")) if p
     )
     return env
+
+
+@contextmanager
+def ready_process(argv: list[str], ready: Path, what: str) -> Iterator[subprocess.Popen]:
+    """A helper process (a receiver, a peer) that touches ``ready`` once it listens.
+
+    Yields it once ready (fails if it exits first or takes over 20 s); afterwards SIGTERM,
+    then SIGKILL if it has not ended within 10 s.
+    """
+    proc = subprocess.Popen(argv, env=env_with_support())
+    try:
+        wait_until(lambda: ready.exists() or proc.poll() is not None, 20, what)
+        assert proc.poll() is None, f"{what} exited"
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
 
 
 def kelly(
