@@ -187,6 +187,8 @@ def soak(minutes: float, interval: float, warmup_s: float | None, config: Path |
     args = [sys.executable, "-m", "kelly_actors.cli", "--run-dir", str(run_dir), "run"]
     if config is not None:
         args.append(str(config))
+    else:  # the null clock the figures describe, not whatever device the machine has
+        args += ["--audio-device", "null"]
     # --duration only as a safety net: the soak stops the run itself.
     args += ["--duration", str(seconds + 300)]
     stderr = (run_dir / "kelly.stderr").open("wb")

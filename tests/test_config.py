@@ -132,5 +132,5 @@ def test_on_one_cpu_the_default_performance_leaves_its_standby_synth_out() -> No
     notes = next(r for r in single.rings if r.name == "notes")
     assert notes.readers == ("synth",)
     assert single.actor("audio").options["standby_ring"] == ""
-    assert single.actor("audio").options["backend"] == "null"  # other options untouched
+    assert single.actor("audio").options["backend"] == "auto"  # other options untouched
     performance._check_graph(single)  # still a valid graph

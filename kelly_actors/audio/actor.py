@@ -25,7 +25,7 @@ from kelly_actors.config.typed import Checked, ConfigError, setting
 from kelly_actors.files import private_dir
 from kelly_actors.link.session import LinkSettings, open_link
 
-BACKENDS = ("null", "file", "sounddevice", "jack")
+BACKENDS = ("null", "file", "sounddevice", "jack", "auto")
 SAMPLE_RATES = (44_100, 48_000, 96_000)
 FLUSH_INTERVAL = 0.5
 SWITCH_INTERVAL = 0.0002
@@ -38,7 +38,9 @@ class AudioConfig(Checked):
     Attributes:
         backend: ``null`` (clocked silence), ``file`` (``input_file`` as the
             microphone), ``sounddevice`` (``device`` on ``host_api``, a Python
-            callback) or ``jack`` (a native JACK client with a compiled callback).
+            callback), ``jack`` (a native JACK client with a compiled callback) or
+            ``auto`` (``kelly run`` picks one of them before the run starts:
+            :mod:`kelly_actors.audio.backends.choice`).
         device: substring of the PortAudio device name ("" = the host API's default).
         host_api: substring of the host API name, e.g. ``JACK`` ("" = any).
         input_file: WAV used by the ``file`` backend (mono or stereo, same rate).
@@ -137,6 +139,9 @@ class AudioActor(Actor):
             _check_ring(rings, config.tempo_ring, note_events.TEMPO_SHAPE, "float64")
         if config.midi_ring:
             _check_ring(rings, config.midi_ring, midi_wire.SHAPE, midi_wire.DTYPE)
+        if config.backend == "auto":
+            # Chosen once for the whole run, before the first fork; never per incarnation.
+            raise ConfigError("backend 'auto' is resolved by kelly run before the actors start")
         try:
             if config.backend == "jack":
                 from kelly_actors.audio.backends.jack import (

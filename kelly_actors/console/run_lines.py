@@ -48,6 +48,7 @@ class RunFacts:
         tag: the run's namespace tag: what tells its records and ``supervisor.json`` from
             those of another run in the same run directory.
         run_dir_option: ``--run-dir DIR`` to add to the commands shown, or "".
+        silent: the automatic choice found no audio device: the run plays silently.
     """
 
     run_dir: str
@@ -59,6 +60,7 @@ class RunFacts:
     watchdog_pid: int
     tag: str
     run_dir_option: str = ""
+    silent: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.__dict__, "actors": list(self.actors)}
@@ -134,7 +136,8 @@ def start_lines(facts: RunFacts, snapshot: dict[str, Any] | None) -> list[Line]:
     if audio:
         backend = str(audio.get("backend", "?"))
         silent = " (silence on a clock: nothing is heard)" if backend == "null" else ""
-        lines.append(Line(fact("audio", f"{backend}{silent} — {facts.audio_choice}")))
+        style = "yellow" if facts.silent else ""
+        lines.append(Line(fact("audio", f"{backend}{silent} — {facts.audio_choice}"), style))
         rate, block = audio.get("sample_rate", "?"), audio.get("block_size", "?")
         period = float(audio["period_ms"])
         lines.append(Line(f"{INDENT}{rate} Hz, block {block} frames ({period:.2f} ms)"))
@@ -353,6 +356,9 @@ def summary_lines(summary: dict[str, Any], facts: RunFacts, from_run_json: bool)
         where = Path(facts.record_dir)
         source = "" if from_run_json else " (run.json missing)"
         lines.append(Line(fact("files", f"{where}: {recorded_files(where)}{source}")))
+        if facts.silent:
+            heard = "nothing was heard (no audio device); the music is in"
+            lines.append(Line(fact("listen", f"{heard} {where / 'output.wav'}"), "bold"))
     events = Path(facts.run_dir) / "events.jsonl"
     extra = f" {facts.run_dir_option}" if facts.run_dir_option else ""
     lines.append(Line(fact("events", f"{events} (kelly log{extra})")))

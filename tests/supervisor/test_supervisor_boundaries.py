@@ -182,7 +182,7 @@ def test_kelly_run_with_a_duration_stops_cleanly_and_status_json_has_actors_and_
 def test_a_second_performance_in_the_same_run_directory_is_refused(run_dir) -> None:
     with Performance(run_dir, tone_meter_toml()) as perf:
         perf.wait_ready()
-        done = _kelly("run", "--duration", "5", run_dir=run_dir)
+        done = _kelly("run", "--duration", "5", "--audio-device", "null", run_dir=run_dir)
         assert done.returncode == 1
         assert "already running" in done.stderr
         assert perf.stop() == 0

@@ -47,15 +47,20 @@ def portaudio() -> Iterator[Any]:
 
 def find_device(sd: Any, device: str, host_api: str) -> tuple[int, str]:
     """Index and description of the first device whose name contains ``device``
-    on a host API whose name contains ``host_api`` (case-insensitive; "" = any).
-    An empty ``device`` takes the host API's default output device. ``sd`` is
-    the module as `portaudio()` yields it."""
+    on a host API whose name contains ``host_api`` (case-insensitive; "" = any); a
+    device named exactly ``device`` comes first (the automatic choice pins one by its
+    name: "default" must not find "sysdefault"). An empty ``device`` takes the host
+    API's default output device. ``sd`` is the module as `portaudio()` yields it."""
     apis = sd.query_hostapis()
     devices = sd.query_devices()
     wanted_api = [i for i, a in enumerate(apis) if host_api.lower() in a["name"].lower()]
     if not wanted_api:
         names = ", ".join(a["name"] for a in apis) or "none"
         raise BackendError(f"no host API matching {host_api!r}; available: {names}")
+    for api in wanted_api:
+        for index in apis[api]["devices"]:
+            if device and devices[index]["name"] == device:
+                return index, f"{devices[index]['name']} ({apis[api]['name']})"
     for api in wanted_api:
         if not device and apis[api]["default_output_device"] >= 0:
             index = apis[api]["default_output_device"]

@@ -13,7 +13,8 @@ import numpy as np
 
 from kelly_actors.audio.actor import AudioConfig
 from kelly_actors.audio.backends.base import BackendError
-from kelly_actors.console.doctor.result import FAIL, PASS, SKIP, CheckResult
+from kelly_actors.audio.backends.choice import AudioChoice
+from kelly_actors.console.doctor.result import FAIL, PASS, SKIP, WARN, CheckResult
 
 #: Callbacks a stream must deliver to pass, and the time it gets.
 WANTED_CALLBACKS = 50
@@ -90,3 +91,18 @@ def check_audio(cfg: AudioConfig) -> CheckResult:
     if counts["frames"] != cfg.block_size:
         return CheckResult("audio device", FAIL, f"{figure}; the config wants {cfg.block_size}")
     return CheckResult("audio device", PASS, figure)
+
+
+def check_choice(choice: AudioChoice) -> CheckResult:
+    """What ``backend = "auto"`` picks on this machine now (``kelly run`` picks again when
+    it starts): a device passes, silence warns."""
+    if choice.silent:
+        return CheckResult(
+            "audio choice",
+            WARN,
+            f"kelly run would play silently: no audio device ({choice.why}); "
+            "kelly run --record DIR keeps the music",
+        )
+    return CheckResult(
+        "audio choice", PASS, f"kelly run would play through {choice.device}: {choice.why}"
+    )

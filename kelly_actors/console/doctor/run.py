@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import IO
 
 from kelly_actors.audio.actor import AudioConfig
+from kelly_actors.audio.backends.choice import AUTO, choose
 from kelly_actors.config.performance import PerformanceConfig
 from kelly_actors.config.typed import ConfigError, from_mapping
-from kelly_actors.console.doctor.audio import check_audio
+from kelly_actors.console.doctor.audio import check_audio, check_choice
 from kelly_actors.console.doctor.cpu import MAX_LOAD, check_cpu
 from kelly_actors.console.doctor.jack import check_jack
 from kelly_actors.console.doctor.loopback import check_loopback
@@ -48,6 +49,13 @@ def run_checks(config: PerformanceConfig, options: DoctorOptions) -> list[CheckR
         audio = from_mapping(AudioConfig, audio_options or {}, "audio options")
     except ConfigError as exc:
         return [CheckResult("config", "fail", str(exc))]
+    chosen: list[CheckResult] = []
+    if audio_options is not None and audio.backend == AUTO:
+        # The rest is checked on the device kelly run would pick here now.
+        choice = choose(audio.sample_rate, audio.block_size, audio.input_channels)
+        chosen.append(check_choice(choice))
+        resolved = {**audio_options, **dict(choice.options)}
+        audio = from_mapping(AudioConfig, resolved, "audio options")
     composer = _options(config, COMPOSER_TARGET)
     # The composer's [actors.options.midi] table; its port defaults to JACK.
     midi = (composer or {}).get("midi") or {}
@@ -55,12 +63,12 @@ def run_checks(config: PerformanceConfig, options: DoctorOptions) -> list[CheckR
     jack_audio = audio.backend == "jack" or (
         audio.backend == "sounddevice" and "jack" in audio.host_api.lower()
     )
-    results = []
+    results = list(chosen)
     if jack_audio or midi_api == "jack":
         results.append(check_jack(audio.sample_rate, audio.block_size))
     else:
         results.append(CheckResult("JACK", SKIP, "this config does not use JACK"))
-    if jack_audio and not results[0].failed:
+    if jack_audio and not results[-1].failed:
         results.append(check_machine())
     if audio_options is None:
         results.append(CheckResult("audio device", SKIP, "this config has no audio actor"))
