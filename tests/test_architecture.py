@@ -30,10 +30,12 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
     "synth": frozenset({"actor", "bus", "config", "files"}),
     "inference": frozenset({"actor", "bus", "config", "files", "music", "transformer"}),
     "sensors": frozenset({"config"}),
+    "symbolic": frozenset({"config"}),
     "composer": frozenset(
-        {"actor", "bus", "config", "files", "link", "music", "sensors", "transformer"}
+        {"actor", "bus", "config", "files", "link", "music", "sensors", "symbolic", "transformer"}
     ),
     "osc": frozenset({"actor", "bus", "config", "sensors"}),
+    "midi_in": frozenset({"actor", "bus", "config", "symbolic"}),
     "supervisor": frozenset({"actor", "bus", "config", "files"}),
 }
 #: Above every actor: may import any part (they start, steer and show the others).

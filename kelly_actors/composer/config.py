@@ -126,6 +126,8 @@ class ComposerConfig(Checked):
             to for ``estimate`` messages ("" = none; docs/inference.md).
         sensors_ring: the ring the sensors' readings arrive on, when this actor reads it
             (the OSC actor writes it; docs/osc.md, "Sensors").
+        midi_in_ring: the ring the symbolic listener's estimates arrive on, when this
+            actor reads it (the MIDI input actor writes it; docs/midi.md).
         emotion, fusion, midi, recording, transformer: the tables above.
     """
 
@@ -134,6 +136,7 @@ class ComposerConfig(Checked):
     tempo_ring: str = "tempo"
     estimates: str = "estimates.sock"
     sensors_ring: str = "sensors"
+    midi_in_ring: str = "midi_in"
     emotion: EmotionOptions = field(default_factory=EmotionOptions)
     fusion: FusionSettings = field(default_factory=FusionSettings)
     midi: MidiOptions = field(default_factory=MidiOptions)

@@ -10,7 +10,7 @@ method         arguments                                       reply
 =============  ==============================================  ==========================
 feel           text                                            nearest, confidence,
                                                                desired, target, from_bar
-set_emotion    valence, arousal, dominance                     the point, nearest, from_bar
+set_emotion    valence, arousal, dominance (one or more)       the point, nearest, from_bar
 estimate       valence, arousal, dominance, confidence, time   accepted, reason
 lock / unlock  axis                                            axis, (value), locks
 panic          —                                               sample, ring, midi
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from kelly_actors.actor.base import CallError
 from kelly_actors.composer.emotion.text import MAX_TEXT_CHARS, analyse
-from kelly_actors.composer.live.fusion import axis_name, nearest_name, pad_from
+from kelly_actors.composer.live.fusion import AXES, axis_name, nearest_name, pad_from
 from kelly_actors.composer.live.telemetry import locks, pad_dict
 
 if TYPE_CHECKING:
@@ -54,8 +54,15 @@ def feel(actor: ComposerActor, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def set_emotion(actor: ComposerActor, args: dict[str, Any]) -> dict[str, Any]:
-    """The performer's PAD point, confidence 1, no journey."""
-    point = pad_from(args)
+    """The performer's PAD point, confidence 1, no journey. An axis left out keeps its
+    value (the performer's last point, else the one playing): a MIDI controller mapped
+    to one axis moves that axis alone (docs/midi.md)."""
+    if not any(axis in args for axis in AXES):
+        raise CallError(f"set_emotion needs at least one of {', '.join(AXES)}")
+    fusion = actor.fusion
+    explicit = fusion.explicit
+    base = explicit if explicit is not None and explicit.source == "performer" else fusion.playing
+    point = pad_from({**pad_dict(base.point), **args})
     actor.fusion.set_emotion(point)
     return {**pad_dict(point), "nearest": nearest_name(point), "from_bar": actor.grid.next_bar}
 

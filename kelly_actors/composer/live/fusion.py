@@ -15,13 +15,17 @@ Sources:
   sensor from the ``sensors`` ring): the arousal (motion: and dominance) each
   sensor proposes, weighed by ``weight × confidence``, the confidence decaying
   with the reading's age (:func:`~kelly_actors.sensors.signal.confidence`).
+* **midi** (``symbolic``: a :class:`~kelly_actors.symbolic.reading.Reading` from the
+  ``midi_in`` ring): what the symbolic listener hears in the performer's notes, weighed
+  by ``symbolic_weight × confidence``, the confidence low with few notes and decaying
+  once the performer stops (docs/midi.md).
 
 At each bar line (:meth:`EmotionFusion.next_bar`) the explicit point (text or
-performer; the journey's next point while one runs) and the neural one are
-averaged with weights ``explicit confidence`` and ``neural_weight × neural
-confidence``; then arousal and dominance are averaged with the sensors'
-proposals, the point so far keeping that same weight (0 when nobody spoke:
-the body alone moves the music); locked axes keep their locked value, so a
+performer; the journey's next point while one runs), the neural one and the midi one
+are averaged with weights ``explicit confidence``, ``neural_weight × neural
+confidence`` and ``symbolic_weight × midi confidence``; then arousal and dominance
+are averaged with the sensors' proposals, the point so far keeping that same weight
+(0 when nobody spoke: the body alone moves the music); locked axes keep their locked value, so a
 lock wins over every source; a result closer than ``deadband`` (PAD
 distance) to the emotion now playing does not move the music (hysteresis on
 top of the mapper's mode hysteresis).
@@ -38,6 +42,7 @@ from kelly_actors.composer.emotion.pad import NEUTRAL, PAD
 from kelly_actors.composer.emotion.text import TextEmotion
 from kelly_actors.config.typed import Checked, setting
 from kelly_actors.sensors.reading import Reading
+from kelly_actors.symbolic import reading as symbolic_reading
 
 AXES = ("valence", "arousal", "dominance")
 _RANGES = {"valence": (-1.0, 1.0), "arousal": (0.0, 1.0), "dominance": (0.0, 1.0)}
@@ -60,6 +65,8 @@ class FusionSettings(Checked):
         neural_weight: the neural estimate's weight (0–1) relative to an explicit
             emotion of equal confidence.
         deadband: PAD distance below which the music does not move.
+        symbolic_weight: the MIDI input's listener's weight (0–1) relative to an
+            explicit emotion of equal confidence.
     """
 
     strategy: str = setting("transform", choices=tuple(s.value for s in intent.Strategy))
@@ -69,6 +76,7 @@ class FusionSettings(Checked):
     estimate_timeout_s: float = setting(5.0, above=0.0)
     neural_weight: float = setting(0.5, low=0.0, high=1.0)
     deadband: float = setting(0.04, low=0.0)
+    symbolic_weight: float = setting(0.5, low=0.0, high=1.0)
 
 
 @dataclass(frozen=True)
@@ -149,6 +157,21 @@ def with_body(fused: Fused, weight: float, body: Body) -> Fused:
     return Fused(PAD.clamped(v, a, d), confidence, source)
 
 
+def mix(parts: list[tuple[Fused, float]]) -> Fused:
+    """The sources' points averaged by their weights (one source: itself), the highest
+    confidence, the sources' names joined by '+'."""
+    if len(parts) == 1:
+        return parts[0][0]
+    total = sum(w for _, w in parts)
+    if total <= 0.0:
+        return parts[0][0]
+    v = sum(w * f.point.valence for f, w in parts) / total
+    a = sum(w * f.point.arousal for f, w in parts) / total
+    d = sum(w * f.point.dominance for f, w in parts) / total
+    confidence = max(f.confidence for f, _ in parts)
+    return Fused(PAD.clamped(v, a, d), confidence, "+".join(f.source for f, _ in parts))
+
+
 def pad_from(values: dict[str, Any]) -> PAD:
     """A PAD point from ``{"valence", "arousal", "dominance"}``; FusionError when bad."""
     out = []
@@ -192,6 +215,10 @@ class EmotionFusion:
         self.sensors: dict[int, Reading] = {}
         #: What the sensors proposed at the last bar line (None: no sensor counted).
         self.body: Body | None = None
+        #: The symbolic listener's newest reading (the MIDI input), and what it
+        #: proposed at the last bar line (None: it did not count).
+        self.midi: symbolic_reading.Reading | None = None
+        self.heard: Fused | None = None
 
     # -- sources -----------------------------------------------------------
 
@@ -238,6 +265,17 @@ class EmotionFusion:
         """A sensor's newest reading; it replaces that sensor's previous one."""
         self.sensors[reading.index] = reading
 
+    def symbolic(self, reading: symbolic_reading.Reading) -> None:
+        """The symbolic listener's newest estimate; it replaces the previous one."""
+        self.midi = reading
+
+    def _symbolic_now(self, now: float) -> Fused | None:
+        r = self.midi
+        confidence = r.confidence(now) if r is not None else 0.0
+        if r is None or confidence <= 0.0 or self.settings.symbolic_weight <= 0.0:
+            return None
+        return Fused(PAD.clamped(r.valence, r.arousal, r.dominance), confidence, "midi")
+
     def lock(self, axis: str) -> float:
         """Hold ``axis`` at the value now playing; returns it."""
         value = getattr(self.playing.point, axis_name(axis))
@@ -269,20 +307,15 @@ class EmotionFusion:
     def next_bar(self, now: float) -> Fused:
         """The emotion of the next bar to compose (advances a running journey)."""
         explicit, neural = self._explicit_now(), self._neural_now(now)
+        self.heard = self._symbolic_now(now)
         we = explicit.confidence if explicit is not None else 0.0
         wn = self.settings.neural_weight * neural.confidence if neural is not None else 0.0
-        if explicit is not None and neural is not None:
-            t = wn / (we + wn)
-            fused = Fused(
-                explicit.point.lerp(neural.point, t),
-                max(explicit.confidence, neural.confidence),
-                f"{explicit.source}+neural",
-            )
-        else:
-            fused = explicit or neural or self.playing
+        ws = self.settings.symbolic_weight * self.heard.confidence if self.heard else 0.0
+        parts = [(f, w) for f, w in ((explicit, we), (neural, wn), (self.heard, ws)) if f]
+        fused = mix(parts) if parts else self.playing
         self.body = body_of(list(self.sensors.values()), now)
         if self.body is not None:
-            fused = with_body(fused, we + wn, self.body)
+            fused = with_body(fused, we + wn + ws, self.body)
         if self.locks:
             values = {a: self.locks.get(a, getattr(fused.point, a)) for a in AXES}
             fused = Fused(PAD.clamped(**values), fused.confidence, fused.source)
