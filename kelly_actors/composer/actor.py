@@ -17,7 +17,8 @@ sample times, and sent by :mod:`~kelly_actors.composer.live.outputs`
 
 Emotion changes (``feel``, ``set_emotion``, ``estimate``, ``lock``:
 :mod:`~kelly_actors.composer.live.calls`; the sensors' readings from the
-``sensors`` ring) are taken by
+``sensors`` ring; the symbolic listener's estimates of a performer's MIDI input from the
+``midi_in`` ring) are taken by
 :mod:`~kelly_actors.composer.live.fusion` at the next bar that is composed,
 i.e. on a bar line. The control state (bar grid, composer state, emotion,
 locks, take) is published after every bar, so a replacement carries on from
@@ -57,6 +58,7 @@ from kelly_actors.composer.transformer_live import LiveTransformer
 from kelly_actors.link.grid import bar_start
 from kelly_actors.music.notes import BEATS_PER_BAR, Note
 from kelly_actors.sensors.reading import ROW_DTYPE, ROW_SHAPE, BadReading, Reading
+from kelly_actors.symbolic import reading as symbolic
 
 #: Poll the transport at least this often (s) when nothing else is due.
 IDLE_WAKE_S = 0.05
@@ -100,6 +102,8 @@ class ComposerActor(Actor):
         self.link_tempo: float | None = None
         self.sensor_row = np.zeros(ROW_SHAPE, ROW_DTYPE)
         self.bad_sensor_readings = 0
+        self.midi_row = np.zeros(symbolic.ROW_SHAPE, symbolic.ROW_DTYPE)
+        self.bad_midi_readings = 0
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -108,6 +112,8 @@ class ComposerActor(Actor):
         self.estimates = self._subscribe(self.config.estimates)
         ring = self.config.sensors_ring
         self.sensors = self.ctx.reader(ring) if ring in self.ctx.launch.reads else None
+        ring = self.config.midi_in_ring
+        self.midi_in = self.ctx.reader(ring) if ring in self.ctx.launch.reads else None
         self._health()
         self._publish()
 
@@ -167,6 +173,15 @@ class ComposerActor(Actor):
             except BadReading:
                 self.bad_sensor_readings += 1
 
+    def _take_midi_in(self) -> None:
+        """The symbolic listener's newest estimate (the MIDI input actor writes it)."""
+        ring = self.midi_in
+        while ring is not None and ring.available() > 0 and ring.read_into(self.midi_row):
+            try:
+                self.fusion.symbolic(symbolic.Reading.from_row(self.midi_row))
+            except symbolic.BadReading:
+                self.bad_midi_readings += 1
+
     # -- the loop ---------------------------------------------------------------
 
     def next_wakeup(self) -> float:
@@ -186,6 +201,7 @@ class ComposerActor(Actor):
     def step(self) -> None:
         self._take_estimates()
         self._take_sensors()
+        self._take_midi_in()
         now = time.monotonic()
         transport = self.ctx.transport.read()
         if transport is None or not transport.running:
@@ -332,4 +348,11 @@ class ComposerActor(Actor):
             "readings": len(self.fusion.sensors),
             "bad_readings": self.bad_sensor_readings,
         }
-        return {**composer_telemetry(self), "sensors": sensors}
+        midi = self.fusion.midi
+        heard = self.fusion.heard
+        listener = {
+            "reading": midi.to_dict(time.monotonic()) if midi is not None else None,
+            "counted": heard.to_dict() if heard is not None else None,
+            "bad_readings": self.bad_midi_readings,
+        }
+        return {**composer_telemetry(self), "sensors": sensors, "midi_in": listener}
