@@ -37,6 +37,7 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
     "osc": frozenset({"actor", "bus", "config", "sensors"}),
     "midi_in": frozenset({"actor", "bus", "config", "symbolic"}),
     "supervisor": frozenset({"actor", "bus", "config", "files"}),
+    "report": frozenset({"files", "supervisor"}),
 }
 #: Above every actor: may import any part (they start, steer and show the others).
 TOP = frozenset({"cli", "console", "verbs", "__init__", "__main__"})

@@ -80,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
         ctl,
         doctor,
         log,
+        report,
         run,
         sensor,
         service,
@@ -96,7 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     add_global_options(parser, top=True)
     sub = parser.add_subparsers(dest="command", required=True, metavar="PROGRAM")
-    programs = (run, ctl, compose, train, top, doctor, log, worker, service, completion, sensor)
+    programs = (
+        run, ctl, compose, train, top, doctor, log, report, worker, service, completion, sensor
+    )  # fmt: skip
     for program in programs:
         program.register(sub)
     add_examples(parser)

@@ -49,6 +49,7 @@ from kelly_actors.composer.live.bar_grid import (
     GUARD_S,
     BarGrid,
 )
+from kelly_actors.composer.live.bar_log import BarLog
 from kelly_actors.composer.live.fusion import EmotionFusion, Fused, FusionError
 from kelly_actors.composer.live.outputs import SEND_EARLY_S, BarOutputs
 from kelly_actors.composer.live.sample_clock import SampleClock
@@ -95,6 +96,8 @@ class ComposerActor(Actor):
         #: The last bars scheduled, to tell which one sounds now.
         self.recent: deque[ScheduledBar] = deque(maxlen=4)
         self.bars = 0
+        #: Each bar's ``bar`` event (kelly report's timeline).
+        self.bar_log = BarLog()
         self.estimates: zmq.Socket | None = None
         self.bad_estimates = 0
         #: The transport's Link words; with Link the session places bars (link/grid.py).
@@ -291,6 +294,7 @@ class ComposerActor(Actor):
         ):  # fmt: skip
             self._health()
         self.recent.append(ScheduledBar(bar, start, tempo, key, emotion))
+        self.ctx.emit("bar", **self.bar_log.record(self, bar, start, tempo, key, emotion))
         self.grid.advance(bar, start, bar_samples)
         self.first_bar_of_incarnation = False
         self.bars += 1

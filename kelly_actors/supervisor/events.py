@@ -73,6 +73,12 @@ class EventLog:
     def write(self, event: str, **detail: Any) -> dict[str, Any]:
         """Append ``event`` with ``detail``; return the record written."""
         record = {"time": time.time(), "event": event, "detail": detail}
+        self.append(record)
+        return record
+
+    def append(self, record: dict[str, Any]) -> None:
+        """Append a record made elsewhere (the take's copy of the run's log, with the same
+        time)."""
         data = (json.dumps(record, default=str) + "\n").encode()
         if self._size and self._size + len(data) > self.max_bytes:
             self.rotate()
@@ -81,7 +87,6 @@ class EventLog:
             written = os.write(self._fd, view)
             view = view[written:]
         self._size += len(data)
-        return record
 
     def rotate(self) -> None:
         """Shift ``.N-1`` → ``.N`` … ``events.jsonl`` → ``.1`` and start a fresh file."""

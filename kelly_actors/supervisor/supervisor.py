@@ -112,6 +112,8 @@ class Supervisor:
         self.rings: dict[str, Ring] = {}
         self.transport: Transport | None = None
         self.events: EventLog | None = None
+        #: A recorded run's copy of the event log, beside the recording (kelly report).
+        self.take_events: EventLog | None = None
         self.sockets = SupervisorSockets(run_dir, self.settings, self._remote_refused)
         self.router = CallRouter(config, self.children, self._serve, self.log)
         self.inbox = ActorInbox(config, self.children, self.router, self.restart_actor, self.log)
@@ -169,6 +171,7 @@ class Supervisor:
             )
         private_dir(self.run_dir.path)
         self.events = EventLog(self.run_dir.events_path)
+        self._open_take_log()
         swept = sweep_dead_runs()
         self.ns = self.namespace or RunNamespace.create()
         self.log("run_started", tag=self.ns.tag, pid=os.getpid(), config=self.config_name)
@@ -212,6 +215,7 @@ class Supervisor:
                 raise AdoptionError(str(exc)) from None
         record = self.succession.load(info.tag)
         self.events = EventLog(self.run_dir.events_path)
+        self._open_take_log()
         try:
             for decl in self.config.rings:
                 self.rings[decl.name] = Ring.attach(self.ns.segment_name(decl.name), decl.name)
@@ -364,6 +368,21 @@ class Supervisor:
         if self.events is not None:
             self.events.close()
             self.events = None
+        if self.take_events is not None:
+            self.take_events.close()
+            self.take_events = None
+
+    def _open_take_log(self) -> None:
+        """A recorded run keeps its events beside the audio, MIDI and run.json, so the take
+        is whole when the run directory (in /tmp, reused by the next run) is gone."""
+        if not self.settings.record_dir:
+            return
+        path = Path(self.settings.record_dir) / "events.jsonl"
+        try:
+            private_dir(path.parent)
+            self.take_events = EventLog(path)
+        except OSError as exc:  # a refused directory: the run plays on, its log in run_dir
+            self.log("take_log_stopped", error=str(exc))
 
     # ---------------------------------------------------------------- output
     def publish(self, topic: str, msg: messages.Message) -> None:
@@ -374,6 +393,13 @@ class Supervisor:
         if self.events is None:
             return
         record = self.events.write(event, **detail)
+        if self.take_events is not None:
+            try:
+                self.take_events.append(record)
+            except OSError as exc:  # a full disk: the run's own log goes on
+                self.take_events.close()
+                self.take_events = None
+                self.log("take_log_stopped", error=str(exc))
         if self.sockets.is_open:
             msg = messages.make("log", time=record["time"], event=event, detail=record["detail"])
             self.publish("event", msg)
