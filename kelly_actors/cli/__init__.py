@@ -86,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
         service,
         top,
         train,
+        web,
         worker,
     )
 
@@ -98,7 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_global_options(parser, top=True)
     sub = parser.add_subparsers(dest="command", required=True, metavar="PROGRAM")
     programs = (
-        run, ctl, compose, train, top, doctor, log, report, worker, service, completion, sensor
+        run, ctl, compose, train, top, web, doctor, log, report, worker, service, completion,
+        sensor,
     )  # fmt: skip
     for program in programs:
         program.register(sub)
