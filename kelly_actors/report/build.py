@@ -42,9 +42,11 @@ def build(directory: Path, out: Path | None = None) -> Built:
     that is not this user's and :class:`MissingPlotting` without matplotlib."""
     began = time.monotonic()
     try:
-        from kelly_actors.report import plots
+        import matplotlib  # noqa: F401  (the optional extra: say so before any work)
     except ImportError as exc:
         raise MissingPlotting(f"{INSTALL_HINT} ({exc})") from None
+    from kelly_actors.report import plots
+
     directory = Path(directory)
     found = load.find(directory)
     if not (found.events.records or found.run or found.wavs or found.midi):

@@ -143,7 +143,7 @@ def read_run_json(directory: Path, missing: list[str]) -> dict[str, Any] | None:
 
 def _chunks(f: Any, size: int) -> tuple[dict[str, Any], int, int]:
     """Walk a RIFF/RF64 file's chunks: the ``fmt `` fields, the data offset and the data
-    size the header claims (from ``ds64`` in RF64)."""
+    size the header claims in bytes (from ``ds64`` in RF64)."""
     head = f.read(12)
     if len(head) < 12 or head[:4] not in (b"RIFF", b"RF64") or head[8:12] != b"WAVE":
         raise ValueError("not a RIFF/WAVE file")
@@ -192,11 +192,12 @@ def read_wav(path: Path, what: str, incarnation: int) -> Wav:
         raise ValueError(f"{fmt['bits']}-bit format {fmt['tag']} is not read here")
     align = fmt["align"]
     on_disk = max(0, size - offset) // align
-    header_frames = min(claimed, on_disk) if claimed >= 0 else on_disk
+    header_frames = min(claimed // align, on_disk)
     frames = np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=(on_disk, channels))
     if on_disk == 0:
         frames = np.zeros((0, channels), dtype)
-    return Wav(path, what, incarnation, fmt["rate"], frames, header_frames, on_disk > claimed)
+    recovered = on_disk > header_frames
+    return Wav(path, what, incarnation, fmt["rate"], frames, header_frames, recovered)
 
 
 def find(directory: Path) -> Found:
