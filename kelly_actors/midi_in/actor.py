@@ -173,6 +173,11 @@ class MidiInActor(Actor):
 
     # -- status --------------------------------------------------------------------
 
+    def on_call(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        if method == "get":  # the telemetry now, not at the last heartbeat
+            return self.telemetry()
+        return super().on_call(method, args)
+
     def telemetry(self) -> dict[str, Any]:
         port, notes, est = self.port, self.notes, self.estimate
         connections = self.connections
