@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -204,12 +202,12 @@ def test_very_long_text_is_read_up_to_the_limit_and_the_reason_says_so():
     assert f"read the first {MAX_TEXT_CHARS} of {len(text)} characters" in result.reason
 
 
-def test_text_just_under_the_limit_is_analysed_in_bounded_time():
+def test_text_just_under_the_limit_is_read_whole():
+    # Its time (and that of 1 MB) is measured by benchmarks/text_emotion.py, not asserted.
     text = ("not very happy, but calm " * MAX_TEXT_CHARS)[: MAX_TEXT_CHARS - 1]
-    start = time.perf_counter()
     result = analyse(text)
-    assert time.perf_counter() - start < 2.0
     assert result.recognised
+    assert result.reason == "ok"
 
 
 def test_non_text_input_is_neutral_not_an_error():
