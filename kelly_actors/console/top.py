@@ -170,6 +170,8 @@ class TopApp(App[int]):
         ]
         sensors = view.sensor_lines(snap)
         body = ["SENSORS", *sensors] if sensors else []
+        midi_in = view.midi_in_lines(snap)
+        body += ["MIDI IN", *midi_in] if midi_in else []
         self._panel("emotion", "EMOTION\n" + "\n".join([*view.emotion_lines(snap), *sparks, *body]))
         self._panel("music", "MUSIC\n" + "\n".join(view.music_lines(snap)))
         self._show_events()

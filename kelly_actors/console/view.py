@@ -318,6 +318,33 @@ def sensor_lines(snapshot: dict[str, Any]) -> list[str]:
     return lines
 
 
+def midi_in_lines(snapshot: dict[str, Any]) -> list[str]:
+    """The MIDI input (docs/midi.md): its port, path and connections, notes taken, what the
+    listener hears, refusals and SysEx ([] without a MIDI input actor)."""
+    _, t = _telemetry(snapshot, "parser")
+    port = t.get("input")
+    if not port:
+        return []
+    links = port["connections"]
+    if not port["open"]:
+        where = "not open: " + port["error"]
+    elif links is None:  # rtmidi without JACK cannot say
+        where = "open"
+    else:
+        where = "← " + ", ".join(links) if links else "nothing connected"
+    heard = t.get("listener")
+    refused = sum(t["refused"].values()) + t["stuck_notes"]
+    return [
+        f"{port['port']} ({port['api']}) {where}",
+        f"notes {t['notes']}  held {t['held']}  controls {t['controls']}"
+        + (f"  sysex {t['parser']['sysex']}" if t["parser"]["sysex"] else "")
+        + (f"  refused {refused}" if refused else ""),
+        f"heard {_pad(heard)}  conf {heard['confidence']:.2f}  {heard['key']}"
+        if heard
+        else "heard -",
+    ]
+
+
 def music_lines(snapshot: dict[str, Any]) -> list[str]:
     """Key, mode, tempo, bar; MIDI port and recording; models reported by any actor."""
     t = composer_telemetry(snapshot)

@@ -87,3 +87,28 @@ def test_the_listener_is_its_own_source_in_the_fusion_and_a_lock_wins() -> None:
     assert fusion.next_bar(now=21.0).point.arousal == pytest.approx(0.5)
     gone = fusion.next_bar(now=60.0)  # the performer stopped long ago: midi no longer counts
     assert gone.source == "performer" and isinstance(gone, Fused)
+
+
+def test_the_example_performance_loads_and_its_midi_input_passes_preflight() -> None:
+    from pathlib import Path
+
+    from kelly_actors.composer.config import ComposerConfig
+    from kelly_actors.config import performance
+    from kelly_actors.midi_in.actor import MidiInActor
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "midi-in.toml"
+    config = performance.load(example)
+    options = config.actor("midi_in").options
+    midi_in = from_mapping(MidiInConfig, options, WHERE)
+    assert [(m.number, m.axis or m.command) for m in midi_in.cc] == [
+        (1, "arousal"),
+        (11, "valence"),
+        (64, "panic"),
+        (80, "lock"),
+        (81, "unlock"),
+    ]
+    MidiInActor.preflight(midi_in, {r.name: r for r in config.rings})
+    composer = from_mapping(ComposerConfig, config.actor("composer").options, "composer")
+    assert composer.midi_in_ring == "midi_in" and composer.fusion.symbolic_weight == 0.5
+    with pytest.raises(ConfigError, match="needs a ring 'midi_in'"):
+        MidiInActor.preflight(midi_in, {})
