@@ -31,7 +31,6 @@ KINDS = (
 _OTHER = {
     "escalation",
     "crash",
-    "supervisor_adopted",
     "recording_stopped",
     "audio_fallback",
     "take_log_stopped",
@@ -93,8 +92,21 @@ def describe_command(detail: dict[str, Any]) -> str:
             return f"{method} {inner.get('axis', '?')}"
         rest = json.dumps(inner, default=str) if inner else ""
         return f"{args.get('actor', '?')}.{method.replace('_', '-')} {rest}".rstrip()
+    if set(args) == {"actor"}:
+        return f"{cmd} {args['actor']}"
     rest = json.dumps(args, default=str) if args else ""
     return f"{cmd} {rest}".rstrip()
+
+
+#: Commands that only look (status polls, pings): not something the performer did.
+READ_ONLY = frozenset({"status", "ping", "get"})
+
+
+def _reads_only(detail: dict[str, Any]) -> bool:
+    args = detail.get("args") if isinstance(detail.get("args"), dict) else {}
+    return detail.get("cmd") in READ_ONLY or (
+        detail.get("cmd") == "call" and args.get("method") in READ_ONLY
+    )
 
 
 def _incident(record: dict[str, Any], t: float) -> Incident | None:
@@ -102,6 +114,10 @@ def _incident(record: dict[str, Any], t: float) -> Incident | None:
     actor = str(d.get("actor", ""))
     if event == "actor_exited" and not d.get("commanded"):
         return Incident(t, "restart", actor, f"{actor} exited: {d.get('reason', '')}")
+    if event == "actor_restarting" and d.get("reason") == "commanded":
+        return Incident(t, "restart", actor, f"{actor} restarted on command")
+    if event == "supervisor_adopted":
+        return Incident(t, "restart", "supervisor", f"a new supervisor adopted the run: {d}")
     if event == "actor_health" and d.get("degraded"):
         return Incident(t, "degrade", actor, f"{actor} degraded: {d.get('reason', '')}")
     if event == "underrun":
@@ -142,7 +158,7 @@ def build(found: Found) -> Timeline:
         event = record["event"]
         if event == "bar" and isinstance(d.get("at"), int | float):
             bars.append({**d, "t": float(d["at"]) - t0})
-        elif event == "command":
+        elif event == "command" and not _reads_only(d):
             typed.append((t, describe_command(d)))
         elif event == "actor_ready" and d.get("actor") == "audio":
             ready[("audio", int(d.get("incarnation", 1)))] = t

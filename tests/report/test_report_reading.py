@@ -166,6 +166,8 @@ def test_typed_commands_read_as_the_performer_typed_them() -> None:
     assert timeline.describe_command(feel) == 'feel "so tired"'
     assert timeline.describe_command(setting) == "set-emotion 0.5 0.8 0.6"
     assert timeline.describe_command({"cmd": "panic", "args": {}}) == "panic"
+    restart = {"cmd": "restart", "args": {"actor": "synth"}}
+    assert timeline.describe_command(restart) == "restart synth"
 
 
 def test_the_envelope_keeps_a_single_sample_spike() -> None:
