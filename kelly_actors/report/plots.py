@@ -56,9 +56,15 @@ def _bar_lines(ax, tl: Timeline) -> None:
 
 
 def _typed_marks(ax, tl: Timeline, label: bool) -> None:
+    """Where the performer typed: a dotted line each (a tick at the top when there are
+    too many for lines), the words at the first few of them."""
     step = every_nth(len(tl.typed), MOST_LABELS)
+    many = len(tl.typed) > 2 * MOST_LABELS
     for i, (t, words) in enumerate(tl.typed):
-        ax.axvline(t, color="#444444", linestyle=":", linewidth=0.8)
+        if many:
+            ax.axvline(t, ymin=0.94, color="#444444", linewidth=0.8)
+        else:
+            ax.axvline(t, color="#444444", linestyle=":", linewidth=0.8)
         if label and i % step == 0:
             short = words if len(words) <= 40 else words[:39] + "…"
             ax.annotate(short, (t, 1.0), xycoords=("data", "axes fraction"), rotation=18,
@@ -116,15 +122,7 @@ def music(tl: Timeline) -> Figure:
                                   xycoords=("data", "axes fraction"))  # fmt: skip
         lo, hi = np.nanmin(bpm), np.nanmax(bpm)
         tempo_ax.set_ylim(lo - 10, hi + 10)
-        starts = t.tolist()
-        bar_ends = [*starts[1:], tl.duration]
-        colours = {"rules": "#7f7f7f", "transformer": "#ff7f0e"}
-        for writer, colour in colours.items():
-            spans = [(s, e - s) for s, e, b in zip(starts, bar_ends, tl.bars, strict=True)
-                     if b.get("writer", "rules") == writer]  # fmt: skip
-            if spans:
-                writer_ax.broken_barh(spans, (0, 1), color=colour, label=writer)
-        writer_ax.legend(loc="upper right", fontsize=8, ncol=2)
+        _writers(writer_ax, tl, t, span)
     tempo_ax.set_ylabel("tempo (bpm)")
     tempo_ax.grid(alpha=0.3)
     writer_ax.set_yticks([])
@@ -134,6 +132,33 @@ def music(tl: Timeline) -> Figure:
     writer_ax.set_xlabel("seconds since the run started")
     tempo_ax.set_xlim(span)
     return fig
+
+
+def _writers(ax, tl: Timeline, t: np.ndarray, span: tuple[float, float]) -> None:
+    """A strip: per pixel column, the share of the bars sounding there that the
+    transformer wrote (grey: the rules, orange: the model, between: both)."""
+    ends = np.r_[t[1:], tl.duration]
+    model = np.array([b.get("writer") == "transformer" for b in tl.bars], np.float64)
+    width = max(span[1] - span[0], 1e-9) / COLUMNS
+    first = np.clip(((t - span[0]) / width).astype(np.int64), 0, COLUMNS - 1)
+    last = np.clip(((ends - span[0]) / width).astype(np.int64), 0, COLUMNS - 1)
+    share, seen = np.zeros(COLUMNS), np.zeros(COLUMNS)
+    np.add.at(share, first, model)
+    np.add.at(seen, first, 1.0)
+    # Columns inside one long bar take that bar's writer.
+    for a, b, m in zip(first, last, model, strict=True):
+        if b > a:
+            share[a + 1 : b + 1] += m
+            seen[a + 1 : b + 1] += 1.0
+    rules, trans = np.array(_rgb("#7f7f7f")), np.array(_rgb("#ff7f0e"))
+    frac = np.divide(share, seen, out=np.zeros(COLUMNS), where=seen > 0)
+    rgba = np.ones((1, COLUMNS, 4))
+    rgba[0, :, :3] = rules + frac[:, None] * (trans - rules)
+    rgba[0, :, 3] = seen > 0
+    ax.imshow(rgba, aspect="auto", extent=(span[0], span[1], 0, 1), interpolation="nearest")
+    for name, colour in (("rules", "#7f7f7f"), ("transformer", "#ff7f0e")):
+        ax.plot([], [], color=colour, linewidth=6, label=name)
+    ax.legend(loc="upper right", fontsize=8, ncol=2)
 
 
 def incidents(tl: Timeline) -> Figure:

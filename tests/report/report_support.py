@@ -15,7 +15,7 @@ from kelly_actors.music.notes import Note
 from kelly_actors.music.theory import Key
 
 RATE = 48000
-T0 = 1_800_000_000.0  # Unix s of the fake run's start
+T0 = 1_700_000_000.0  # Unix s of the fake run's start (in the past: files are newer)
 
 
 def bar_detail(bar: int, at: float, tempo: float = 120.0, writer: str = "rules") -> dict:

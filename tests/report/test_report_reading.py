@@ -207,6 +207,7 @@ def test_a_crashed_run_renders_with_what_is_there_and_every_event_in_its_tables(
     with open(take / "output.wav", "ab") as f:
         f.write(np.zeros((RATE, 2), np.int16).tobytes())
     write_midi(take, 20)
+    assert len(timeline.build(load.find(take)).notes.start) == 20 * 5  # the piano roll's
     built = build(take)
     html = built.html.read_text()
     assert built.html == take / "report.html" and len(built.pngs) == 4
