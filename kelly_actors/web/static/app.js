@@ -169,6 +169,9 @@
   function drawPlots() {
     if (!$("live").classList.contains("active") || !window.KellyPlot) return;
     const now = state.history.length ? state.history[state.history.length - 1].time : 0;
+    // The window grows with the history, from one minute to five, so a page opened a few
+    // seconds ago shows lines, not a sliver at the right edge.
+    const span = state.history.length ? Math.min(HISTORY_S, Math.max(60, now - state.history[0].time)) : 60;
     for (const axis of AXES) {
       const series = ["fused", "audio", "text", "body"].map((source) => ({
         color: COLORS[source], width: source === "fused" ? 2.5 : 1.5,
@@ -176,8 +179,8 @@
       }));
       const ymin = axis === "valence" ? -1 : 0;
       window.KellyPlot.draw($(`plot-${axis}`), series, {
-        xmin: -HISTORY_S, xmax: 0, ymin, ymax: 1, grid: axis === "valence" ? [-1, 0, 1] : [0, 0.5, 1],
-        label: "last 5 min",
+        xmin: -span, xmax: 0, ymin, ymax: 1, grid: axis === "valence" ? [-1, 0, 1] : [0, 0.5, 1],
+        label: span >= 120 ? `last ${Math.round(span / 60)} min` : `last ${Math.round(span)} s`,
       });
       // What the plot ends on, for a reader that cannot see the canvas (and the tests).
       const last = state.history[state.history.length - 1];
@@ -238,6 +241,7 @@
   }
 
   async function loadModel(root, name) {
+    $("model-msg").textContent = `checking and loading ${name}…`;
     const data = await api("/api/load", { root, name });
     const check = data.card_matches === undefined ? "" : (data.card_matches ? " (card matches the file)" : " (card does NOT match the file)");
     const text = data.ok ? `load-model ${name}: ${data.text}${check}` : `load-model ${name}: ${data.text || data.error}${check}`;
