@@ -19,7 +19,8 @@ from test_run_console import START_S, stop_run
 
 from kelly_actors.audio import wav
 from kelly_actors.audio.backends.choice import AudioChoice
-from kelly_actors.cli.run import _record_dir
+from kelly_actors.cli.run import _record_dir, audio_choice, choose_audio
+from kelly_actors.config import performance
 
 TAKE_NAME = re.compile(r"^\d{4}-\d\d-\d\d-\d{6}$")
 
@@ -109,6 +110,19 @@ def test_an_explicit_record_wins_and_a_take_is_kept_only_when_nothing_is_heard(
     backend = "null" if silent else "jack"
     choice = AudioChoice(backend, (("backend", backend),), "none", "probed")
     assert _record_dir(args, choice) == (None if wanted is None else Path(wanted))
+
+
+@pytest.mark.jack
+def test_audio_device_null_keeps_the_silent_clock_and_auto_asks_for_the_choice(jack) -> None:
+    built_in = performance.load()
+    null = argparse.Namespace(audio_device="null", config=None)
+    config, choice = choose_audio(built_in, null)
+    assert choice is None and config.actor("audio").options["backend"] == "null"
+    assert audio_choice(config, null, choice) == "chosen with --audio-device null"
+    auto = argparse.Namespace(audio_device="auto", config=None)
+    config, choice = choose_audio(built_in, auto)
+    assert choice is not None and config.actor("audio").options["backend"] == choice.backend
+    assert audio_choice(config, auto, choice).startswith("--audio-device auto: JACK server")
 
 
 @pytest.mark.jack
