@@ -9,14 +9,19 @@ worker thread so a slow answer never freezes the screen.
 
 Keys: ``f`` type a feeling (Enter sends ``feel``), ``r`` restart the selected
 actor, ``p`` panic, ``v``/``a``/``d`` lock or unlock valence/arousal/dominance,
-``q`` quit. Every action's outcome shows on the message line.
+``w`` write the session report (``kelly report``) of the running performance into its
+recording's directory (the run directory when it is not recorded), ``q`` quit. Every
+action's outcome shows on the message line.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, ClassVar
 
 import zmq
@@ -93,6 +98,7 @@ class TopApp(App[int]):
         Binding("v", "toggle_lock('valence')", "lock V"),
         Binding("a", "toggle_lock('arousal')", "lock A"),
         Binding("d", "toggle_lock('dominance')", "lock D"),
+        Binding("w", "report", "write report"),
         Binding("q", "quit", "quit"),
         Binding("escape", "cancel_feel", "cancel", show=False),
     ]
@@ -276,8 +282,45 @@ class TopApp(App[int]):
         verb = unlock if axis in locks else lock
         self._send(verb.NAME, lambda c: c.call(COMPOSER, verb.METHOD, axis=axis))
 
+    def action_report(self) -> None:
+        snap = self.feed.snapshot if self.feed is not None else None
+        try:
+            directory = report_dir(snap, self.endpoints.control)
+        except ValueError as exc:
+            self._say(f"✗ report: {exc}", False)
+            return
+
+        def work() -> None:
+            from kelly_actors.report.build import MissingPlotting, build
+
+            # A few seconds of plotting: behind the screen's refresh, never before it.
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+            try:
+                built = build(directory)
+                text, ok = f"✓ report: {built.html} (open it in a browser)", True
+            except (MissingPlotting, OSError) as exc:
+                text, ok = f"✗ report: {exc}", False
+            self.call_from_thread(self._say, text, ok)
+
+        self._say(f"… writing the report of {directory}", True)
+        self.run_worker(work, thread=True, group="report", exclusive=True)
+
     def action_quit(self) -> None:
         self.exit(0)
+
+
+def report_dir(snapshot: dict[str, Any] | None, control: str) -> Path:
+    """Where ``w`` writes the report: the directory of the composer's recording, else the
+    run directory of a local performance (ValueError for a remote one: its files are on
+    its own machine)."""
+    recording = view.composer_telemetry(snapshot).get("recording") if snapshot else None
+    if recording:
+        return Path(recording).parent
+    if control.startswith("ipc://"):
+        return Path(control.removeprefix("ipc://")).parent
+    raise ValueError("a remote performance keeps its files on its own machine: run kelly "
+                     "report there")  # fmt: skip
 
 
 def wait_for_first_snapshot(feed: StatusFeed, timeout: float) -> bool:
