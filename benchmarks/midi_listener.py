@@ -149,7 +149,8 @@ def scores(truth: np.ndarray, guess: np.ndarray, null: bool = False) -> dict:
         out["quadrant"] = round(max(counts.values()) / len(quad_t), 4)
     else:
         quad_g = [(side("valence", v), side("arousal", a)) for v, a, _ in guess]
-        out["quadrant"] = round(float(np.mean([x == y for x, y in zip(quad_t, quad_g)])), 4)
+        hits = [x == y for x, y in zip(quad_t, quad_g, strict=True)]
+        out["quadrant"] = round(float(np.mean(hits)), 4)
     out["mae_mean"] = round(float(np.mean([out[a]["mae"] for a in AXES])), 4)
     return out
 
