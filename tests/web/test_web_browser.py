@@ -244,3 +244,18 @@ def test_the_takes_page_plays_a_recording_and_builds_its_report(room: Room) -> N
     assert (room.work / "takes" / "take-1" / "report.html").is_file()
     print(f"kelly report took {time.monotonic() - started:.1f} s")
     room.shot("takes")
+
+
+def test_stop_asks_for_confirmation_then_ends_the_performance_and_the_page_says_so(
+    room: Room,
+) -> None:
+    room.tab("control")
+    room.browser.find_element(By.ID, "stop").click()
+    assert room.perf.proc.poll() is None  # one click only shows the confirmation
+    room.browser.find_element(By.ID, "stop-confirm").click()
+    room.until(lambda: 'stop: {"stopping": true}' in room.text("#replies li.ok"), 15, "stop")
+    assert room.perf.proc.wait(60) == 0
+    room.until(lambda: room.text("#conn") == "no performance", 15, "the page to say so")
+    room.tab("live")
+    assert "no performance is running" in room.text("#run-line")
+    room.shot("stopped")
