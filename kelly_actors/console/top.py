@@ -219,7 +219,8 @@ class TopApp(App[int]):
             events[-(len(events) - self.events_shown) :] if len(events) > self.events_shown else []
         )
         for record in fresh:
-            log.write(format_event(record))
+            if record.get("event") != "bar":  # one a bar: the music panel shows the bar
+                log.write(format_event(record))
         self.events_shown = len(events)
 
     # -- actions -----------------------------------------------------------------
