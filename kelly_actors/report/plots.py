@@ -97,7 +97,8 @@ def emotion(tl: Timeline) -> Figure:
         ax.grid(alpha=0.3)
         _bar_lines(ax, tl)
         _typed_marks(ax, tl, label=row == 0)
-    axes[0].legend(loc="upper right", fontsize=8, ncol=5)
+    if axes[0].get_legend_handles_labels()[0]:  # nothing drawn: no bars in the log
+        axes[0].legend(loc="upper right", fontsize=8, ncol=5)
     axes[-1].set_xlabel("seconds since the run started")
     axes[0].set_xlim(span)
     return fig

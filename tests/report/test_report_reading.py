@@ -219,3 +219,18 @@ def test_a_crashed_run_renders_with_what_is_there_and_every_event_in_its_tables(
     assert "I feel &lt;calm&gt; &amp; &quot;tired&quot;" in html
     assert len(re.findall(r'<img src="data:image/png;base64,', html)) == 4
     assert not re.search(r"https?://", html)
+
+
+def test_a_take_with_only_its_audio_renders_and_says_the_rest_is_missing(tmp_path: Path) -> None:
+    take = _take(tmp_path)
+    write_wav(take / "output.wav", 3.0)
+    built = build(take)
+    html = built.html.read_text()
+    assert "events.jsonl: none here" in html and "segment-*.mid: no MIDI" in html
+    assert html.count('<img src="data:image/png;base64,') == 4
+
+
+def test_a_directory_with_nothing_of_a_run_is_refused(tmp_path: Path, capsys) -> None:
+    take = _take(tmp_path)
+    assert main(["report", str(take)]) == 1
+    assert "nothing to report" in capsys.readouterr().err
