@@ -184,7 +184,8 @@ def build(found: Found) -> Timeline:
     notes = read_notes(found.midi, {int(b["bar"]): b for b in bars if "bar" in b})
     if len(notes.end):
         end = max(end, float(notes.end.max()))
-    return Timeline(t0, end, bars, typed, incidents, audio_offsets, offset, notes)
+    # A run that ended as it started still gets a time axis to draw on.
+    return Timeline(t0, max(end, 1.0), bars, typed, incidents, audio_offsets, offset, notes)
 
 
 def read_notes(paths: list[Path], bars: dict[int, dict[str, Any]]) -> Notes:

@@ -234,3 +234,9 @@ def test_a_directory_with_nothing_of_a_run_is_refused(tmp_path: Path, capsys) ->
     take = _take(tmp_path)
     assert main(["report", str(take)]) == 1
     assert "nothing to report" in capsys.readouterr().err
+
+
+def test_a_run_that_ended_as_it_started_still_renders(tmp_path: Path) -> None:
+    take = _take(tmp_path)
+    write_events(take, event_lines(0.0)[:1])
+    assert build(take).html.exists()  # filterwarnings=error: no singular axis either
