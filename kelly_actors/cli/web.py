@@ -44,6 +44,7 @@ def _web(args: argparse.Namespace) -> int:
         "model_dirs": tuple(args.models) if args.models else None,
         "takes_dirs": tuple(args.takes) if args.takes else None,
         "train_dir": args.train_dir,
+        "allowed_hosts": tuple(args.allow_host) if args.allow_host else None,
     }
     try:
         web_settings = settings.load(args.config, overrides)
@@ -68,6 +69,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="serve plain HTTP on a non-loopback --host anyway (prints a warning)",
     )
+    parser.add_argument(
+        "--allow-host", action="append", metavar="NAME", help="a host name the page may be "
+        "opened with, e.g. the TLS certificate's (repeatable; IP addresses always work)",
+    )  # fmt: skip
     parser.add_argument(
         "--models", action="append", metavar="DIR", help="a model directory (repeatable; "
         "default: the shipped models/)",

@@ -62,7 +62,7 @@ class Guard:
         conn = HTTPConnection(scope)
         path = scope["path"]
         try:
-            if not security.host_allowed(conn.headers.get("host", ""), self.settings.host):
+            if not security.host_allowed(conn.headers.get("host", ""), self.settings.host_names):
                 raise Denied(403, "this Host is not this server")
             if path != "/" and not path.startswith("/static/"):
                 changing = scope["type"] == "websocket" or scope["method"] not in (
@@ -72,7 +72,7 @@ class Guard:
                     conn, self.settings.token, header_required=scope["type"] == "http" and changing
                 )
                 if changing:
-                    security.check_origin(conn, self.settings.scheme, self.settings.host)
+                    security.check_origin(conn, self.settings.scheme, self.settings.host_names)
         except Denied as exc:
             if scope["type"] == "websocket":
                 await send({"type": "websocket.close", "code": 1008, "reason": str(exc)[:120]})
@@ -107,7 +107,7 @@ class Console:
     async def page(self, request: Request) -> Response:
         given = request.query_params.get("token")
         if given is not None:
-            if not security._same(given, self.settings.token):
+            if not security.same(given, self.settings.token):
                 return HTMLResponse(_denied_page(), 403, _headers())
             response = RedirectResponse("/", 303, _headers())
             response.set_cookie(

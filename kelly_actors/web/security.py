@@ -46,26 +46,31 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def _same(a: str, b: str) -> bool:
+def same(a: str, b: str) -> bool:
+    """Equal, compared in constant time (a token must not leak through timing)."""
     return hmac.compare_digest(a.encode(), b.encode())
 
 
 def check_token(conn: HTTPConnection, token: str, *, header_required: bool) -> None:
     """Refuse (403) a connection without the token (header, or cookie when allowed)."""
     given = conn.headers.get(HEADER, "")
-    if given and _same(given, token):
+    if given and same(given, token):
         return
     if header_required:
         raise Denied(403, "missing or wrong X-Kelly-Token header")
     cookie = conn.cookies.get(COOKIE, "")
-    if not (cookie and _same(cookie, token)):
+    if not (cookie and same(cookie, token)):
         raise Denied(403, "missing or wrong token: open the URL kelly web printed")
 
 
-def host_allowed(host_header: str, bound: str) -> bool:
-    """``Host`` is an IP literal, ``localhost`` or the name the server was bound to."""
-    host = urlsplit(f"//{host_header}").hostname or ""
-    if host in ("localhost", bound):
+def host_allowed(host_header: str, names: Sequence[str]) -> bool:
+    """``Host`` is an IP literal, ``localhost`` or one of ``names`` (the bound address and
+    the names configured with ``allowed_hosts``)."""
+    try:
+        host = urlsplit(f"//{host_header}").hostname or ""
+    except ValueError:
+        return False
+    if host == "localhost" or host in names:
         return True
     try:
         ipaddress.ip_address(host)
@@ -74,11 +79,11 @@ def host_allowed(host_header: str, bound: str) -> bool:
     return True
 
 
-def check_origin(conn: HTTPConnection, scheme: str, bound: str) -> None:
+def check_origin(conn: HTTPConnection, scheme: str, names: Sequence[str]) -> None:
     """Refuse (403) a request whose ``Origin`` is absent or not this server, or whose
     ``Host`` is a name this server was not bound to (DNS rebinding)."""
     host = conn.headers.get("host", "")
-    if not host_allowed(host, bound):
+    if not host_allowed(host, names):
         raise Denied(403, f"host {host!r} is not this server")
     origin = conn.headers.get("origin")
     if origin is None:

@@ -37,6 +37,9 @@ class WebSettings(Checked):
             ``<run_dir>/web-training``); listed on the Models page too.
         max_body_bytes: largest request body accepted (bytes).
         token: the secret in the URL ("" = a random one at each start).
+        allowed_hosts: host names (besides IP addresses, ``localhost`` and ``host``) that
+            a request's ``Host`` may name, e.g. the name a TLS certificate is for; any
+            other name is refused (DNS rebinding).
     """
 
     host: str = "127.0.0.1"
@@ -50,6 +53,7 @@ class WebSettings(Checked):
     train_dir: str = ""
     max_body_bytes: int = setting(64 * 1024, low=256, high=16 * 1024 * 1024)
     token: str = ""
+    allowed_hosts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -66,6 +70,10 @@ class WebSettings(Checked):
     @property
     def tls(self) -> bool:
         return bool(self.certfile and self.keyfile)
+
+    @property
+    def host_names(self) -> tuple[str, ...]:
+        return (self.host, *self.allowed_hosts)
 
     @property
     def scheme(self) -> str:

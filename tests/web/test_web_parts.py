@@ -12,6 +12,7 @@ from performance import wait_until
 
 from kelly_actors.config.typed import ConfigError
 from kelly_actors.web import settings as web_settings
+from kelly_actors.web.security import host_allowed
 from kelly_actors.web.training import Trainer, TrainingError, pipeline_args
 from training.progress import Progress
 
@@ -89,3 +90,14 @@ def test_cancel_ends_the_training_process_group(tmp_path: Path) -> None:
     assert state["state"] == "cancelled" and state["tail"] is not None
     wait_until(lambda: not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE
                                for p in pipeline), 30, "the pipeline to end")  # fmt: skip
+
+
+def test_a_host_name_is_accepted_only_when_configured_addresses_always() -> None:
+    names = web_settings.load(
+        None, {"host": "0.0.0.0", "insecure_lan": True, "allowed_hosts": ("stage.local",)}
+    ).host_names
+    assert host_allowed("stage.local:8770", names) and host_allowed("192.168.1.20:8770", names)
+    assert host_allowed("[::1]:8770", names) and host_allowed("localhost:8770", names)
+    assert not host_allowed("rebound.example:8770", names)
+    assert not host_allowed("stage.local.evil.example", names)
+    assert not host_allowed("[bad", names)
