@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import ssl
 import subprocess
 import sys
 import urllib.error
@@ -231,3 +232,29 @@ def test_kelly_web_refuses_a_network_address_without_tls_and_warns_with_insecure
             proc.wait(20)
     assert url_file.read_text().startswith("http://127.0.0.2:")
     assert "WARNING: serving plain HTTP on 127.0.0.2" in log.read_text()
+
+
+def test_with_a_certificate_kelly_web_serves_https_and_the_cookie_is_secure(
+    tmp_path: Path,
+) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.2", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    with web_server(
+        tmp_path, tmp_path, "--host", "127.0.0.2", "--certfile", str(cert), "--keyfile", str(key)
+    ) as server:  # fmt: skip
+        assert server.url.startswith("https://127.0.0.2:")
+        assert "WARNING" not in server.log()
+        context = ssl.create_default_context(cafile=str(cert))
+        context.check_hostname = False  # the certificate names an address, not a host
+        opener = urllib.request.build_opener(
+            NoRedirect(), urllib.request.HTTPSHandler(context=context)
+        )
+        with pytest.raises(urllib.error.HTTPError) as redirect:
+            opener.open(server.url, timeout=30)
+        assert redirect.value.code == 303
+        assert "Secure" in redirect.value.headers["set-cookie"]
+        redirect.value.close()
