@@ -32,7 +32,8 @@ class WebSettings(Checked):
         run_dir: the performance's run directory (its ``supervisor.json``).
         model_dirs: directories whose ``*.onnx`` files (and cards) the Models page lists.
         takes_dirs: directories whose sub-directories (or WAVs) are the Takes page's
-            recordings; the running performance's ``--record`` directory is added.
+            recordings; the run directory's ``recordings/`` (where the composer keeps
+            its MIDI by default) is always added.
         train_dir: where runs started from the page write their models ("" =
             ``<run_dir>/web-training``); listed on the Models page too.
         max_body_bytes: largest request body accepted (bytes).
@@ -116,4 +117,8 @@ def load(path: Path | None, overrides: dict[str, Any]) -> WebSettings:
             raise ConfigError(f"{path}: [web] must be a table")
         data.update(table)
     data.update({k: v for k, v in overrides.items() if v is not None})
-    return from_mapping(WebSettings, data, "[web]").absolute()
+    loaded = from_mapping(WebSettings, data, "[web]").absolute()
+    composer_takes = str(Path(loaded.run_dir) / "recordings")
+    if loaded.run_dir and composer_takes not in loaded.takes_dirs:
+        loaded = replace(loaded, takes_dirs=(*loaded.takes_dirs, composer_takes))
+    return loaded

@@ -1,6 +1,6 @@
 """The Takes page: recordings (``kelly run --record DIR``) with their session reports.
 
-A *take* is a directory holding ``run.json`` or WAV files: each configured takes directory
+A *take* is a directory holding ``run.json``, WAV or MIDI files: each configured takes directory
 is one itself, or holds takes one level down. Its report is ``report.html`` inside it,
 which ``kelly report DIR -o DIR/report.html`` writes; the page offers to build it when the
 ``kelly report`` program exists in this installation (:func:`report_available`).
@@ -21,7 +21,9 @@ MAX_RUN_JSON_BYTES = 1024 * 1024
 
 
 def is_take(path: Path) -> bool:
-    return path.is_dir() and ((path / "run.json").is_file() or any(path.glob("*.wav")))
+    if not path.is_dir():
+        return False
+    return (path / "run.json").is_file() or any(path.glob("*.wav")) or any(path.glob("*.mid"))
 
 
 def _summary(take: Path) -> dict[str, Any]:

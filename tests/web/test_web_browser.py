@@ -247,6 +247,9 @@ def test_the_takes_page_plays_a_recording_and_builds_its_report(room: Room) -> N
         "the player to read the WAV",
     )  # fmt: skip
     assert abs(duration - 2.0) < 0.05
+    # The composer's own MIDI recording of this performance (RUN_DIR/recordings) is listed.
+    links = room.browser.find_elements(By.CSS_SELECTOR, "[data-take^='take-2'] a[download]")
+    assert links and links[0].text.startswith("segment-")
     room.js("const a = document.querySelector('[data-take] audio'); a.currentTime = 1.5;")
     room.until(lambda: room.js("return document.querySelector('[data-take] audio').seekable.end(0)")
                >= 1.9, 10, "a seekable player")  # fmt: skip

@@ -34,7 +34,7 @@ def test_a_web_table_in_toml_is_read_and_the_command_line_wins(tmp_path: Path) -
     config.write_text('[web]\nport = 9123\ntakes_dirs = ["takes"]\nmax_body_bytes = 4096\n')
     loaded = web_settings.load(config, {"port": 0, "run_dir": str(tmp_path)})
     assert loaded.port == 0 and loaded.max_body_bytes == 4096
-    assert loaded.takes_dirs == (str(Path("takes").resolve()),)
+    assert loaded.takes_dirs == (str(Path("takes").resolve()), str(tmp_path / "recordings"))
     assert loaded.training_dir == tmp_path / "web-training"
     config.write_text("[web]\nbind = '0.0.0.0'\n")
     with pytest.raises(ConfigError, match="unknown key"):

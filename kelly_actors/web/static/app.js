@@ -343,7 +343,9 @@
       return el("div", { class: "take", "data-take": t.name },
         el("h2", { text: t.name }), el("p", { class: "muted small", text: summary }), report,
         ...t.wavs.map((w) => el("div", {}, el("span", { class: "mono small", text: w.name }),
-          el("audio", { controls: "", preload: "metadata", src: fileUrl(t.root, w.name) }))));
+          el("audio", { controls: "", preload: "metadata", src: fileUrl(t.root, w.name) }))),
+        t.midi.length ? el("p", { class: "small" }, "MIDI: ", ...t.midi.map((m) =>
+          el("a", { href: fileUrl(t.root, m), download: m.split("/").pop(), class: "mono", text: m.split("/").pop() + " " }))) : "");
     }));
   }
 
