@@ -263,6 +263,43 @@ def test_the_takes_page_plays_a_recording_and_builds_its_report(room: Room) -> N
     room.shot("takes")
 
 
+def _methods_called(room: Room) -> list[str]:
+    return [e["detail"]["args"].get("method", "") for e in room.perf.events()
+            if e["event"] == "command" and e["detail"]["cmd"] == "call"]  # fmt: skip
+
+
+def test_a_page_of_another_origin_in_the_same_browser_cannot_steer_the_performance(
+    room: Room,
+) -> None:
+    # http://localhost:PORT is another origin (and site) than http://127.0.0.1:PORT: the
+    # strict cookie stays home, and the request carries the other Origin.
+    before = _methods_called(room).count("feel")
+    other = room.server.origin.replace("127.0.0.1", "localhost")
+    room.browser.get(other + "/static/style.css")
+    status = room.browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        f"fetch('{room.server.origin}/api/ctl', {{method: 'POST', mode: 'no-cors',"
+        " credentials: 'include', headers: {'Content-Type': 'text/plain'},"
+        " body: JSON.stringify({verb: 'feel', argv: ['I feel grief']})})"
+        ".then((r) => done(r.type), (e) => done(String(e)));"
+    )
+    assert status == "opaque"  # sent and answered; the page may not read the answer
+    with_token = room.browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        f"fetch('{room.server.origin}/api/ctl', {{method: 'POST', credentials: 'include',"
+        f" headers: {{'Content-Type': 'application/json', 'X-Kelly-Token': '{room.server.token}'}},"
+        " body: JSON.stringify({verb: 'feel', argv: ['I feel grief']})})"
+        ".then((r) => done(r.status), (e) => done(String(e)));"
+    )
+    assert "TypeError" in str(with_token)  # the preflight is refused: even a stolen token fails
+    # A request of our own, after both: once it is logged, neither of theirs was (the log
+    # is in order).
+    assert room.server.json("/api/ctl", {"verb": "panic", "argv": []})[0] == 200
+    room.until(lambda: _methods_called(room)[-1:] == ["panic"], 15, "our panic logged")
+    assert _methods_called(room).count("feel") == before
+    room.browser.get(room.server.url)
+
+
 def test_stop_asks_for_confirmation_then_ends_the_performance_and_the_page_says_so(
     room: Room,
 ) -> None:
