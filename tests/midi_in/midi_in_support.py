@@ -3,10 +3,13 @@ on a JACK port of its own) and a JACK MIDI sender that plays into it."""
 
 from __future__ import annotations
 
+import json
 import os
-import threading
-from collections import deque
+import select
+import subprocess
+import sys
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from performance import Performance, wait_until
@@ -15,6 +18,7 @@ from toml_config import performance_toml
 COMPOSER = "kelly_actors.composer.actor:ComposerActor"
 TONE = "kelly_actors.demo.tone:ToneActor"
 MIDI_IN = "kelly_actors.midi_in.actor:MidiInActor"
+SENDER = Path(__file__).resolve().parent / "jack_midi_sender.py"
 #: The mappings the tests play: a knob on arousal, a panic pedal, a valence lock pedal.
 CC_MAP = [
     {"number": 1, "axis": "arousal"},
@@ -89,49 +93,65 @@ def midi_in_now(perf: Performance) -> dict[str, Any]:
 
 
 class JackSender:
-    """A JACK MIDI output in the test process: what :meth:`send` queues leaves in the next
-    cycles, at most ``per_cycle`` events a cycle, one event per message given."""
+    """A JACK MIDI output ``NAME:out`` in a process of its own (:mod:`jack_midi_sender`):
+    what :meth:`send` queues leaves in the next cycles, at most ``per_cycle`` events a
+    cycle, one event per message given."""
 
-    def __init__(self, name: str, per_cycle: int = 16) -> None:
-        import jack
+    def __init__(self, name: str, ready_dir: Path, per_cycle: int = 16) -> None:
+        self.name = name
+        ready = ready_dir / f"{name}.ready"
+        argv = [sys.executable, str(SENDER), name, str(per_cycle), str(ready)]
+        self.proc = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
+        )
+        try:
+            wait_until(lambda: ready.exists() or self.proc.poll() is not None, 20, "the sender")
+            assert self.proc.poll() is None, "the JACK MIDI sender exited"
+        except BaseException:
+            self.close()
+            raise
 
-        self.client = jack.Client(name, no_start_server=True)
-        self.port = self.client.midi_outports.register("out")
-        self.queue: deque[bytes] = deque()
-        self.per_cycle = per_cycle
-        self.sent = 0
-        self.idle = threading.Event()
-        self.idle.set()
-        self.client.set_process_callback(self._process)
-        self.client.activate()
+    def _tell(self, command: dict[str, Any]) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps(command) + "\n")
+        self.proc.stdin.flush()
 
-    def _process(self, frames: int) -> None:
-        self.port.clear_buffer()
-        for offset in range(min(self.per_cycle, len(self.queue), frames)):
-            data = self.queue.popleft()
-            try:
-                self.port.write_midi_event(offset, data)
-            except Exception:  # the cycle's buffer is full: the rest waits a cycle
-                self.queue.appendleft(data)
-                break
-            self.sent += 1
-        if not self.queue:
-            self.idle.set()
+    def _answer(self, timeout: float) -> str | None:
+        """The sender's next line, or None if none came within ``timeout`` s."""
+        assert self.proc.stdout is not None
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        return self.proc.stdout.readline().strip() if ready else None
 
     def connect(self, port: str) -> None:
-        self.client.connect(self.port, port)
+        self._tell({"connect": port})
+        assert self._answer(10) == "ok"
 
     def send(self, messages: Iterable[bytes | list[int]]) -> None:
-        self.idle.clear()
-        self.queue.extend(bytes(m) for m in messages)
+        self._tell({"send": [list(m) for m in messages]})
+
+    def start_drain(self) -> None:
+        self._tell({"drain": True})
+
+    def drained(self, timeout: float) -> bool:
+        """True once the queue asked about by :meth:`start_drain` has left."""
+        answer = self._answer(timeout)
+        return answer is not None and answer.startswith("drained")
 
     def drain(self, timeout: float = 20.0) -> None:
         """Wait until every queued message has left."""
-        wait_until(lambda: self.idle.is_set(), timeout, "the sender's queue to empty")
+        self.start_drain()
+        assert self.drained(timeout), "the sender's queue did not empty"
 
     def close(self) -> None:
-        self.client.deactivate()
-        self.client.close()
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()  # the sender's loop ends with its stdin
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
 
     def __enter__(self) -> JackSender:
         return self

@@ -46,10 +46,10 @@ def test_a_knob_sets_arousal_a_pedal_panics_and_locks_and_the_notes_reach_the_fu
         port = telemetry["input"]["port"]
         assert port.startswith(kelly) and telemetry["input"]["connected"] is False
         until_composer(perf, lambda t: t["bar"] is not None, 30, "the composer's first bar")
-        with JackSender(client_name("tx")) as sender:
+        with JackSender(client_name("tx"), run_dir) as sender:
             sender.connect(port)
             wait_until(lambda: midi_in_now(perf)["input"]["connected"], 10, "connected")
-            assert midi_in_now(perf)["input"]["connections"] == [f"{sender.client.name}:out"]
+            assert midi_in_now(perf)["input"]["connections"] == [f"{sender.name}:out"]
 
             sender.send([[0xB0, 1, 127]])  # the knob all the way up: arousal 1
             sender.drain()
@@ -83,8 +83,8 @@ def test_a_knob_sets_arousal_a_pedal_panics_and_locks_and_the_notes_reach_the_fu
             assert reading["notes"] >= 24 and reading["arousal"] > 0.7
             assert "midi" in heard["emotion"]["source"].split("+")
         listener = midi_in_now(perf)
-        # JACK drops a cycle's events now and then on a loaded machine (an xrun).
-        assert 54 <= listener["notes"] <= 60
+        # A JACK cycle's events can be lost on a machine loaded to the full (see below).
+        assert 57 <= listener["notes"] <= 60 and listener["held"] <= 1
         assert listener["listener"]["key"] == "C major"
         lines = wait_until(  # kelly top's lines, from the status snapshot
             lambda: (x := view.midi_in_lines(perf.status())) and x[2].startswith("heard V") and x,
@@ -108,14 +108,15 @@ def test_a_sysex_flood_and_malformed_messages_are_counted_and_the_music_goes_on(
     with Performance(run_dir, config) as perf:
         port = port_of(perf)["input"]["port"]
         until_composer(perf, lambda t: t["bar"] is not None, 30, "the composer's first bar")
-        with JackSender(client_name("flood"), per_cycle=24) as sender:
+        with JackSender(client_name("flood"), run_dir, per_cycle=24) as sender:
             sender.connect(port)
             wait_until(lambda: midi_in_now(perf)["input"]["connected"], 10, "connected")
             bar_before = composer_now(perf)["bar"]
             sysex = [[0xF0, 0x7D, *([0x55] * 250), 0xF7]] * SYSEX_FLOOD
             sender.send(sysex)
+            sender.start_drain()
             answered = 0
-            while not sender.idle.wait(0.02):  # status answers throughout the flood
+            while not sender.drained(0.02):  # status answers throughout the flood
                 assert perf.status()["actors"]
                 answered += 1
             sender.send(
@@ -137,7 +138,7 @@ def test_a_sysex_flood_and_malformed_messages_are_counted_and_the_music_goes_on(
 
             def all_counted() -> dict | None:
                 seen.append(t := midi_in_now(perf))
-                done = t["parser"]["sysex"] + 10 == t["messages"] and t["stuck_notes"]
+                done = t["messages"] == t["parser"]["sysex"] + 10 and t["stuck_notes"]
                 return t if done and t["port_errors"] == 0 else None
 
             try:
@@ -145,10 +146,10 @@ def test_a_sysex_flood_and_malformed_messages_are_counted_and_the_music_goes_on(
             except TimeoutError:
                 raise AssertionError(seen[-1]) from None
         assert answered > 0
-        # JACK itself may drop a cycle's events when the machine is loaded (an xrun): what
-        # arrived is all counted, and that is nearly all that was sent.
+        # Every message the port delivered is counted. On a machine loaded to the full (a
+        # benchmark beside the test), JACK delivered ~99.4 % of a flood this size.
         sysex = counted["parser"]["sysex"]
-        assert SYSEX_FLOOD * 0.9 <= sysex <= SYSEX_FLOOD
+        assert SYSEX_FLOOD * 0.95 <= sysex <= SYSEX_FLOOD
         assert counted["parser"]["sysex_bytes"] == sysex * 253
         assert counted["parser"]["running_status"] == 2
         assert counted["refused"] == {
