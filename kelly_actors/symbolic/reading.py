@@ -101,6 +101,21 @@ class Reading:
             raise BadReading(f"notes {notes!r}")
         return cls(stamp, v, a, d, c, hold, decay, int(notes))
 
+    def as_list(self) -> list[float]:
+        """The row's fields as a JSON-ready list (a composer's saved state)."""
+        row = np.zeros(ROW_SHAPE, ROW_DTYPE)
+        self.write(row)
+        return [float(x) for x in row]
+
+    @classmethod
+    def from_list(cls, values: list[float]) -> Reading:
+        """:meth:`as_list` back; :class:`BadReading` when it is not a reading."""
+        try:
+            row = np.array(values, dtype=ROW_DTYPE).reshape(ROW_SHAPE)
+        except (TypeError, ValueError):
+            raise BadReading(f"not a row: {values!r}") from None
+        return cls.from_row(row)
+
     def to_dict(self, now: float) -> dict[str, float | int]:
         """For the composer's telemetry: the point, the confidence now, its age (s)."""
         return {

@@ -87,6 +87,11 @@ def test_the_listener_is_its_own_source_in_the_fusion_and_a_lock_wins() -> None:
     assert fusion.next_bar(now=21.0).point.arousal == pytest.approx(0.5)
     gone = fusion.next_bar(now=60.0)  # the performer stopped long ago: midi no longer counts
     assert gone.source == "performer" and isinstance(gone, Fused)
+    successor = EmotionFusion(FusionSettings(symbolic_weight=1.0, deadband=0.0))
+    successor.restore(fusion.to_dict())  # a replacement composer hears the same reading
+    assert successor.midi == fusion.midi
+    successor.restore({**fusion.to_dict(), "midi": ["not", "a", "row"]})
+    assert successor.midi is None
 
 
 def test_the_example_performance_loads_and_its_midi_input_passes_preflight() -> None:

@@ -333,6 +333,9 @@ class EmotionFusion:
             "journey": [list(p.as_tuple()) for p in self.journey],
             "target": list(self.target.as_tuple()) if self.target is not None else None,
             "locks": dict(self.locks),
+            # A replacement keeps hearing the performer until the next estimate comes
+            # (its stamp is time.monotonic(), one clock for every process on the machine).
+            "midi": self.midi.as_list() if self.midi is not None else None,
         }
 
     def restore(self, data: dict[str, Any]) -> None:
@@ -343,3 +346,8 @@ class EmotionFusion:
         target = data.get("target")
         self.target = PAD.clamped(*target) if target else None
         self.locks = {axis_name(a): float(v) for a, v in data.get("locks", {}).items()}
+        midi = data.get("midi")
+        try:
+            self.midi = symbolic_reading.Reading.from_list(midi) if midi else None
+        except symbolic_reading.BadReading:
+            self.midi = None
