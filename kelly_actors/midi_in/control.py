@@ -111,6 +111,7 @@ class Control:
             "ok": dict(self.ok),
             "failed": dict(self.failed),
             "last_failure": self.last_failure,
+            "last_result": dict(self.last_result),
             "pending": self.pending,
         }
 

@@ -69,6 +69,7 @@ def test_a_knob_sets_arousal_a_pedal_panics_and_locks_and_the_notes_reach_the_fu
             )
             assert commands["ok"] == {"set_emotion": 1, "panic": 1, "lock": 1}
             assert commands["failed"] == {}
+            assert commands["last_result"]["panic"]["sample"] > 0  # the composer's answer
             assert composer_now(perf)["locks"] == {"valence": pytest.approx(0.0, abs=0.05)}
 
             # Loud, dense, detached playing: the listener's estimate joins the fusion.
