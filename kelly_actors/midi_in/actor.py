@@ -96,7 +96,7 @@ class MidiInActor(Actor):
     def _open(self, now: float) -> None:
         why = self.port.open()
         if why:
-            if why != self.problem:
+            if not self.problem:  # once per outage: the reason's source list may change
                 self.ctx.emit("midi_in_unavailable", reason=why)
             self.problem = why
             self.ctx.set_degraded(f"{why}; trying again every {self.config.retry_s:g} s")
