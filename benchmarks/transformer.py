@@ -10,9 +10,18 @@
   ``bar_ms_p90`` its 90th percentile;
 * ``worker_bar_ms``: the same bars asked of an inference worker process through
   the pool (request out, notes back over ZeroMQ), median; ``worker_overhead_ms``
-  = that minus ``bar_ms``: what the trip to another process costs.
+  = that minus ``bar_ms``: what the trip to another process costs;
+* ``free_bar_ms``: ``bar_ms`` under free decoding (classifier-free guidance: the
+  model runs on a batch of two);
+* ``free_mode_match``, ``free_density_rho``, ``free_velocity_rho``: controllability
+  of free decoding on the product path (``kelly compose --engine transformer
+  --decoding free`` at the four quadrant corners): the fraction of pieces whose
+  Krumhansl mode matches the valence sign, and the Spearman ρ of arousal with notes
+  per bar and with mean velocity (``free_pieces`` pieces of ``free_bars`` bars, seed
+  1000 — not the card's seed); ``null_mode_match`` the same with a zero-logit model.
 
-Targets (issue 7): ≥ 1 000 tokens/s with the cache on one core, a bar ≤ 50 ms.
+Targets (issue 7): ≥ 1 000 tokens/s with the cache on one core, a bar ≤ 50 ms;
+(issue 12) free decoding: mode match ≥ 0.8, density and velocity ρ ≥ 0.6.
 
     python benchmarks/transformer.py [--quick] [--model PATH] [--tokens N]
 
@@ -40,7 +49,9 @@ from kelly_actors.composer.mapper import map_emotion
 from kelly_actors.composer.transformer_engine import DEFAULT_TRACKS, Variation
 from kelly_actors.inference.config import PoolConfig
 from kelly_actors.inference.pool import WorkerPool
+from kelly_actors.transformer.generate import decoding_config
 from kelly_actors.transformer.session import StepSession
+from training.transformer import control
 
 
 def cached(session: StepSession, sequence: np.ndarray, emotion: np.ndarray) -> float:
@@ -130,6 +141,14 @@ def main() -> int:
     worker_bar_times(variation, 4)
     variation.history.clear()
     via_worker = worker_bar_times(variation, 16 if args.quick else 48)
+    free = Variation(args.model, DEFAULT_TRACKS, seed=0, config=decoding_config("free"))
+    bar_times(free, 4)
+    free_times = bar_times(free, 16 if args.quick else 48)
+    pieces, bars = (3, 4) if args.quick else (10, 8)
+    rows = control.product_rows(control.variations(session, "free"), pieces, bars, 1000)
+    free_control = control.summary(rows)
+    null = control.ZeroLogits(session)
+    null_rows = control.product_rows(control.variations(null, "free"), pieces, bars, 1000)
     result = {
         "benchmark": "transformer",
         "model": str(session.path.name),
@@ -143,6 +162,14 @@ def main() -> int:
         "bars": len(times),
         "worker_bar_ms": round(statistics.median(via_worker), 2),
         "worker_overhead_ms": round(statistics.median(via_worker) - statistics.median(times), 2),
+        "free_bar_ms": round(statistics.median(free_times), 2),
+        "free_mode_match": free_control["mode_matches_valence_sign"],
+        "free_mode_match_ci95": free_control["mode_matches_valence_sign_ci95"],
+        "free_density_rho": free_control["spearman_density_arousal"],
+        "free_velocity_rho": free_control["spearman_velocity_arousal"],
+        "null_mode_match": control.summary(null_rows)["mode_matches_valence_sign"],
+        "free_pieces": len(rows),
+        "free_bars": bars,
         "threads": 1,
         "machine": platform.machine(),
         "python": platform.python_version(),

@@ -70,6 +70,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     compose.add_argument(
         "--model", metavar="FILE.onnx", help="transformer model (default models/transformer.onnx)"
     )
+    compose.add_argument(
+        "--decoding",
+        default="scale",
+        help="transformer decoding: scale (the key's scale, as live; default) | free "
+        "(grammar only, the model alone with classifier-free guidance)",
+    )
     compose.set_defaults(func=compose_command)
 
     emotions = subparsers.add_parser("emotions", help="list the 72-emotion thesaurus")
@@ -192,7 +198,13 @@ def _compose(args: argparse.Namespace, request: _Request) -> Composition:
         chosen = engines.engine_tracks(engine, tracks)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    variation = engines.Variation(args.model, chosen, request.seed)
+    from kelly_actors.transformer.generate import decoding_config
+
+    try:
+        config = decoding_config(str(args.decoding or "scale").strip().lower())
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    variation = engines.Variation(args.model, chosen, request.seed, config)
     trajectory = plan(request.current, request.desired, request.strategy, request.bars)
     return engines.compose(timeline(trajectory.points), request.seed, variation)
 

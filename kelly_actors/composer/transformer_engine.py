@@ -60,8 +60,11 @@ class Variation:
         tracks: Sequence[str],
         seed: int,
         config: GenerationConfig | None = None,
+        generator: Generator | None = None,
     ) -> None:
-        self.generator = Generator(StepSession(model), config)
+        """``generator`` (one already made, e.g. shared by many pieces) instead of
+        ``model`` + ``config``."""
+        self.generator = generator or Generator(StepSession(model), config)
         self.tracks = tuple(tracks)
         self.seed = seed
         self.history: deque[Bar] = deque(maxlen=HISTORY_BARS)

@@ -11,6 +11,14 @@ the conditioning valence (:func:`~kelly_actors.music.theory.mode_for`;
 there is one (hybrid / transformer engines), else the key the given bar and
 history fit best, else one drawn from the seed among the rule composer's
 tonics (:data:`~kelly_actors.music.theory.TONICS`; free generation).
+
+Free decoding (``kelly compose --decoding free``, :func:`decoding_config`): the
+grammar only — no scale mask, no triad bonus, no key — with classifier-free
+guidance: each step runs the model twice in one batch, with the emotion and
+with none (a NaN row, the model's null embedding), and samples from
+``unconditional + guidance · (conditional − unconditional)`` per field, which
+strengthens what the conditioning changes. Needs a model trained with condition
+dropout (``null_condition`` in its metadata).
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ from kelly_actors.music.theory import MODES, TONICS, Key, mode_for
 from kelly_actors.transformer import vocab as V
 from kelly_actors.transformer.grammar import Grammar
 from kelly_actors.transformer.sampler import SamplingConfig, sample_token, sample_value
-from kelly_actors.transformer.session import Cache, StepSession
+from kelly_actors.transformer.session import Cache, ModelError, StepSession
 from kelly_actors.transformer.tokens import (
     SPECIAL,
     Bar,
@@ -44,19 +52,38 @@ MAX_NOTES_PER_BAR = 96
 #: share one), so the tonic and the mode's third are favoured to establish the
 #: key. Chosen on the shipped model's controllability (docs/transformer.md).
 TRIAD_EMPHASIS: tuple[float, float, float] = (2.0, 1.5, 0.5)
+#: The decodings ``kelly compose --decoding`` offers; ``scale`` is the live composer's.
+DECODINGS: tuple[str, ...] = ("scale", "free")
+#: Classifier-free guidance weight of free decoding, chosen on generated pieces at the
+#: quadrant corners with seeds the card does not use (docs/transformer.md).
+FREE_GUIDANCE = 3.0
+#: The emotion row that asks the model for its unconditional distribution.
+NO_CONDITION = np.full((1, 2), np.nan, np.float32)
 
 
 @dataclass(frozen=True)
 class GenerationConfig:
     """``context`` tokens of history at most; sampling settings; note cap per bar;
     ``scale_aware`` keeps pitched notes to the scale of the conditioning's key and
-    adds ``triad_emphasis`` nats to its tonic, third and fifth."""
+    adds ``triad_emphasis`` nats to its tonic, third and fifth; ``guidance`` ≠ 1 mixes
+    conditional and unconditional logits (classifier-free guidance, 1 = conditional only)."""
 
     context: int = 192
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
     max_notes_per_bar: int = MAX_NOTES_PER_BAR
     scale_aware: bool = True
     triad_emphasis: tuple[float, float, float] = TRIAD_EMPHASIS
+    guidance: float = 1.0
+
+
+def decoding_config(name: str) -> GenerationConfig:
+    """``scale`` (today's default: the key's scale, triad bonus, no guidance) or ``free``
+    (grammar only, classifier-free guidance :data:`FREE_GUIDANCE`)."""
+    if name == "scale":
+        return GenerationConfig()
+    if name == "free":
+        return GenerationConfig(scale_aware=False, guidance=FREE_GUIDANCE)
+    raise ValueError(f"unknown decoding {name!r} ({', '.join(DECODINGS)})")
 
 
 def _emotion(valence: float, arousal: float) -> np.ndarray:
@@ -96,9 +123,29 @@ class Generator:
     def __init__(self, session: StepSession, config: GenerationConfig | None = None) -> None:
         self.session = session
         self.config = config or GenerationConfig()
+        self.guided = self.config.guidance != 1.0
+        if self.guided and not session.info.null_condition:
+            raise ModelError(
+                f"{session.path.name} was trained without condition dropout: "
+                "it cannot be guided (use --decoding scale or a newer model)"
+            )
+
+    def _empty(self) -> Cache:
+        return self.session.empty_cache(2 if self.guided else 1)
+
+    def _run(self, tokens: np.ndarray, emotion: np.ndarray, cache: Cache):
+        """Tokens ``[S, N_FIELDS]`` after ``cache`` → per-field logits ``[1, S, size]`` and
+        the grown cache (batch 2 when guided: row 0 conditional, row 1 unconditional)."""
+        tokens = tokens.reshape(1, -1, V.N_FIELDS)
+        if not self.guided:
+            return self.session.run(tokens, emotion, cache)
+        both = np.concatenate([tokens, tokens])
+        logits, cache = self.session.run(both, np.concatenate([emotion, NO_CONDITION]), cache)
+        g = self.config.guidance
+        return [x[1:] + g * (x[:1] - x[1:]) for x in logits], cache
 
     def _step(self, row: np.ndarray, emotion: np.ndarray, cache: Cache):
-        return self.session.run(row.reshape(1, -1, V.N_FIELDS), emotion, cache)
+        return self._run(row, emotion, cache)
 
     def piece(
         self,
@@ -127,7 +174,7 @@ class Generator:
         )
         rows = [np.asarray(SPECIAL[V.BOS], np.int64)]
         grammar.feed(rows[0])
-        logits, cache = self._step(rows[0], emotion, self.session.empty_cache())
+        logits, cache = self._step(rows[0], emotion, self._empty())
         done_bars, notes_in_bar = 0, 0
         while True:
             last = [x[0, -1] for x in logits]
@@ -156,7 +203,7 @@ class Generator:
 
     def _reprime(self, rows: list[np.ndarray], emotion: np.ndarray):
         window = _window(np.stack(rows), self.config.context)
-        return self.session.run(window[None], emotion, self.session.empty_cache())
+        return self._run(window, emotion, self._empty())
 
     def bar(
         self,
@@ -204,7 +251,7 @@ class Generator:
         )
         for row in tokens:
             grammar.feed(row)
-        logits, cache = self.session.run(tokens[None], emotion, self.session.empty_cache())
+        logits, cache = self._run(tokens, emotion, self._empty())
         made: list[np.ndarray] = []
         while len(made) < self.config.max_notes_per_bar:
             row = sample_token([x[0, -1] for x in logits], grammar, self.config.sampling, rng)

@@ -1,7 +1,8 @@
 """The exported step model under onnxruntime, with its key/value cache.
 
 ``StepSession(path).run(tokens, emotion, cache)``: ``tokens`` int64
-``[B, S, N_FIELDS]``, ``emotion`` float32 ``[B, 2]`` (valence, arousal), the
+``[B, S, N_FIELDS]``, ``emotion`` float32 ``[B, 2]`` (valence, arousal; a row of NaN
+asks a model trained with condition dropout for its unconditional logits), the
 cache a pair of float32 ``[layers, B, heads, T, head_dim]`` arrays → per-field
 logits (float32 ``[B, S, FIELD_SIZES[f]]``) and the cache grown by ``S``.
 
@@ -45,6 +46,8 @@ class ModelInfo:
     heads: int
     head_dim: int
     max_len: int
+    #: Trained with condition dropout: a NaN emotion row gives the unconditional logits.
+    null_condition: bool = False
 
 
 def resolve(path: str | os.PathLike[str] | None) -> Path:
@@ -104,6 +107,7 @@ class StepSession:
             int(config["heads"]),
             int(config["head_dim"]),
             int(config["max_len"]),
+            bool(config.get("null_condition", False)),
         )
         self.metadata = dict(meta)
         self.outputs = [f"logits_{f}" for f in V.FIELDS] + ["present_keys", "present_values"]

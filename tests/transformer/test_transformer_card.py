@@ -1,39 +1,43 @@
-"""The shipped transformer and its card: the card names the file by sha256, the model itself
-reproduces the card's controllability figures with the card's seed, and on fresh seeds
-its tempo still follows arousal as the card claims; scale-aware decoding keeps notes in
-the key."""
+"""The shipped transformer and its card: the card names the file by sha256; the model
+itself, decoded freely (no scale, no key), writes denser and louder at high arousal; it
+does not yet write major at positive valence more often than at negative valence (a
+strict xfail that turns into a failure the day a model does, so the marker goes); a
+zero-logit model under free decoding ignores the emotion; scale-aware decoding keeps
+notes in the key."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import types
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from kelly_actors.music.theory import Key
-from kelly_actors.transformer.generate import GenerationConfig, Generator
-from kelly_actors.transformer.session import StepSession
+from kelly_actors.transformer.generate import (
+    DECODINGS,
+    GenerationConfig,
+    Generator,
+    decoding_config,
+)
+from kelly_actors.transformer.session import ModelError, StepSession
 from kelly_actors.transformer.tokens import decode
-from training.transformer.card import controllability
+from training.transformer import control
 
 MODEL = Path(__file__).resolve().parents[2] / "models" / "transformer.onnx"
 CARD = json.loads(MODEL.with_suffix(".json").read_text())
-#: The issue's target for the tempo ~ arousal rank correlation.
-TEMPO_AROUSAL_TARGET = 0.3
-#: Fresh seeds land within about ±0.2 of the card's figure (20 pieces per corner); a model
-#: that ignores arousal scatters around 0 with a standard deviation of about 0.11.
-FRESH_TOLERANCE = 0.3
+#: Pieces per corner and bars per piece of the CI check (a few seconds).
+PIECES, BARS = 4, 4
+#: How much more often the positive corners must come out major than the negative ones.
+MODE_GAP = 0.5
 
 
 @pytest.fixture(scope="module")
 def session() -> StepSession:
     return StepSession(MODEL)
-
-
-def _without_timing(figures: dict) -> dict:
-    return {k: v for k, v in figures.items() if k != "seconds"}
 
 
 def test_the_card_describes_the_shipped_file(session: StepSession) -> None:
@@ -43,42 +47,86 @@ def test_the_card_describes_the_shipped_file(session: StepSession) -> None:
     assert CARD["sha256"] in MODEL.with_suffix(".md").read_text()
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize(
-    ("figures", "scale_aware"),
-    [("controllability", False), ("controllability_scale_aware", True)],
-)
-def test_the_model_reproduces_the_cards_controllability_with_its_seed(
-    session: StepSession, figures: str, scale_aware: bool
+def _product_rows(session, decoding: str, pieces: int, bars: int, seed: int) -> list[dict]:
+    # The calm corners: fewest notes per bar, so the check takes a few seconds.
+    corners = ((-0.8, 0.1), (0.8, 0.1))
+    make = control.variations(session, decoding)
+    return control.product_rows(make, pieces, bars, seed, corners)
+
+
+def _major_fraction(rows: list[dict], positive: bool) -> float:
+    mine = [r["mode"] == "major" for r in rows if (r["valence"] > 0) == positive]
+    return float(np.mean(mine))
+
+
+def test_free_decoding_of_the_shipped_model_is_denser_and_louder_at_high_arousal(
+    session: StepSession,
 ) -> None:
-    claimed = CARD[figures]
-    generator = Generator(session, GenerationConfig(scale_aware=scale_aware))
-    measured, _ = controllability(
-        generator,
-        claimed["pieces_per_corner"],
-        claimed["bars_per_piece"],
-        CARD["train_config"]["seed"],
+    """The model alone follows arousal on the product path: more notes per bar and a
+    higher mean velocity at arousal 0.9 than at 0.1, at both valence signs."""
+    corners = ((-0.8, 0.1), (-0.8, 0.9), (0.8, 0.1), (0.8, 0.9))
+    make = control.variations(session, "free")
+    rows = control.product_rows(make, 1, 2, 31, corners)
+    for calm, aroused in ((rows[0], rows[1]), (rows[2], rows[3])):
+        assert aroused["density"] > calm["density"], rows
+        assert aroused["velocity"] > calm["velocity"], rows
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="the shipped model does not follow valence in its mode under free decoding "
+    "(models/transformer.md: 50 % of pieces, the null model's figure); issue 12",
+)
+def test_free_decoding_of_the_shipped_model_is_more_major_at_positive_valence(
+    session: StepSession,
+) -> None:
+    """The model alone — grammar masks only, no scale, no key — writes in major more often
+    at the positive-valence corners than at the negative ones (`kelly compose --engine
+    transformer --decoding free`, seeds the card does not use)."""
+    rows = _product_rows(session, "free", PIECES, BARS, seed=31)
+    positive, negative = _major_fraction(rows, True), _major_fraction(rows, False)
+    assert positive - negative >= MODE_GAP, rows
+
+
+def test_free_decoding_alone_carries_no_valence_but_scale_decoding_does(
+    session: StepSession,
+) -> None:
+    """The control: a zero-logit model under free decoding writes the same piece whatever
+    the valence, so the direction above comes from the network; scale decoding alone
+    (its key follows the valence) already tells the corners apart."""
+    null = control.ZeroLogits(session)
+
+    def pieces(decoding: str, valence: float) -> list[np.ndarray]:
+        generator = Generator(null, decoding_config(decoding))  # type: ignore[arg-type]
+        return [generator.piece(valence, 0.5, 4, np.random.default_rng(s)) for s in range(6)]
+
+    def same(decoding: str) -> list[bool]:
+        return list(map(np.array_equal, pieces(decoding, 0.8), pieces(decoding, -0.8)))
+
+    assert all(same("free"))
+    assert not all(same("scale"))
+
+
+def test_free_decoding_needs_a_model_trained_with_condition_dropout(
+    session: StepSession,
+) -> None:
+    old = types.SimpleNamespace(
+        info=dataclasses.replace(session.info, null_condition=False), path=session.path
     )
-    assert _without_timing(measured) == _without_timing(claimed)
+    with pytest.raises(ModelError, match="condition dropout"):
+        Generator(old, decoding_config("free"))  # type: ignore[arg-type]
+    Generator(old, decoding_config("scale"))  # type: ignore[arg-type]
 
 
-@pytest.mark.slow
-def test_on_fresh_seeds_tempo_follows_arousal_as_the_card_claims(session: StepSession) -> None:
-    free = Generator(session, GenerationConfig(scale_aware=False))
-    measured, _ = controllability(free, pieces=20, bars=8, seed=4242)
-    fresh, claimed = measured["spearman_tempo_arousal"], CARD["controllability"]
-    assert fresh > TEMPO_AROUSAL_TARGET, measured
-    assert abs(fresh - claimed["spearman_tempo_arousal"]) < FRESH_TOLERANCE, measured
-
-
-def test_the_card_reports_both_decodings_and_the_live_one_follows_valence() -> None:
-    assert CARD["decoding"]["live_and_offline"] == "scale-aware"
-    assert GenerationConfig().scale_aware
+def test_the_card_shows_each_decoding_beside_its_null_model() -> None:
+    control_figures = CARD["controllability"]
+    for path in ("product", "piece"):
+        for decoding in DECODINGS:
+            assert f"{path}_{decoding}_null" in control_figures
+    assert CARD["decoding"]["live"] == "scale"
+    assert CARD["decoding"]["free_guidance"] == decoding_config("free").guidance
     assert list(GenerationConfig().triad_emphasis) == CARD["decoding"]["triad_emphasis_nats"]
-    aware = CARD["controllability_scale_aware"]
-    assert aware["mode_matches_valence_sign"] >= 0.8
-    assert aware["spearman_tempo_arousal"] > TEMPO_AROUSAL_TARGET
-    assert 0.0 <= CARD["controllability"]["mode_matches_valence_sign"] <= 1.0
 
 
 def test_scale_aware_generation_stays_in_the_key_it_is_given(session: StepSession) -> None:

@@ -16,6 +16,7 @@ from kelly_actors.composer import transformer_engine as engine
 from kelly_actors.composer.emotion.pad import PAD
 from kelly_actors.composer.mapper import map_emotion
 from kelly_actors.composer.orchestrator import compose as compose_rules
+from kelly_actors.transformer.generate import GenerationConfig, decoding_config
 from kelly_actors.transformer.session import DEFAULT_MODEL, ModelError, StepSession
 
 PARAMS = [map_emotion(PAD(0.6, 0.7, 0.5))] * 4
@@ -113,3 +114,34 @@ def test_a_bar_costs_one_prompt_call_then_one_cached_step_per_note() -> None:
     assert len(calls) == len(new) + 1
     assert calls[0] >= 1 and all(c == 1 for c in calls[1:])
     assert np.all([n.track == "melody" for n in new])
+
+
+def test_kelly_compose_with_free_decoding_writes_every_track_from_the_model_alone(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "f.mid"
+    done = run_compose(
+        "--bars", "2", "--engine", "transformer", "--decoding", "free", "-o", str(out),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert midi_file.read(out).bars == 2
+
+
+def test_kelly_compose_refuses_an_unknown_decoding_as_bad_input(tmp_path: Path) -> None:
+    out = tmp_path / "x.mid"
+    done = run_compose("--bars", "2", "--engine", "hybrid", "--decoding", "loose", "-o", str(out))
+    assert done.returncode == 2 and "unknown decoding 'loose'" in done.stderr
+    assert not out.exists()
+
+
+def test_free_decoding_adds_no_key_and_guides_with_an_unconditioned_row() -> None:
+    config = decoding_config("free")
+    assert not config.scale_aware and config.guidance > 1.0
+    variation = engine.Variation(None, ("melody",), seed=0, config=config)
+    batches = []
+    run = variation.generator.session.run
+    variation.generator.session.run = lambda *a: batches.append(a[1].copy()) or run(*a)
+    notes = compose_rules(PARAMS[:1], seed=0).notes
+    variation.new_notes(0, list(notes), PARAMS[0])
+    assert all(e.shape == (2, 2) and np.isnan(e[1]).all() for e in batches)
+    assert decoding_config("scale") == GenerationConfig()

@@ -48,11 +48,16 @@ def test_the_quick_run_writes_checkpoint_model_and_a_card_with_measured_numbers(
     assert card["parameters"] > 0
     assert card["held_out"]["all_tokens"] > 0 and card["held_out"]["all_loss_nats"] > 0
     assert card["parity_max_abs_logit_diff"] < 1e-4
-    assert set(card["controllability"]["corners"]) == {
-        "v-0.8_a0.1", "v-0.8_a0.9", "v+0.8_a0.1", "v+0.8_a0.9",
-    }  # fmt: skip
-    assert card["data"]["by_split"]["train"] > 0
-    assert "Controllability" in (trained / "t.md").read_text()
+    for figures in card["controllability"].values():
+        assert set(figures["corners"]) == {
+            "v-0.8_a0.1", "v-0.8_a0.9", "v+0.8_a0.1", "v+0.8_a0.9",
+        }  # fmt: skip
+        low, high = figures["mode_matches_valence_sign_ci95"]
+        assert 0.0 <= low <= figures["mode_matches_valence_sign"] <= high <= 1.0
+    assert set(card["targets"]) >= {"mode_matches_valence_sign", "spearman_density_arousal"}
+    assert card["data"]["by_split"]["train"] > 0 and card["data"]["tunes"] > 0
+    text = (trained / "t.md").read_text()
+    assert "Controllability" in text and "null model" in text and card["sha256"] in text
 
 
 def test_torch_and_onnxruntime_agree_on_a_generated_sequence(trained: Path) -> None:

@@ -9,10 +9,17 @@ read at :data:`DEFAULT_BPM` and without dynamics at :data:`DEFAULT_VELOCITY`.
 Weak labels (docs/transformer.md): valence from mode (Krumhansl key
 analysis), register and dynamics; arousal from tempo, melodic density and
 dynamics. They are estimates from the score, not listener ratings.
+
+Mode balance: :func:`parallel_mode` rewrites a piece into its parallel mode
+(C major ↔ C minor), so every tune is seen in both modes with the valence
+sign flipped and nothing else changed — the contrast the model must learn.
+:func:`tune_fingerprint` names a tune independently of key, mode and
+harmonization, so the held-out split can keep whole tunes out of training.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,11 +34,13 @@ DEFAULT_VELOCITY = 80
 
 @dataclass(frozen=True)
 class CorpusPiece:
-    """A parsed piece: quantized bars, its key mode (major|minor) and a name."""
+    """A parsed piece: quantized bars, its key (tonic pitch class 0…11, mode major|minor)
+    and a name."""
 
     name: str
     bars: tuple[Bar, ...]
     mode: str
+    tonic: int = 0
 
 
 def corpus_paths(limit: int) -> list[Path]:
@@ -77,8 +86,8 @@ def load_piece(path: Path) -> CorpusPiece | None:
                 events.append((track, int(pitch.midi), int(velocity), start, length))
     if not events:
         return None
-    mode = str(score.analyze("key").mode)
-    return CorpusPiece(path.stem, quantize(_bars(events, bpm)), mode)
+    key = score.analyze("key")
+    return CorpusPiece(path.stem, quantize(_bars(events, bpm)), str(key.mode), key.tonic.pitchClass)
 
 
 def _mean_pitch(part) -> float:
@@ -115,7 +124,10 @@ def weak_label(bars: tuple[Bar, ...], mode: str) -> tuple[float, float]:
     ) / (len(bars) * BEATS_PER_BAR)
     tempo_term = float(np.clip((bpm - 60.0) / 120.0, 0, 1))
     density_term = float(np.clip((onsets_per_beat - 0.5) / 3.5, 0, 1))
-    arousal = float(np.clip(0.6 * tempo_term + 0.3 * density_term + 0.1 * (dynamics + 1) / 2, 0, 1))
+    # Loudness is one of the strongest arousal cues in music (Gabrielsson & Lindström
+    # 2010), hence its quarter share; the data's dynamics are augmented (dataset.py).
+    loudness = (dynamics + 1) / 2
+    arousal = float(np.clip(0.5 * tempo_term + 0.25 * density_term + 0.25 * loudness, 0, 1))
     return valence, arousal
 
 
@@ -135,3 +147,91 @@ def transpose(bars: tuple[Bar, ...], semitones: int) -> tuple[Bar, ...]:
 
 def scale_tempo(bars: tuple[Bar, ...], factor: float) -> tuple[Bar, ...]:
     return quantize(Bar(b.tempo_bpm * factor, b.notes) for b in bars)
+
+
+#: Parallel-mode rewriting, in semitones above the tonic: major → (harmonic) minor lowers
+#: the third and sixth and keeps the leading tone (as Bach's minor chorales do at
+#: cadences); minor → major raises the third, sixth and the natural seventh.
+TO_MINOR = {4: -1, 9: -1}
+TO_MAJOR = {3: +1, 8: +1, 10: +1}
+
+
+def parallel_mode(bars: tuple[Bar, ...], tonic: int, mode: str) -> tuple[Bar, ...]:
+    """The piece in its parallel mode (same tonic): pitched notes move by a semitone
+    where the two modes differ (:data:`TO_MINOR` / :data:`TO_MAJOR`); drums stay."""
+    shift = TO_MINOR if mode == "major" else TO_MAJOR
+    out = []
+    for bar in bars:
+        notes = tuple(
+            n
+            if n.track == "drums"
+            else Note(
+                n.track,
+                n.pitch + shift.get((n.pitch - tonic) % 12, 0),
+                n.velocity,
+                n.start_beat,
+                n.duration_beats,
+            )
+            for n in bar.notes
+        )
+        out.append(Bar(bar.tempo_bpm, tuple(n for n in notes if 0 <= n.pitch <= 127)))
+    return quantize(out)
+
+
+def scale_dynamics(bars: tuple[Bar, ...], velocity: float) -> tuple[Bar, ...]:
+    """The piece played with mean velocity ``velocity`` (MIDI), its accents kept."""
+    notes = [n for b in bars for n in b.notes]
+    if not notes:
+        return bars
+    factor = velocity / float(np.mean([n.velocity for n in notes]))
+    return quantize(
+        Bar(
+            b.tempo_bpm,
+            tuple(
+                Note(
+                    n.track,
+                    n.pitch,
+                    int(np.clip(round(n.velocity * factor), 1, 127)),
+                    n.start_beat,
+                    n.duration_beats,
+                )
+                for n in b.notes
+            ),
+        )
+        for b in bars
+    )
+
+
+#: Melody pitches sampled on the first this many beats name a tune.
+FINGERPRINT_BEATS = 16
+
+
+def _step_class(semitones: int) -> int:
+    """An interval in semitones → its size in diatonic steps, signed (mode-independent:
+    a major and a minor third are both 2)."""
+    size = (0, 1, 1, 2, 2, 3, 3, 4, 5, 5, 6, 6)[abs(semitones) % 12] + 7 * (abs(semitones) // 12)
+    return size if semitones >= 0 else -size
+
+
+def tune_fingerprint(bars: tuple[Bar, ...]) -> str:
+    """The tune, not the file: the melody's pitch on each of the first
+    :data:`FINGERPRINT_BEATS` beats (repeats merged), as intervals in diatonic steps.
+
+    Transposition and mode leave it unchanged (intervals, step sizes), and so do
+    passing notes between beats and a different harmonization, so two chorales
+    on one hymn tune get one fingerprint.
+    """
+    pitches: list[int] = []
+    for beat in range(FINGERPRINT_BEATS):
+        bar = beat // 4
+        if bar >= len(bars):
+            break
+        sounding = [
+            n.pitch
+            for n in bars[bar].notes
+            if n.track == "melody" and n.start_beat <= beat % 4 < n.start_beat + n.duration_beats
+        ]
+        if sounding and (not pitches or pitches[-1] != max(sounding)):
+            pitches.append(max(sounding))
+    steps = [_step_class(b - a) for a, b in itertools.pairwise(pitches)]
+    return ",".join(str(s) for s in steps)

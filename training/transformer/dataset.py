@@ -6,8 +6,10 @@
 * ``tokens``  int16 ``[n_tokens, N_FIELDS]`` — every sequence, concatenated;
 * ``starts``  int64 ``[n_seq + 1]`` — sequence i is ``tokens[starts[i]:starts[i+1]]``;
 * ``emotion`` float32 ``[n_seq, 2]`` — (valence −1…1, arousal 0…1);
-* ``split``   int8 ``[n_seq]`` — 0 train, 1 validation, 2 test (by piece, so the
-  transposed and re-timed copies of a piece share its split);
+* ``split``   int8 ``[n_seq]`` — 0 train, 1 validation, 2 test: corpus pieces by
+  **tune** (:func:`~training.transformer.corpus.tune_fingerprint`), so every chorale
+  on one hymn tune and every copy of it (parallel mode, transposed, re-timed, re-voiced
+  in dynamics) share a split; rule pieces by name;
 * ``source``  int8 ``[n_seq]`` — 0 corpus, 1 rule composer;
 * ``piece``   str ``[n_seq]`` — the piece each sequence came from.
 """
@@ -26,7 +28,16 @@ import numpy as np
 from kelly_actors.files import atomic_path, atomic_write
 from kelly_actors.transformer.tokens import decode, encode
 from training.progress import Progress
-from training.transformer.corpus import corpus_paths, load_piece, scale_tempo, transpose, weak_label
+from training.transformer.corpus import (
+    corpus_paths,
+    load_piece,
+    parallel_mode,
+    scale_dynamics,
+    scale_tempo,
+    transpose,
+    tune_fingerprint,
+    weak_label,
+)
 from training.transformer.rules_data import rule_piece
 
 TRAIN, VALIDATION, TEST = 0, 1, 2
@@ -34,13 +45,19 @@ TRAIN, VALIDATION, TEST = 0, 1, 2
 
 @dataclass(frozen=True)
 class DataConfig:
-    """What goes in: counts of pieces, rule-piece length, the augmentation grid."""
+    """What goes in: counts of pieces, rule-piece length, the augmentation grid.
 
-    corpus_pieces: int = 120
-    rule_pieces: int = 1200
+    ``parallel`` adds every corpus piece in its parallel mode as well (mode balance);
+    each corpus copy is played at a mean velocity drawn from ``velocity_range`` (MIDI).
+    """
+
+    corpus_pieces: int = 410
+    rule_pieces: int = 2000
     rule_bars: int = 8
     transpositions: tuple[int, ...] = (-3, -2, -1, 0, 1, 2, 3)
     tempo_factors: tuple[float, ...] = (0.8, 1.0, 1.25)
+    parallel: bool = True
+    velocity_range: tuple[float, float] = (50.0, 115.0)
     seed: int = 0
 
     @classmethod
@@ -49,7 +66,8 @@ class DataConfig:
 
 
 def split_of(name: str) -> int:
-    """A stable split from the piece name: 5 % validation, 5 % test."""
+    """A stable split from a name (a tune's fingerprint, a rule piece's name):
+    5 % validation, 5 % test."""
     bucket = int(hashlib.sha256(name.encode()).hexdigest(), 16) % 20
     return VALIDATION if bucket == 0 else TEST if bucket == 1 else TRAIN
 
@@ -61,23 +79,32 @@ def build(cfg: DataConfig, out: Path) -> dict:
     paths = corpus_paths(cfg.corpus_pieces)
     progress = Progress(len(paths) + cfg.rule_pieces, "data")
     skipped: list[str] = []
+    rng = np.random.default_rng(cfg.seed)
+    tunes: dict[str, list[str]] = {}
     for path in paths:
         piece = load_piece(path)
         progress.advance()
         if piece is None:
             skipped.append(path.name)
             continue
-        split = split_of(piece.name)
-        for shift in cfg.transpositions:
-            for factor in cfg.tempo_factors:
-                bars = scale_tempo(transpose(piece.bars, shift), factor)
-                tokens = encode(bars)
-                if decode(tokens) != bars:
-                    raise AssertionError(f"{path.name}: tokens do not round-trip")
-                v, a = weak_label(bars, piece.mode)
-                sequences.append(tokens)
-                rows.append((v, a, split, 0, piece.name))
-    rng = np.random.default_rng(cfg.seed)
+        tune = tune_fingerprint(piece.bars)
+        tunes.setdefault(tune, []).append(piece.name)
+        split = split_of(f"tune:{tune}")
+        versions = [(piece.bars, piece.mode)]
+        if cfg.parallel:
+            other = "minor" if piece.mode == "major" else "major"
+            versions.append((parallel_mode(piece.bars, piece.tonic, piece.mode), other))
+        for original, mode in versions:
+            for shift in cfg.transpositions:
+                for factor in cfg.tempo_factors:
+                    loud = float(rng.uniform(*cfg.velocity_range))
+                    bars = scale_dynamics(scale_tempo(transpose(original, shift), factor), loud)
+                    tokens = encode(bars)
+                    if decode(tokens) != bars:
+                        raise AssertionError(f"{path.name}: tokens do not round-trip")
+                    v, a = weak_label(bars, mode)
+                    sequences.append(tokens)
+                    rows.append((v, a, split, 0, piece.name))
     for i in range(cfg.rule_pieces):
         piece = rule_piece(i, cfg.rule_bars, rng)
         sequences.append(encode(piece.bars))
@@ -100,6 +127,9 @@ def build(cfg: DataConfig, out: Path) -> dict:
         "config": asdict(cfg),
         "corpus_files": [p.name for p in paths if p.name not in skipped],
         "corpus_skipped_not_4_4": skipped,
+        "tunes": len(tunes),
+        "tunes_shared_by_several_files": sorted(v for v in tunes.values() if len(v) > 1),
+        "test_tunes": sum(split_of(f"tune:{t}") == TEST for t in tunes),
         "sequences": len(sequences),
         "tokens": int(sum(lengths)),
         "by_split": {

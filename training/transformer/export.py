@@ -38,8 +38,11 @@ class _Step(torch.nn.Module):
         return (*logits, keys, values)
 
 
-def export(model: CompoundTransformer, path: Path, metadata: dict[str, str]) -> None:
-    """Write ``path`` (atomically) with the step graph and ``metadata``."""
+def export(
+    model: CompoundTransformer, path: Path, metadata: dict[str, str], null_condition: bool
+) -> None:
+    """Write ``path`` (atomically) with the step graph and ``metadata``; ``null_condition``:
+    the model was trained with condition dropout (a NaN emotion row is meaningful)."""
     cfg = model.cfg
     tokens = torch.ones(1, 3, V.N_FIELDS, dtype=torch.long)
     emotion = torch.zeros(1, 2)
@@ -50,6 +53,7 @@ def export(model: CompoundTransformer, path: Path, metadata: dict[str, str]) -> 
         "heads": cfg.heads,
         "head_dim": cfg.head_dim,
         "max_len": cfg.max_len,
+        "null_condition": null_condition,
         "fields": list(V.FIELDS),
         "sizes": list(V.FIELD_SIZES),
     }

@@ -23,8 +23,14 @@ class RulePiece:
 
 
 def rule_piece(index: int, n_bars: int, rng: np.random.Generator) -> RulePiece:
-    """Compose one piece at a random PAD point (uniform over the whole space)."""
-    v, a, d = float(rng.uniform(-1, 1)), float(rng.uniform(0, 1)), float(rng.uniform(0, 1))
+    """Compose one piece at a random PAD point: valence and arousal uniform, dominance
+    near arousal."""
+    v, a = float(rng.uniform(-1, 1)), float(rng.uniform(0, 1))
+    # The model is conditioned on valence and arousal only, and the rules' velocity
+    # follows dominance: drawn independently, dominance made velocity noise the
+    # conditioning cannot explain. Drawn near arousal, loud goes with aroused, as in the
+    # corpus labels (corpus.weak_label) and in listeners' ratings of loudness.
+    d = float(np.clip(a + rng.normal(0.0, 0.15), 0.0, 1.0))
     params = map_emotion(PAD(v, a, d))
     seed = int(rng.integers(0, 2**31))
     piece = compose([params] * n_bars, seed=seed)

@@ -5,6 +5,10 @@ start) of a training sequence; half the windows come from corpus pieces and
 half from rule-composer pieces, so the exact labels keep the whole emotion
 plane covered. Shorter windows are padded with PAD tokens, which the loss
 ignores.
+
+Condition dropout: each window's emotion is replaced by NaN (no condition, the
+model's null embedding) with probability ``cond_dropout``, so the model also
+learns the unconditional distribution that classifier-free guidance needs.
 """
 
 from __future__ import annotations
@@ -29,9 +33,9 @@ from training.transformer.model import CompoundTransformer, ModelConfig, loss_te
 class TrainConfig:
     """Optimisation settings; ``threads`` is torch's intra-op thread count."""
 
-    steps: int = 800
+    steps: int = 1200
     batch: int = 16
-    seq_len: int = 256
+    seq_len: int = 192
     lr: float = 1e-3
     warmup: int = 50
     weight_decay: float = 0.01
@@ -39,6 +43,7 @@ class TrainConfig:
     threads: int = 1
     checkpoint_every: int = 100
     eval_batches: int = 8
+    cond_dropout: float = 0.15
 
     @classmethod
     def quick(cls) -> TrainConfig:
@@ -132,6 +137,8 @@ def train(
         for group in opt.param_groups:
             group["lr"] = learning_rate(cfg, step)
         tokens, emotion = train_w.batch(cfg.batch)
+        dropped = train_w.rng.random(cfg.batch) < cfg.cond_dropout
+        emotion[torch.from_numpy(dropped)] = float("nan")
         loss, count = loss_terms(model, tokens, emotion)
         opt.zero_grad(set_to_none=True)
         (loss / count).backward()
