@@ -108,3 +108,23 @@ def test_an_unresolved_auto_never_reaches_a_running_audio_actor() -> None:
 
     with pytest.raises(ConfigError, match="backend 'auto' is resolved by kelly run"):
         validate_actors(performance.load())
+
+
+def test_a_probe_that_crashes_chooses_silence_and_says_how_it_ended(tmp_path, monkeypatch) -> None:
+    crashing = tmp_path / "python"
+    crashing.write_text("#!/bin/sh\nkill -SEGV $$\n")
+    crashing.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(crashing))
+    choice = choose(48_000, 256, 1)
+    assert choice.silent and dict(choice.options) == {"backend": "null"}
+    assert choice.why.startswith("the audio probe failed (exit -11")
+
+
+def test_a_probe_that_answers_garbage_chooses_silence_and_says_so(tmp_path, monkeypatch) -> None:
+    talking = tmp_path / "python"
+    talking.write_text("#!/bin/sh\necho 'ALSA lib: cannot find card'\necho '{\"backend\": 1}'\n")
+    talking.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(talking))
+    choice = choose(48_000, 256, 1)
+    assert choice.silent
+    assert choice.why.startswith("the audio probe answered something unreadable")

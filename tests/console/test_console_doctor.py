@@ -37,14 +37,21 @@ def test_doctor_passes_with_jack_running_and_prints_its_figures(jack, tmp_path: 
 @pytest.mark.slow
 def test_doctor_fails_with_a_clear_reason_when_the_jack_server_is_unreachable() -> None:
     env = {**env_with_support(), "JACK_DEFAULT_SERVER": f"kelly-absent-{os.getpid()}"}
-    done = doctor(str(JACK_CONFIG), env=env)
+    done = doctor(str(JACK_CONFIG), "--max-load", "1.0", env=env)
     assert done.returncode == 1
     server = f"kelly-absent-{os.getpid()}"
     assert (
         f"✗ JACK           the config uses JACK but server '{server}' is not running" in done.stdout
     )
     assert "✗ audio device   no JACK server to connect to" in done.stdout
-    assert "FAILED: JACK, audio device, MIDI, round trip" in done.stdout
+    failed = next(line for line in done.stdout.splitlines() if line.startswith("FAILED: "))
+    # CPU headroom is measured in wall time, so a starved machine may fail it as well.
+    assert set(failed[8:].split(", ")) - {"CPU headroom"} == {
+        "JACK",
+        "audio device",
+        "MIDI",
+        "round trip",
+    }
 
 
 def test_doctor_on_the_built_in_performance_skips_what_it_does_not_use(tmp_path: Path) -> None:

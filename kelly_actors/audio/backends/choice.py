@@ -7,15 +7,21 @@ silence — only where there is none. ``kelly run`` calls :func:`resolve` in the
 before the first fork: the options it writes go to every supervisor and every audio actor
 incarnation of the run, so a restart or a successor never chooses again.
 
-Probing starts nothing and keeps nothing: the JACK client is opened with
-``no_start_server`` and closed without being activated, libjack's complaints about a
-missing server are collected instead of printed, and PortAudio is initialised only for
-the look and terminated after it.
+Probing starts nothing and keeps nothing: it runs in a short-lived child process
+(``python -m kelly_actors.audio.backends.choice``), because libjack keeps threads and
+shared memory in a process after its client closes — one of them crashed a process
+whose JACK server went away later — and the watchdog forks every supervisor after the
+probe. In the child the JACK client is opened with ``no_start_server`` and closed without
+being activated, libjack's complaints about a missing server are collected instead of
+printed, and PortAudio is initialised only for the look and terminated after it.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +35,8 @@ AUTO = "auto"
 AUDIO_TARGET = "kelly_actors.audio.actor:AudioActor"
 #: What the start lines say when nothing can be heard.
 SILENT = "no audio device: playing silently"
+#: How long the probing child may take (s): PortAudio's host APIs answer in well under one.
+PROBE_TIMEOUT_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -173,7 +181,47 @@ def probe_portaudio(
 
 
 def choose(sample_rate: int, block_size: int, input_channels: int) -> AudioChoice:
-    """Probe JACK, then PortAudio; ``null`` when neither can play the performance."""
+    """Probe JACK, then PortAudio, in a child process; ``null`` when neither can play the
+    performance, or when the probe itself fails (its reason is the choice's ``why``)."""
+    argv = [sys.executable, "-m", __name__, str(sample_rate), str(block_size), str(input_channels)]
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=PROBE_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        return _silent(f"the audio probe did not answer within {PROBE_TIMEOUT_S:.0f} s")
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return _silent(f"the audio probe failed (exit {done.returncode}: {last})")
+    return _from_json(done.stdout)
+
+
+def _silent(why: str) -> AudioChoice:
+    return AudioChoice("null", (("backend", "null"),), "none", why)
+
+
+def _to_json(choice: AudioChoice) -> str:
+    return json.dumps(
+        {
+            "backend": choice.backend,
+            "options": dict(choice.options),
+            "device": choice.device,
+            "why": choice.why,
+        }
+    )
+
+
+def _from_json(text: str) -> AudioChoice:
+    lines = text.strip().splitlines()
+    try:
+        data = json.loads(lines[-1])
+        options = tuple((str(k), v) for k, v in dict(data["options"]).items())
+        return AudioChoice(str(data["backend"]), options, str(data["device"]), str(data["why"]))
+    except (IndexError, ValueError, KeyError, TypeError) as exc:
+        return _silent(f"the audio probe answered something unreadable ({exc})")
+
+
+def choose_here(sample_rate: int, block_size: int, input_channels: int) -> AudioChoice:
+    """:func:`choose` in this process (the probing child's body): loads libjack and
+    PortAudio here."""
     options, jack_why = probe_jack(sample_rate, block_size, input_channels)
     if options is not None:
         device = f"JACK server {server_name()!r}"
@@ -183,7 +231,7 @@ def choose(sample_rate: int, block_size: int, input_channels: int) -> AudioChoic
         device = f"{options['device']} ({options['host_api']})"
         why = f"{jack_why}; {pa_why}"
         return AudioChoice("sounddevice", tuple(options.items()), device, why)
-    return AudioChoice("null", (("backend", "null"),), "none", f"{jack_why}; {pa_why}")
+    return _silent(f"{jack_why}; {pa_why}")
 
 
 def resolve(config: PerformanceConfig) -> tuple[PerformanceConfig, AudioChoice | None]:
@@ -202,3 +250,8 @@ def resolve(config: PerformanceConfig) -> tuple[PerformanceConfig, AudioChoice |
     for spec in auto:
         config = with_options(config, spec.name, **dict(choice.options))
     return config, choice
+
+
+if __name__ == "__main__":
+    rate, block, inputs = (int(a) for a in sys.argv[1:4])
+    print(_to_json(choose_here(rate, block, inputs)))
