@@ -3,8 +3,8 @@
 ``kelly run`` (:mod:`.run`), ``kelly status`` and ``kelly ctl`` (:mod:`.ctl`, the verbs of
 :mod:`kelly_actors.verbs`), ``kelly top`` / ``doctor`` / ``log`` (:mod:`.top`,
 :mod:`.doctor`, :mod:`.log`), ``kelly train`` (:mod:`.train`), ``kelly worker`` and
-``kelly keys`` (:mod:`.worker`), ``kelly compose`` and ``kelly emotions``
-(:mod:`.compose`), ``kelly service`` (:mod:`.service`), ``kelly completion``
+``kelly keys`` (:mod:`.worker`), ``kelly cluster`` (:mod:`.cluster`), ``kelly compose``
+and ``kelly emotions`` (:mod:`.compose`), ``kelly service`` (:mod:`.service`), ``kelly completion``
 (:mod:`.completion`), ``kelly sensor simulate`` (:mod:`.sensor`). Each module's
 ``register(subparsers)`` adds its program; each program returns the process exit code.
 Every program takes the global options (:func:`add_global_options`) before or after its
@@ -75,6 +75,7 @@ def subparsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentPar
 
 def build_parser() -> argparse.ArgumentParser:
     from kelly_actors.cli import (
+        cluster,
         completion,
         compose,
         ctl,
@@ -99,8 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_global_options(parser, top=True)
     sub = parser.add_subparsers(dest="command", required=True, metavar="PROGRAM")
     programs = (
-        run, ctl, compose, train, top, web, doctor, log, report, worker, service, completion,
-        sensor,
+        run, ctl, compose, train, top, web, doctor, log, report, worker, cluster, service,
+        completion, sensor,
     )  # fmt: skip
     for program in programs:
         program.register(sub)

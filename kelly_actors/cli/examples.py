@@ -70,6 +70,14 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     ),
     "kelly worker": ("kelly worker --connect tcp://stage:5560 --keys keys/",),
     "kelly keys": ("kelly keys generate keys/",),
+    "kelly cluster": ("kelly cluster serve --address 10.0.0.5:6379", "kelly cluster status"),
+    "kelly cluster serve": (
+        "kelly cluster serve --address 10.0.0.5:6379 --replicas 2",
+        "kelly cluster serve --num-gpus 1 --max-batch 256  # a GPU replica",
+        "kelly cluster serve --autoscale --min-replicas 1 --max-replicas 4",
+    ),
+    "kelly cluster status": ("kelly cluster status", "kelly cluster status --json"),
+    "kelly cluster stop": ("kelly cluster stop",),
     "kelly keys generate": ("kelly keys generate keys/",),
     "kelly service": ("kelly service install examples/jack.toml", "kelly service uninstall"),
     "kelly service install": (

@@ -33,6 +33,7 @@ from kelly_actors.actor.base import Actor, CallError, Waitable
 from kelly_actors.bus import curve
 from kelly_actors.bus.frames import LOUDNESS_DB, N_FEATURES, STATE_SIZE
 from kelly_actors.config.typed import ConfigError
+from kelly_actors.inference.cluster.link import BridgeLink
 from kelly_actors.inference.config import InferenceConfig
 from kelly_actors.inference.estimates import EstimatePublisher
 from kelly_actors.inference.heuristic import HeuristicEstimator
@@ -64,6 +65,11 @@ class InferenceActor(Actor):
             check_provider(config.provider)
         except ModelError as exc:
             raise ConfigError(str(exc)) from None
+        if config.backend == "ray":
+            try:
+                config.cluster.resolved_address()
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from None
         if config.remote_endpoint:
             try:
                 curve.server_keys(Path(config.keys_dir))
@@ -97,6 +103,13 @@ class InferenceActor(Actor):
         if cfg.workers > 0 or cfg.remote_endpoint:
             self.pool = WorkerPool(
                 cfg.pool(), self.ctx.run_dir / f"workers-{self.ctx.name}.sock", self.ctx.emit
+            )
+        self.bridge: BridgeLink | None = None
+        if cfg.backend == "ray":
+            # The cluster's driver runs in a process of its own (it may die with the
+            # cluster); its slots join the pool like workers and are served first.
+            self.bridge = BridgeLink(
+                cfg.cluster, self.pool.ipc, self.ctx.run_dir, self.ctx.name, self.ctx.emit
             )
         self.variations: VariationService | None = None
         if cfg.variations:
@@ -150,6 +163,8 @@ class InferenceActor(Actor):
     def on_stop(self) -> None:
         if self.variations is not None:
             self.variations.close()
+        if self.bridge is not None:
+            self.bridge.close()
         if self.pool is not None:
             self.pool.close()
         self.estimates.close()
@@ -179,6 +194,10 @@ class InferenceActor(Actor):
             model, self.swap = self.swap, None
             self._install(model, self.swap_path)
             self.stats["swaps"] += 1
+        if self.bridge is not None:
+            gone = self.bridge.watch(now)
+            if gone is not None:  # the cluster went away: its requests go to local workers
+                self.pool.lose_process(gone)
         results = self.pool.poll(now) if self.pool is not None else []
         if self.variations is not None:
             self.variations.poll(now)
@@ -288,6 +307,12 @@ class InferenceActor(Actor):
             }
             if self.pool.remote is not None:
                 out["pool"]["tcp"] = self.pool.tcp_endpoint
+        out["backend"] = self.config.backend
+        if self.bridge is not None:
+            out["cluster"] = {
+                **self.bridge.telemetry(),
+                "ready_slots": self.pool.ready_workers(provider="ray"),
+            }
         if self.variations is not None:
             out["variations"] = self.variations.telemetry()
         return out

@@ -6,11 +6,12 @@ whenever a config is built, from TOML or in code.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from kelly_actors.bus.messages import MAX_FRAMES
 from kelly_actors.config.typed import Checked, setting
+from kelly_actors.inference.cluster.config import ClusterConfig
 
 #: Default model, relative to the repository (or absolute in the options).
 DEFAULT_MODEL = str(Path(__file__).resolve().parents[2] / "models" / "emotion.onnx")
@@ -40,6 +41,10 @@ class InferenceConfig(Checked):
         transformer_model: the step model that serves the composer's variations
             ("" = none; relative paths: from the repository).
         variations: the socket in the run dir the composer asks on ("" = not served).
+        backend: ``pool`` (this machine's workers and ``kelly worker`` hosts) | ``ray``
+            (replicas on a Ray cluster, ``[actors.options.cluster]``; the local workers —
+            at least one — serve whenever the cluster does not).
+        cluster: the Ray cluster (:class:`ClusterConfig`), used with ``backend = "ray"``.
     """
 
     model: str = DEFAULT_MODEL
@@ -58,10 +63,17 @@ class InferenceConfig(Checked):
     publish: str = ESTIMATES_SOCKET
     transformer_model: str = "models/transformer.onnx"
     variations: str = VARIATIONS_SOCKET
+    backend: str = setting("pool", choices=("pool", "ray"))
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
 
     def __post_init__(self) -> None:
         super().__post_init__()
         _check_remote(self.remote_endpoint, self.keys_dir, "remote_endpoint", "keys_dir")
+        if self.backend == "ray" and self.workers < 1:
+            raise ValueError(
+                "backend = 'ray' needs workers >= 1: the local pool serves while the "
+                "cluster is away"
+            )
 
     def pool(self) -> PoolConfig:
         """The settings of this actor's worker pool."""

@@ -67,6 +67,7 @@ class WorkerInfo:
     pid: int = 0
     last_seen: float = 0.0
     last_sent: float = 0.0  # when it was last given a request (for fair rotation)
+    provider: str = ""  # cpu | cuda | ray (a slot of the Ray bridge, served first)
 
 
 class WorkerPool:
@@ -119,6 +120,13 @@ class WorkerPool:
 
     def worker_pids(self) -> list[int]:
         return self.processes.pids()
+
+    def lose_process(self, pid: int) -> None:
+        """A worker process (or the Ray bridge, with all its slots) exited: forget it; its
+        requests go back to the front of the queue for the others."""
+        for ident, info in list(self.workers.items()):
+            if info.pid == pid:
+                self._lose(ident)
 
     def _lose(self, ident: bytes) -> None:
         """Forget a worker; its request (if any) goes back to the front of the queue."""
@@ -184,10 +192,15 @@ class WorkerPool:
     def busy_streams(self) -> set[int]:
         return {r.stream for r in self.outstanding.values()} | {r.stream for r in self.queue}
 
-    def ready_workers(self, model: str | None = None) -> int:
-        """Workers that have ``model`` (default: the emotion model) loaded."""
+    def ready_workers(self, model: str | None = None, provider: str | None = None) -> int:
+        """Workers that have ``model`` (default: the emotion model) loaded (only those of
+        ``provider``, e.g. ``ray``, when given)."""
         wanted = self.model_id if model is None else model
-        return sum(1 for w in self.workers.values() if wanted in w.models)
+        return sum(
+            1
+            for w in self.workers.values()
+            if wanted in w.models and (provider is None or w.provider == provider)
+        )
 
     def _send(self, ident: bytes, info: WorkerInfo, frames: list[bytes]) -> bool:
         try:
@@ -216,9 +229,7 @@ class WorkerPool:
                 ident, *frames = sock.recv_multipart()
                 self._receive(sock, ident, frames, now, results)
         for pid in self.processes.watch(now):
-            for ident, info in list(self.workers.items()):
-                if info.pid == pid:
-                    self._lose(ident)
+            self.lose_process(pid)
         for ident, info in list(self.workers.items()):
             req = self.outstanding.get(info.busy) if info.busy is not None else None
             if req is not None and now - req.sent_at > self.config.retry_s:
@@ -242,11 +253,12 @@ class WorkerPool:
             results.append(Result(req, False, "expired"))
 
     def dispatch(self, now: float) -> None:
-        # Least recently used first: every worker keeps serving, so a hung or lost one
-        # is found (and retried around) within retry_s, not when load happens to reach it.
+        # The Ray bridge's slots first (backend = "ray": the cluster serves, the local
+        # workers stand by); then least recently used first: every worker keeps serving,
+        # so a hung or lost one is found (and retried around) within retry_s.
         idle = sorted(
             ((i, w) for i, w in self.workers.items() if w.busy is None),
-            key=lambda item: item[1].last_sent,
+            key=lambda item: (item[1].provider != "ray", item[1].last_sent),
         )
         while self.queue and idle:
             req = self.queue[0]
@@ -277,8 +289,9 @@ class WorkerPool:
             self._greet(ident, info)
         info.last_seen = now
         if msg.type == "hello":
-            info.pid = msg["pid"]
-            self.emit("worker_joined", pid=msg["pid"], remote=info.remote)
+            info.pid, info.provider = msg["pid"], msg["provider"]
+            if info.provider != "ray":  # the bridge's slots are announced by the link
+                self.emit("worker_joined", pid=msg["pid"], remote=info.remote)
         elif msg.type == "loaded":
             info.models.add(msg["model"])
         elif msg.type == "load_failed":

@@ -1,0 +1,306 @@
+"""The bridge: a process that serves an inference actor's pool through Ray replicas.
+
+``python -m kelly_actors.inference.cluster.bridge --connect ipc://… --config JSON --stats
+PATH --parent PID``. It joins the cluster as a Ray driver, finds the replicas
+``kelly cluster serve`` deployed, and connects ``slots`` DEALER sockets to the pool's
+ROUTER, each saying ``hello`` with provider ``ray`` — to the pool it is that many workers,
+which the pool prefers to its local ones. Each ``infer``/``vary`` it takes becomes one Ray
+call to a replica (round robin); the replicas batch what arrives from every stream and
+every performance. Everything on the ZeroMQ side is the project's message format (no
+pickle); what Ray pickles stays between this process and the cluster.
+
+Ray's driver lives here, not in the actor, so a cluster that goes away can take down only
+this process: the actor's pool serves locally meanwhile and starts a new bridge later.
+The bridge exits (code 3, the reason on stderr) when no replica answers a health check for
+``lost_s``; a replica that dies mid-request costs only a retry of that request (``failed``
+→ the pool sends it to another worker at once). Every second it writes its figures and the
+replicas' (batch sizes, model-call latency) as JSON to ``--stats``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import signal
+import sys
+import time
+from collections import deque
+from typing import Any
+
+import numpy as np
+import zmq
+
+from kelly_actors.actor.pids import die_with_parent
+from kelly_actors.bus import messages, sockets
+from kelly_actors.bus.frames import N_FEATURES
+from kelly_actors.files import atomic_write
+from kelly_actors.inference.cluster import deploy
+from kelly_actors.inference.cluster.config import ClusterConfig
+
+#: Exit code: the cluster could not be reached, had no replica, or was lost.
+UNREACHABLE = 3
+HEALTH_S = 0.2
+STATS_S = 1.0
+DISCOVER_S = 2.0
+#: A replica whose call failed is skipped this long (Ray may be restarting it).
+SUSPECT_S = 0.5
+
+
+class Unreachable(RuntimeError):
+    pass
+
+
+def _alarm(_signum: int, _frame: Any) -> None:
+    raise Unreachable("the cluster did not answer in time")
+
+
+class Bridge:
+    def __init__(self, endpoint: str, config: ClusterConfig, stats_path: str) -> None:
+        self.config = config
+        self.stats_path = stats_path
+        # ray.init can wait for a long time on a wrong address: bound it.
+        signal.signal(signal.SIGALRM, _alarm)
+        signal.setitimer(signal.ITIMER_REAL, config.connect_timeout_s)
+        try:
+            self.ray = deploy.connect(config)
+            self.replicas = deploy.find_replicas(self.ray, config.namespace)
+            if not self.replicas:
+                raise Unreachable(
+                    f"no replicas in Ray namespace {config.namespace!r} at "
+                    f"{config.resolved_address()} (kelly cluster serve deploys them)"
+                )
+            self.pings = {n: self.ray.get(h.ping.remote()) for n, h in self.replicas.items()}
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        self.address = config.resolved_address()
+        self.order = itertools.cycle(list(self.replicas))
+        self.suspect: dict[str, float] = {}
+        self.pending: dict[Any, tuple[int, int, str, str, float]] = {}
+        self.health: dict[Any, str] = {}
+        self.last_answer = time.monotonic()
+        self.stat_refs: dict[Any, str] = {}
+        self.replica_stats: dict[str, dict[str, Any]] = {}
+        self.emotion: dict[str, bytes] = {}
+        self.transformer: dict[str, bytes] = {}
+        self.rtt: deque[float] = deque(maxlen=512)
+        self.counts = dict.fromkeys(("served", "failed", "bad_messages", "replica_errors"), 0)
+        self.ctx = zmq.Context()
+        self.slots = []
+        for _ in range(config.slots):
+            s = sockets.make(self.ctx, zmq.DEALER, sockets.WORKER_MAX_BYTES)
+            s.connect(endpoint)
+            s.send_multipart(messages.frames_of("hello", pid=os.getpid(), provider="ray"))
+            self.slots.append(s)
+
+    # -- the pool's messages ------------------------------------------------------------
+
+    def _send(self, slot: int, type_: str, body: Any = None, **fields: Any) -> None:
+        self.slots[slot].send_multipart(messages.frames_of(type_, body, **fields), zmq.NOBLOCK)
+
+    def handle(self, slot: int, frames: list[bytes], now: float) -> None:
+        try:
+            msg = messages.decode(frames)
+        except messages.ProtocolError as exc:
+            self.counts["bad_messages"] += 1
+            print(f"kelly bridge: dropped a bad message: {exc}", file=sys.stderr)
+            return
+        if msg.type in ("model", "transformer"):
+            self._load(slot, msg.type, msg["model"], msg.body)
+        elif msg.type == "infer":
+            rows, h, c = messages.unpack_rows(msg.array, msg["frames"], N_FEATURES)
+            self._call(slot, msg["id"], "infer", lambda r: r.infer.remote(msg["model"], rows, h, c))
+        elif msg.type == "vary":
+            body = bytes(msg.body)
+            self._call(slot, msg["id"], "vary", lambda r: r.vary.remote(msg["model"], body))
+        else:
+            self.counts["bad_messages"] += 1
+            print(f"kelly bridge: dropped a {msg.type!r} message", file=sys.stderr)
+
+    def _load(self, slot: int, kind: str, version: str, data: bytes) -> None:
+        """Every replica loads the model the pool uses (at once if it has it already)."""
+        store = self.emotion if kind == "model" else self.transformer
+        if version not in store:
+            method = "add_model" if kind == "model" else "add_transformer"
+            refs = [getattr(h, method).remote(version, bytes(data)) for h in self.replicas.values()]
+            try:
+                self.ray.get(refs, timeout=self.config.connect_timeout_s)
+            except self.ray.exceptions.RayError as exc:
+                self._send(slot, "load_failed", model=version, error=deploy.reason(exc))
+                return
+            store[version] = bytes(data)
+        self._send(slot, "loaded", model=version)
+
+    def _replica(self, now: float) -> tuple[str, Any]:
+        for _ in range(len(self.replicas)):
+            name = next(self.order)
+            if self.suspect.get(name, 0.0) <= now:
+                return name, self.replicas[name]
+        name = next(self.order)  # every one failed lately: try anyway
+        return name, self.replicas[name]
+
+    def _call(self, slot: int, ident: int, kind: str, make: Any) -> None:
+        now = time.monotonic()
+        name, handle = self._replica(now)
+        self.pending[make(handle)] = (slot, ident, kind, name, now)
+
+    def collect(self, now: float) -> None:
+        """Answer every finished call; a failed one as ``failed`` with the reason."""
+        refs = [*self.pending, *self.health, *self.stat_refs]
+        if not refs:
+            return
+        done, _ = self.ray.wait(refs, num_returns=len(refs), timeout=0)
+        for ref in done:
+            if ref in self.health:
+                self._healthy(ref, now)
+            elif ref in self.stat_refs:
+                name = self.stat_refs.pop(ref)
+                try:
+                    self.replica_stats[name] = self.ray.get(ref)
+                except self.ray.exceptions.RayError:
+                    self.replica_stats.pop(name, None)
+            else:
+                self._answer(ref, now)
+
+    def _answer(self, ref: Any, now: float) -> None:
+        slot, ident, kind, name, started = self.pending.pop(ref)
+        try:
+            value = self.ray.get(ref)
+        except self.ray.exceptions.RayError as exc:
+            self.counts["failed"] += 1
+            self.counts["replica_errors"] += 1
+            self.suspect[name] = now + SUSPECT_S
+            why = deploy.reason(exc)
+            if "not loaded" in why:
+                self._reload(name)
+            self._send(slot, "failed", id=ident, error=f"{name}: {why}")
+            return
+        self.last_answer = now
+        self.rtt.append((now - started) * 1000)
+        self.counts["served"] += 1
+        if kind == "vary":
+            self._send(slot, "varied", value, id=ident)
+        else:
+            emotion, h, c = value
+            body = messages.pack_rows(np.asarray(emotion, np.float32), h, c)
+            self._send(slot, "result", body, id=ident, frames=len(emotion))
+
+    def _reload(self, name: str) -> None:
+        """A replica Ray restarted has only its deployed models: send it ours again."""
+        handle = self.replicas[name]
+        for version, data in self.emotion.items():
+            handle.add_model.remote(version, data)
+        for version, data in self.transformer.items():
+            handle.add_transformer.remote(version, data)
+
+    def _healthy(self, ref: Any, now: float) -> None:
+        name = self.health.pop(ref)
+        try:
+            self.pings[name] = self.ray.get(ref)
+            self.last_answer = now
+        except self.ray.exceptions.RayError:
+            self.suspect[name] = now + SUSPECT_S
+
+    # -- upkeep -------------------------------------------------------------------------
+
+    def check(self, now: float) -> None:
+        """Health checks; Unreachable when no replica answered anything for ``lost_s``."""
+        if now - self.last_answer > self.config.lost_s:
+            raise Unreachable(f"no replica answered for {self.config.lost_s:g} s: cluster lost")
+        if not self.health:
+            for name, handle in self.replicas.items():
+                self.health[handle.ping.remote()] = name
+
+    def discover(self) -> None:
+        """Pick up replicas added since (kelly cluster serve --replicas N, autoscaling)."""
+        try:
+            found = deploy.find_replicas(self.ray, self.config.namespace)
+        except Exception:  # the GCS is away; the health check decides
+            return
+        if found and set(found) != set(self.replicas):
+            self.replicas = found
+            self.order = itertools.cycle(list(found))
+
+    def write_stats(self) -> None:
+        for name, handle in self.replicas.items():
+            if name not in self.stat_refs.values():
+                self.stat_refs[handle.stats.remote()] = name
+        rtt = np.array(self.rtt) if self.rtt else np.zeros(1)
+        report = {
+            "address": self.address,
+            "namespace": self.config.namespace,
+            "pid": os.getpid(),
+            "time": time.time(),
+            "slots": len(self.slots),
+            "in_flight": len(self.pending),
+            **self.counts,
+            "rtt_ms_p50": round(float(np.percentile(rtt, 50)), 3),
+            "rtt_ms_p99": round(float(np.percentile(rtt, 99)), 3),
+            "replicas": [self.replica_stats[n] for n in self.replicas if n in self.replica_stats],
+        }
+        atomic_write(self.stats_path, json.dumps(report))
+
+    def serve(self, parent: int | None) -> None:
+        poller = zmq.Poller()
+        for s in self.slots:
+            poller.register(s, zmq.POLLIN)
+        index = {s: i for i, s in enumerate(self.slots)}
+        next_health = next_stats = next_discover = 0.0
+        while True:
+            # Ray has no descriptor to wait on: while calls are out, look every 0.2 ms.
+            events = poller.poll(0.2 if self.pending else 5)
+            now = time.monotonic()
+            for sock, _ in events:
+                while sock.poll(0):
+                    self.handle(index[sock], sock.recv_multipart(), now)
+            self.collect(now)
+            if now >= next_health:
+                next_health = now + HEALTH_S
+                if parent is not None and os.getppid() != parent:
+                    return  # the actor is gone
+                self.check(now)
+            if now >= next_stats:
+                next_stats = now + STATS_S
+                self.write_stats()
+            if now >= next_discover:
+                next_discover = now + DISCOVER_S
+                self.discover()
+
+    def close(self) -> None:
+        for s in self.slots:
+            s.close(0)
+        self.ctx.term()
+
+
+def run(endpoint: str, config: ClusterConfig, stats: str, parent: int | None) -> int:
+    if parent is not None:
+        die_with_parent()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        bridge = Bridge(endpoint, config, stats)
+    except (deploy.ClusterError, Unreachable) as exc:
+        print(f"kelly bridge: {exc}", file=sys.stderr)
+        return UNREACHABLE
+    try:
+        bridge.serve(parent)
+    except Unreachable as exc:
+        print(f"kelly bridge: {exc}", file=sys.stderr)
+        return UNREACHABLE
+    finally:
+        bridge.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m kelly_actors.inference.cluster.bridge")
+    p.add_argument("--connect", required=True, help="the pool's ipc:// endpoint")
+    p.add_argument("--config", required=True, help="the ClusterConfig as JSON")
+    p.add_argument("--stats", required=True, help="where to write the figures (JSON)")
+    p.add_argument("--parent", type=int)
+    a = p.parse_args(argv)
+    return run(a.connect, ClusterConfig(**json.loads(a.config)), a.stats, a.parent)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

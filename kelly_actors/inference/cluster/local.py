@@ -1,0 +1,123 @@
+"""A Ray cluster on this machine, on loopback, for the tests and ``benchmarks/cluster.py``:
+a head and optional extra nodes, each ``ray start --block`` in a session of its own, with
+the dashboard and usage statistics off, a small object store and every file under one
+temporary directory. :meth:`LocalCluster.stop` kills every process it started (raylets,
+GCS, the replicas' workers) and checks that none is left.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+#: Object store per node (bytes): Ray's minimum is ~75 MiB.
+OBJECT_STORE = 80 * 1024 * 1024
+STARTED = "Ray runtime started"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(RAY_USAGE_STATS_ENABLED="0", RAY_AUTH_MODE="token")
+    return env
+
+
+class LocalCluster:
+    """``nodes`` Ray nodes (the first the head) of ``cpus`` CPUs each, files under ``tmp``."""
+
+    def __init__(self, tmp: Path, nodes: int = 2, cpus: float = 1, timeout_s: float = 60) -> None:
+        self.tmp = Path(tmp)
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.address = f"127.0.0.1:{self.port}"
+        self.procs: list[subprocess.Popen] = []
+        self.tree: dict[int, psutil.Process] = {}
+        ray = str(Path(sys.executable).with_name("ray"))
+        try:
+            self._start(
+                [ray, "start", "--head", f"--port={self.port}", "--include-dashboard=false",
+                 f"--temp-dir={self.tmp / 'ray'}", "--disable-usage-stats"],
+                cpus, timeout_s,
+            )  # fmt: skip
+            for _ in range(nodes - 1):
+                self._start([ray, "start", f"--address={self.address}"], cpus, timeout_s)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, cmd: list[str], cpus: float, timeout_s: float) -> None:
+        log = self.tmp / f"node-{len(self.procs)}.log"
+        cmd += [
+            "--node-ip-address=127.0.0.1",
+            f"--num-cpus={cpus:g}",
+            f"--object-store-memory={OBJECT_STORE}",
+            "--block",
+        ]
+        with open(log, "wb") as out:
+            proc = subprocess.Popen(
+                cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env=_env(), start_new_session=True,
+            )  # fmt: skip
+        self.procs.append(proc)
+        deadline = time.monotonic() + timeout_s
+        while STARTED not in log.read_text(errors="replace"):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"ray start failed: {log.read_text(errors='replace')[-2000:]}")
+            time.sleep(0.1)
+        self.remember()
+
+    def remember(self) -> None:
+        """Note every process of the cluster now (replica workers come and go)."""
+        for proc in self.procs:
+            try:
+                top = psutil.Process(proc.pid)
+                for p in [top, *top.children(recursive=True)]:
+                    self.tree.setdefault(p.pid, p)
+            except psutil.NoSuchProcess:
+                continue
+
+    def node_pids(self) -> list[int]:
+        """The ``ray start`` processes, head first."""
+        return [p.pid for p in self.procs]
+
+    def kill_node(self, index: int) -> None:
+        """SIGKILL node ``index``'s processes (its raylet, its workers; the head's GCS)."""
+        self.remember()
+        proc = self.procs[index]
+        try:
+            victims = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(True)]
+        except psutil.NoSuchProcess:
+            return
+        for p in victims:
+            try:
+                p.send_signal(signal.SIGKILL)
+            except psutil.NoSuchProcess:
+                continue
+        proc.wait()
+
+    def stop(self) -> list[int]:
+        """Kill every process of the cluster; the pids still alive afterwards (none)."""
+        self.remember()
+        for p in self.tree.values():
+            try:
+                p.send_signal(signal.SIGKILL)
+            except psutil.NoSuchProcess:
+                continue
+        for proc in self.procs:
+            proc.wait()
+        _gone, alive = psutil.wait_procs(list(self.tree.values()), timeout=5)
+        shutil.rmtree(self.tmp / "ray", ignore_errors=True)
+        return [p.pid for p in alive]
