@@ -145,17 +145,35 @@ class WorkerPool:
     def set_model(self, model_id: str, data: bytes) -> None:
         """From now on requests use this model; every worker is sent it."""
         self.model_id, self.model_data = model_id, data
-        for ident, info in list(self.workers.items()):
+        for ident, info in self._one_per_bridge():
             self._send(ident, info, messages.frames_of("model", data, model=model_id))
 
     def set_transformer(self, model_id: str, data: bytes) -> None:
         """The transformer step model for ``vary`` requests; every worker is sent it."""
         self.transformer_id, self.transformer_data = model_id, data
-        for ident, info in list(self.workers.items()):
+        for ident, info in self._one_per_bridge():
             self._send(ident, info, messages.frames_of("transformer", data, model=model_id))
 
+    def _one_per_bridge(self) -> list[tuple[bytes, WorkerInfo]]:
+        """Every worker, but one slot of each Ray bridge: a bridge that loads a model says
+        ``loaded`` on all its slots (no need to send it the bytes once per slot)."""
+        seen: set[int] = set()
+        out = []
+        for ident, info in list(self.workers.items()):
+            if info.provider == "ray":
+                if info.pid in seen:
+                    continue
+                seen.add(info.pid)
+            out.append((ident, info))
+        return out
+
     def _greet(self, ident: bytes, info: WorkerInfo) -> None:
-        """Send a newly seen worker the models in use."""
+        """Send a newly seen worker the models in use (a bridge's first slot only)."""
+        if info.provider == "ray" and any(
+            w is not info and w.provider == "ray" and w.pid == info.pid
+            for w in self.workers.values()
+        ):
+            return
         if self.model_id:
             frames = messages.frames_of("model", self.model_data, model=self.model_id)
             self._send(ident, info, frames)
@@ -283,15 +301,17 @@ class WorkerPool:
             self.emit("worker_bad_message", error=str(exc))
             return
         info = self.workers.get(ident)
+        new = info is None
         if info is None:
             info = WorkerInfo(ident, sock, remote=sock is not self.local)
             self.workers[ident] = info
-            self._greet(ident, info)
         info.last_seen = now
         if msg.type == "hello":
             info.pid, info.provider = msg["pid"], msg["provider"]
             if info.provider != "ray":  # the bridge's slots are announced by the link
                 self.emit("worker_joined", pid=msg["pid"], remote=info.remote)
+        if new:  # after its hello: a bridge's second slot needs no copy of the models
+            self._greet(ident, info)
         elif msg.type == "loaded":
             info.models.add(msg["model"])
         elif msg.type == "load_failed":

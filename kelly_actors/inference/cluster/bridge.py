@@ -4,10 +4,12 @@
 PATH --parent PID``. It joins the cluster as a Ray driver, finds the replicas
 ``kelly cluster serve`` deployed, and connects ``slots`` DEALER sockets to the pool's
 ROUTER, each saying ``hello`` with provider ``ray`` — to the pool it is that many workers,
-which the pool prefers to its local ones. Each ``infer``/``vary`` it takes becomes one Ray
-call to a replica (round robin); the replicas batch what arrives from every stream and
-every performance. Everything on the ZeroMQ side is the project's message format (no
-pickle); what Ray pickles stays between this process and the cluster.
+which the pool prefers to its local ones. The ``infer`` requests it takes in at once go to a
+replica in one Ray call (round robin; split across the replicas past :data:`SPLIT`
+streams), each ``vary`` in a call of its own; the replicas batch what arrives from every
+stream and every performance. Ray's calls wake the loop through a pipe when they finish.
+Everything on the ZeroMQ side is the project's message format (no pickle); what Ray
+pickles stays between this process and the cluster.
 
 Ray's driver lives here, not in the actor, so a cluster that goes away can take down only
 this process: the actor's pool serves locally meanwhile and starts a new bridge later.
@@ -23,6 +25,7 @@ import argparse
 import itertools
 import json
 import os
+import queue
 import signal
 import sys
 import time
@@ -46,6 +49,8 @@ STATS_S = 1.0
 DISCOVER_S = 2.0
 #: A replica whose call failed is skipped this long (Ray may be restarting it).
 SUSPECT_S = 0.5
+#: Streams per Ray call before a batch is split across the replicas.
+SPLIT = 32
 
 
 class Unreachable(RuntimeError):
@@ -77,8 +82,14 @@ class Bridge:
         self.address = config.resolved_address()
         self.order = itertools.cycle(list(self.replicas))
         self.suspect: dict[str, float] = {}
-        self.pending: dict[Any, tuple[int, int, str, str, float]] = {}
+        self.pending: dict[Any, tuple[list[tuple[int, int]], str, str, float]] = {}
         self.health: dict[Any, str] = {}
+        # Ray calls say they are done from Ray's thread: into this queue, and a byte in the
+        # pipe wakes the loop (no polling of Ray while calls are out).
+        self.done: queue.SimpleQueue = queue.SimpleQueue()
+        self.wake_r, self.wake_w = os.pipe()
+        os.set_blocking(self.wake_r, False)
+        os.set_blocking(self.wake_w, False)
         self.last_answer = time.monotonic()
         self.stat_refs: dict[Any, str] = {}
         self.replica_stats: dict[str, dict[str, Any]] = {}
@@ -99,7 +110,9 @@ class Bridge:
     def _send(self, slot: int, type_: str, body: Any = None, **fields: Any) -> None:
         self.slots[slot].send_multipart(messages.frames_of(type_, body, **fields), zmq.NOBLOCK)
 
-    def handle(self, slot: int, frames: list[bytes], now: float) -> None:
+    def handle(self, slot: int, frames: list[bytes], now: float, infers: list) -> None:
+        """One message from the pool; ``infer`` requests are gathered in ``infers`` and
+        sent together by :meth:`send_infers`."""
         try:
             msg = messages.decode(frames)
         except messages.ProtocolError as exc:
@@ -110,10 +123,11 @@ class Bridge:
             self._load(slot, msg.type, msg["model"], msg.body)
         elif msg.type == "infer":
             rows, h, c = messages.unpack_rows(msg.array, msg["frames"], N_FEATURES)
-            self._call(slot, msg["id"], "infer", lambda r: r.infer.remote(msg["model"], rows, h, c))
+            infers.append((slot, msg["id"], (msg["model"], rows.copy(), h.copy(), c.copy())))
         elif msg.type == "vary":
-            body = bytes(msg.body)
-            self._call(slot, msg["id"], "vary", lambda r: r.vary.remote(msg["model"], body))
+            name, handle = self._replica(now)
+            ref = handle.vary.remote(msg["model"], bytes(msg.body))
+            self._watch(ref, self.pending, ([(slot, msg["id"])], "vary", name, now))
         else:
             self.counts["bad_messages"] += 1
             print(f"kelly bridge: dropped a {msg.type!r} message", file=sys.stderr)
@@ -130,7 +144,9 @@ class Bridge:
                 self._send(slot, "load_failed", model=version, error=deploy.reason(exc))
                 return
             store[version] = bytes(data)
-        self._send(slot, "loaded", model=version)
+        # The pool sends a model to one slot of the bridge; every slot can serve it now.
+        for other in range(len(self.slots)):
+            self._send(other, "loaded", model=version)
 
     def _replica(self, now: float) -> tuple[str, Any]:
         for _ in range(len(self.replicas)):
@@ -140,18 +156,39 @@ class Bridge:
         name = next(self.order)  # every one failed lately: try anyway
         return name, self.replicas[name]
 
-    def _call(self, slot: int, ident: int, kind: str, make: Any) -> None:
-        now = time.monotonic()
-        name, handle = self._replica(now)
-        self.pending[make(handle)] = (slot, ident, kind, name, now)
+    def send_infers(self, infers: list, now: float) -> None:
+        """What arrived at once goes in one Ray call per replica (split evenly when there
+        are more than ``SPLIT`` streams); the replica batches them with everyone else's."""
+        if not infers:
+            return
+        parts = min(len(self.replicas), -(-len(infers) // SPLIT))
+        for k in range(parts):
+            chunk = infers[k::parts]
+            name, handle = self._replica(now)
+            ref = handle.infer_many.remote([request for _, _, request in chunk])
+            ids = [(slot, ident) for slot, ident, _ in chunk]
+            self._watch(ref, self.pending, (ids, "infer", name, now))
+
+    def _watch(self, ref: Any, table: dict, entry: Any) -> None:
+        table[ref] = entry
+        ref.future().add_done_callback(lambda _f, r=ref: self._ring(r))
+
+    def _ring(self, ref: Any) -> None:
+        self.done.put(ref)
+        try:
+            os.write(self.wake_w, b"x")
+        except BlockingIOError:  # the pipe is full: the loop is awake anyway
+            pass
 
     def collect(self, now: float) -> None:
         """Answer every finished call; a failed one as ``failed`` with the reason."""
-        refs = [*self.pending, *self.health, *self.stat_refs]
-        if not refs:
-            return
-        done, _ = self.ray.wait(refs, num_returns=len(refs), timeout=0)
-        for ref in done:
+        try:
+            while os.read(self.wake_r, 4096):
+                pass
+        except BlockingIOError:
+            pass
+        while not self.done.empty():
+            ref = self.done.get()
             if ref in self.health:
                 self._healthy(ref, now)
             elif ref in self.stat_refs:
@@ -164,27 +201,32 @@ class Bridge:
                 self._answer(ref, now)
 
     def _answer(self, ref: Any, now: float) -> None:
-        slot, ident, kind, name, started = self.pending.pop(ref)
+        ids, kind, name, started = self.pending.pop(ref)
         try:
             value = self.ray.get(ref)
         except self.ray.exceptions.RayError as exc:
-            self.counts["failed"] += 1
             self.counts["replica_errors"] += 1
             self.suspect[name] = now + SUSPECT_S
-            why = deploy.reason(exc)
-            if "not loaded" in why:
-                self._reload(name)
-            self._send(slot, "failed", id=ident, error=f"{name}: {why}")
-            return
-        self.last_answer = now
-        self.rtt.append((now - started) * 1000)
-        self.counts["served"] += 1
-        if kind == "vary":
-            self._send(slot, "varied", value, id=ident)
+            value = [f"{deploy.reason(exc)}"] * len(ids)
         else:
-            emotion, h, c = value
-            body = messages.pack_rows(np.asarray(emotion, np.float32), h, c)
-            self._send(slot, "result", body, id=ident, frames=len(emotion))
+            self.last_answer = now
+            self.rtt.append((now - started) * 1000)
+            if kind == "vary":
+                value = [value]
+        for (slot, ident), answer in zip(ids, value, strict=True):
+            if isinstance(answer, str):
+                self.counts["failed"] += 1
+                if "not loaded" in answer:
+                    self._reload(name)
+                self._send(slot, "failed", id=ident, error=f"{name}: {answer}")
+            elif kind == "vary":
+                self.counts["served"] += 1
+                self._send(slot, "varied", answer, id=ident)
+            else:
+                self.counts["served"] += 1
+                emotion, h, c = answer
+                body = messages.pack_rows(np.asarray(emotion, np.float32), h, c)
+                self._send(slot, "result", body, id=ident, frames=len(emotion))
 
     def _reload(self, name: str) -> None:
         """A replica Ray restarted has only its deployed models: send it ours again."""
@@ -210,7 +252,7 @@ class Bridge:
             raise Unreachable(f"no replica answered for {self.config.lost_s:g} s: cluster lost")
         if not self.health:
             for name, handle in self.replicas.items():
-                self.health[handle.ping.remote()] = name
+                self._watch(handle.ping.remote(), self.health, name)
 
     def discover(self) -> None:
         """Pick up replicas added since (kelly cluster serve --replicas N, autoscaling)."""
@@ -225,7 +267,7 @@ class Bridge:
     def write_stats(self) -> None:
         for name, handle in self.replicas.items():
             if name not in self.stat_refs.values():
-                self.stat_refs[handle.stats.remote()] = name
+                self._watch(handle.stats.remote(), self.stat_refs, name)
         rtt = np.array(self.rtt) if self.rtt else np.zeros(1)
         report = {
             "address": self.address,
@@ -245,15 +287,19 @@ class Bridge:
         poller = zmq.Poller()
         for s in self.slots:
             poller.register(s, zmq.POLLIN)
+        poller.register(self.wake_r, zmq.POLLIN)
         index = {s: i for i, s in enumerate(self.slots)}
         next_health = next_stats = next_discover = 0.0
         while True:
-            # Ray has no descriptor to wait on: while calls are out, look every 0.2 ms.
-            events = poller.poll(0.2 if self.pending else 5)
+            events = poller.poll(HEALTH_S * 1000)
             now = time.monotonic()
+            infers: list = []
             for sock, _ in events:
+                if sock == self.wake_r:
+                    continue
                 while sock.poll(0):
-                    self.handle(index[sock], sock.recv_multipart(), now)
+                    self.handle(index[sock], sock.recv_multipart(), now, infers)
+            self.send_infers(infers, now)
             self.collect(now)
             if now >= next_health:
                 next_health = now + HEALTH_S
@@ -271,6 +317,8 @@ class Bridge:
         for s in self.slots:
             s.close(0)
         self.ctx.term()
+        os.close(self.wake_r)
+        os.close(self.wake_w)
 
 
 def run(endpoint: str, config: ClusterConfig, stats: str, parent: int | None) -> int:

@@ -133,6 +133,20 @@ class Replica:
             self.batching = asyncio.get_running_loop().create_task(self._batches())
         return await future
 
+    async def infer_many(
+        self, requests: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]
+    ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray] | str]:
+        """Several streams' requests (version, frames, h, c) in one Ray call (what a bridge
+        took in at once); each one's answer as :meth:`infer`'s, or why it failed."""
+
+        async def one(request: tuple) -> tuple | str:
+            try:
+                return await self.infer(*request)
+            except (BadRequest, ModelError) as exc:
+                return f"{type(exc).__name__}: {exc}"
+
+        return list(await asyncio.gather(*(one(r) for r in requests)))
+
     async def _batches(self) -> None:
         """Run what queued up; a model call holds the loop, so requests arriving
         meanwhile gather for the next one (dynamic batching)."""
