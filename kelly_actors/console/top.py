@@ -2,7 +2,8 @@
 
 Panels: actors (failing ones in red, degraded in yellow), buses (ring fill
 bars), audio (xruns with blame, callback load, latency budget), emotion (V/A/D,
-confidence, nearest, target, sparklines of the last minutes), music (key,
+confidence, nearest, target, sparklines of the last minutes, what the listeners hear and
+how far they agree with the composer over the last bars), music (key,
 tempo, bar, MIDI, models), and the event log. Status arrives on the PUB
 socket at the supervisor's ``status_hz``; commands go out on a DEALER from a
 worker thread so a slow answer never freezes the screen.
@@ -32,7 +33,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Input, RichLog, Static
 
 from kelly_actors.bus.messages import ProtocolError
-from kelly_actors.console import view
+from kelly_actors.console import listening, view
 from kelly_actors.console.connection import (
     Connection,
     Endpoints,
@@ -178,6 +179,7 @@ class TopApp(App[int]):
         body = ["SENSORS", *sensors] if sensors else []
         midi_in = view.midi_in_lines(snap)
         body += ["MIDI IN", *midi_in] if midi_in else []
+        body += listening.agreement_lines(snap)
         self._panel("emotion", "EMOTION\n" + "\n".join([*view.emotion_lines(snap), *sparks, *body]))
         self._panel("music", "MUSIC\n" + "\n".join(view.music_lines(snap)))
         self._show_events()

@@ -41,6 +41,24 @@ def _actor_line(app: TopApp, name: str) -> str:
     )
 
 
+class Listener:
+    """Sends the composer an estimate as the inference actor does, at most once a second."""
+
+    def __init__(self, perf: Performance) -> None:
+        self.perf, self.sent = perf, 0.0
+
+    def heard_in(self, app: TopApp) -> bool:
+        """True once the panel shows the reading; else send one when due."""
+        if "audio hears" in app.panels["emotion"]:
+            return True
+        if time.monotonic() - self.sent > 1.0:
+            self.sent = time.monotonic()
+            args = {"valence": -0.6, "arousal": 0.3, "dominance": 0.4, "confidence": 0.9}
+            reply = self.perf.request("call", actor="composer", method="estimate", args=args)
+            assert reply["accepted"], reply
+        return False
+
+
 async def drive(perf: Performance, run_dir: Path) -> None:
     app = TopApp(resolve(run_dir, None))
     names = [a["name"] for a in perf.status()["actors"]]
@@ -72,6 +90,17 @@ async def drive(perf: Performance, run_dir: Path) -> None:
         await pilot.press("v")
         await until(pilot, app, lambda: app.message.startswith("✓ lock valence"), 10, "the lock")
         await until(pilot, app, lambda: "valence=" in app.panels["emotion"], 5, "the lock shown")
+
+        # The dummy input is silence: the listener has no reading. Then it hears something
+        # (the estimate path the inference actor uses), counted at the next bar line.
+        assert "audio no listener reading" in " ".join(app.panels["emotion"].split())
+        listener = Listener(perf)
+        await until(pilot, app, lambda: listener.heard_in(app), 20, "the listener's reading")
+        assert "(last 16 bars, conf ≥ 0.20)" in app.panels["emotion"]
+        assert "audio hears V -0.60 A 0.30 D 0.40 conf 0.90" in " ".join(
+            app.panels["emotion"].split()
+        )
+        assert "same quadrant" in app.panels["emotion"]
         app.save_screenshot(filename="kelly-top.svg", path=str(DOCS))
 
         await pilot.press("q")

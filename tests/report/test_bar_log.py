@@ -14,6 +14,9 @@ def _actor(served: int, fallbacks: int, problem: str = "") -> SimpleNamespace:
     fusion = SimpleNamespace(
         explicit=Fused(PAD.clamped(-0.8, 0.35, 0.2), 0.6, "text"),
         neural=None,
+        listened=None,
+        heard=None,
+        gated=0,
         body=None,
         locks={"arousal": 0.35},
     )
@@ -40,3 +43,5 @@ def test_each_bar_names_the_engine_that_wrote_it_and_why_the_rules_stood_in() ->
     sources = second["sources"]
     assert sources["text"]["valence"] == -0.8 and sources["performer"] is None
     assert sources["listener"] is None and sources["locks"] == {"arousal": 0.35}
+    assert sources["midi"] is None and sources["listener_gated"] == 0
+    assert list(log.recent) == [first, second]

@@ -10,17 +10,26 @@ samples), ``at`` (the bar line, Unix seconds), ``tempo`` (bpm), ``key`` ("D dori
 ``emotion`` (the fused one: valence −1…1, arousal and dominance 0…1, confidence 0…1,
 source), ``sources`` (each source's latest word at the bar line: ``text`` and
 ``performer`` — the override — as the same dict or null; ``listener`` the neural
-estimate or null; ``sensors`` what the sensors proposed or null; ``locks`` the held axes),
+estimate that counted at the bar line — fresh and above the confidence gate — or null;
+``listener_gated`` the estimates the gate refused since the previous bar; ``midi`` the
+symbolic listener's reading as it counted at the bar line, or null; ``sensors`` what the
+sensors proposed or null; ``locks`` the held axes),
 ``writer`` ("rules" or "transformer": who wrote the bar's model tracks), ``model``
 (the transformer's version, or where it ran, when it wrote them, else null) and
 ``fallback`` (why the rules played a bar the transformer was asked for, else "").
+
+The last :data:`~kelly_actors.composer.live.agreement.WINDOW_BARS` records stay in
+:attr:`BarLog.recent`: the listeners' agreement with the composer is computed from them
+(:mod:`~kelly_actors.composer.live.agreement`).
 """
 
 from __future__ import annotations
 
 import time
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from kelly_actors.composer.live.agreement import WINDOW_BARS
 from kelly_actors.composer.live.fusion import Fused
 
 if TYPE_CHECKING:
@@ -35,6 +44,9 @@ class BarLog:
         # A fresh composer (first or restarted) starts a fresh transformer at zero counts.
         self._served = 0
         self._fallbacks = 0
+        self._gated = 0
+        #: The newest records, oldest first (a replacement composer starts afresh).
+        self.recent: deque[dict[str, Any]] = deque(maxlen=WINDOW_BARS)
 
     def record(
         self, actor: ComposerActor, bar: int, start: int, tempo: float, key: Key, emotion: Fused
@@ -50,8 +62,9 @@ class BarLog:
         at = time.time()
         if actor.clock is not None and actor.clock.offset is not None:
             at += actor.clock.time_of(start) - time.monotonic()
-        neural = fusion.neural
-        return {
+        listened, heard = fusion.listened, fusion.heard
+        gated, self._gated = fusion.gated - self._gated, fusion.gated
+        record = {
             "bar": bar,
             "sample": start,
             "at": round(at, 4),
@@ -61,7 +74,9 @@ class BarLog:
             "sources": {
                 "text": _word(explicit, "text"),
                 "performer": _word(explicit, "performer"),
-                "listener": neural.to_dict() if neural is not None else None,
+                "listener": listened.to_dict() if listened is not None else None,
+                "listener_gated": max(0, gated),
+                "midi": heard.to_dict() if heard is not None else None,
                 "sensors": fusion.body.to_dict() if fusion.body is not None else None,
                 "locks": {a: round(v, 4) for a, v in fusion.locks.items()},
             },
@@ -69,6 +84,8 @@ class BarLog:
             "model": _model_name(model) if wrote else None,
             "fallback": actor.problems.get("transformer", "") if fell_back else "",
         }
+        self.recent.append(record)
+        return record
 
 
 def _model_name(model: Any) -> str | None:

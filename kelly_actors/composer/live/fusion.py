@@ -219,6 +219,8 @@ class EmotionFusion:
         #: proposed at the last bar line (None: it did not count).
         self.midi: symbolic_reading.Reading | None = None
         self.heard: Fused | None = None
+        #: The neural estimate that counted at the last bar line (fresh, above the gate).
+        self.listened: Fused | None = None
 
     # -- sources -----------------------------------------------------------
 
@@ -307,6 +309,7 @@ class EmotionFusion:
     def next_bar(self, now: float) -> Fused:
         """The emotion of the next bar to compose (advances a running journey)."""
         explicit, neural = self._explicit_now(), self._neural_now(now)
+        self.listened = neural
         self.heard = self._symbolic_now(now)
         we = explicit.confidence if explicit is not None else 0.0
         wn = self.settings.neural_weight * neural.confidence if neural is not None else 0.0

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kelly_actors.composer.emotion.pad import PAD
+from kelly_actors.composer.live import agreement
 from kelly_actors.composer.live.fusion import Fused, nearest_name
 from kelly_actors.music.theory import Key
 
@@ -80,4 +81,12 @@ def composer_telemetry(actor: ComposerActor) -> dict[str, Any]:
         "bars": actor.bars,
         "ring_dropped_bars": outputs["ring_dropped_bars"],
         "regrids": actor.grid.regrids,
+        "agreement": listening(actor),
     }
+
+
+def listening(actor: ComposerActor) -> dict[str, Any]:
+    """The listeners against the composer over the last bars (the audio listener; the
+    MIDI input's symbolic one too where the composer reads a ``midi_in`` ring)."""
+    listeners = ("audio", "midi") if getattr(actor, "midi_in", None) is not None else ("audio",)
+    return agreement.summary(actor.bar_log.recent, listeners)
