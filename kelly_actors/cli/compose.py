@@ -12,16 +12,20 @@ import json
 import math
 import sys
 from dataclasses import dataclass
+from typing import Any
 
-from kelly_actors.composer import midi_file
+from kelly_actors.composer import midi_file, orchestrator
 from kelly_actors.composer.emotion import thesaurus
-from kelly_actors.composer.emotion.intent import Strategy
+from kelly_actors.composer.emotion.intent import Strategy, plan
 from kelly_actors.composer.emotion.pad import PAD
 from kelly_actors.composer.emotion.text import analyse
+from kelly_actors.composer.mapper import MusicalParams, timeline
 from kelly_actors.composer.orchestrator import Composition, compose_emotion
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 MAX_BARS = 100_000
+#: ``--explain`` renders and hears every bar (about a second of CPU a bar here).
+MAX_EXPLAIN_BARS = 256
 
 
 class UsageError(ValueError):
@@ -75,6 +79,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="scale",
         help="transformer decoding: scale (the key's scale, as live; default) | free "
         "(grammar only, the model alone with classifier-free guidance)",
+    )
+    compose.add_argument(
+        "--explain",
+        action="store_true",
+        help="print each bar's target emotion, key, tempo, the engine or model that wrote each "
+        "track, and what the listener (models/emotion.onnx) hears in the bar rendered by the "
+        "DDSP synth",
+    )
+    compose.add_argument("--json", action="store_true", help="with --explain: one JSON object")
+    compose.add_argument(
+        "--listener",
+        metavar="FILE.onnx",
+        help="with --explain: the emotion model that listens (default models/emotion.onnx)",
     )
     compose.set_defaults(func=compose_command)
 
@@ -182,16 +199,17 @@ def _summary(request: _Request, composition: Composition, path: str) -> str:
     )
 
 
-def _compose(args: argparse.Namespace, request: _Request) -> Composition:
-    """The rules alone, or with the transformer (``--engine``); imports it only when asked."""
+def _compose(args: argparse.Namespace, request: _Request, observer: Any = None) -> Composition:
+    """The rules alone, or with the transformer (``--engine``); imports it only when asked.
+    ``observer`` (:class:`kelly_actors.cli.explain.Observer`) sees every bar as written."""
     engine = str(args.engine or "rules").strip().lower()
     if engine == "rules":
-        return compose_emotion(
-            request.current, request.desired, request.strategy, request.bars, request.seed
-        )
+        if observer is None:
+            return compose_emotion(
+                request.current, request.desired, request.strategy, request.bars, request.seed
+            )
+        return orchestrator.compose(_timeline(request), request.seed, vary=observer)
     from kelly_actors.composer import transformer_engine as engines
-    from kelly_actors.composer.emotion.intent import plan
-    from kelly_actors.composer.mapper import timeline
 
     tracks = [t.strip() for t in args.tracks.split(",")] if args.tracks else engines.DEFAULT_TRACKS
     try:
@@ -205,18 +223,40 @@ def _compose(args: argparse.Namespace, request: _Request) -> Composition:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     variation = engines.Variation(args.model, chosen, request.seed, config)
+    if observer is None:
+        return engines.compose(_timeline(request), request.seed, variation)
+    observer.inner, observer.model_tracks = variation.bar, chosen
+    observer.model = variation.model_name
+    return orchestrator.compose(_timeline(request), request.seed, vary=observer)
+
+
+def _timeline(request: _Request) -> tuple[MusicalParams, ...]:
     trajectory = plan(request.current, request.desired, request.strategy, request.bars)
-    return engines.compose(timeline(trajectory.points), request.seed, variation)
+    return timeline(trajectory.points)
+
+
+def _check_explain(args: argparse.Namespace, request: _Request) -> None:
+    explain = getattr(args, "explain", False)
+    if not explain and (getattr(args, "json", False) or getattr(args, "listener", None)):
+        raise UsageError("--json and --listener go with --explain")
+    if explain and request.bars > MAX_EXPLAIN_BARS:
+        raise UsageError(f"--explain hears at most {MAX_EXPLAIN_BARS} bars, got {request.bars}")
 
 
 def compose_command(args: argparse.Namespace) -> int:
     """Handler for ``kelly compose``; returns the exit code."""
     try:
         request = _request(args)
+        _check_explain(args, request)
     except UsageError as exc:
         return _error(str(exc), EXIT_USAGE)
+    observer = None
+    if getattr(args, "explain", False):
+        from kelly_actors.cli.explain import Observer
+
+        observer = Observer()
     try:
-        composition = _compose(args, request)
+        composition = _compose(args, request, observer)
     except UsageError as exc:
         return _error(str(exc), EXIT_USAGE)
     except RuntimeError as exc:  # ModelError: missing or unusable model file
@@ -225,9 +265,27 @@ def compose_command(args: argparse.Namespace) -> int:
         midi_file.write(composition, args.output)
     except OSError as exc:
         return _error(f"cannot write {args.output!r}: {exc.strerror or exc}", EXIT_FAILED)
-    for note in request.notes:
-        print(note)
-    print(_summary(request, composition, args.output))
+    summary = [*request.notes, _summary(request, composition, args.output)]
+    if observer is not None:
+        return _explain(args, observer, summary)
+    print("\n".join(summary))
+    return EXIT_OK
+
+
+def _explain(args: argparse.Namespace, observer: Any, summary: list[str]) -> int:
+    """Render and hear the bars; print the table (or JSON with ``--json``)."""
+    from kelly_actors.cli import explain
+    from kelly_actors.inference.config import DEFAULT_MODEL
+    from kelly_actors.inference.model import ModelError
+
+    try:
+        report = explain.explain(observer.bars, args.listener or DEFAULT_MODEL)
+    except ModelError as exc:
+        return _error(f"--explain: the listener cannot run: {exc}", EXIT_FAILED)
+    if args.json:
+        print(explain.dumps({"summary": summary, **report}))
+    else:
+        print("\n".join([*summary, *explain.table(report)]))
     return EXIT_OK
 
 

@@ -53,6 +53,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         'kelly compose --emotion grief --to "peace" --bars 32 -o journey.mid',
         "kelly compose --pad 0 0.5 0.5 --bars 8 --engine hybrid -o neutral.mid",
         "kelly compose --pad -0.8 0.2 0.4 --bars 8 --engine transformer --decoding free -o m.mid",
+        "kelly compose --pad 0.7 0.8 0.6 --bars 8 -o joy.mid --explain  # what the listener hears",
     ),
     "kelly emotions": ("kelly emotions", "kelly emotions --json"),
     "kelly train": ("kelly train emotion --quick", "kelly train transformer --help"),
