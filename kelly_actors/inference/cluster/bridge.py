@@ -28,6 +28,7 @@ import os
 import queue
 import signal
 import sys
+import threading
 import time
 from collections import deque
 from typing import Any
@@ -57,17 +58,26 @@ class Unreachable(RuntimeError):
     pass
 
 
-def _alarm(_signum: int, _frame: Any) -> None:
-    raise Unreachable("the cluster did not answer in time")
+def _give_up(where: str, config: ClusterConfig) -> None:
+    print(
+        f"kelly bridge: the Ray cluster at {where} did not answer within "
+        f"{config.connect_timeout_s:g} s",
+        file=sys.stderr,
+        flush=True,
+    )
+    os._exit(UNREACHABLE)
 
 
 class Bridge:
     def __init__(self, endpoint: str, config: ClusterConfig, stats_path: str) -> None:
         self.config = config
         self.stats_path = stats_path
-        # ray.init can wait for a long time on a wrong address: bound it.
-        signal.signal(signal.SIGALRM, _alarm)
-        signal.setitimer(signal.ITIMER_REAL, config.connect_timeout_s)
+        # ray.init can wait for a long time on a wrong address, inside Ray's C++ code where
+        # no Python signal handler runs: a timer thread ends the process instead.
+        where = config.address or "the environment's address"
+        timer = threading.Timer(config.connect_timeout_s, _give_up, (where, config))
+        timer.daemon = True
+        timer.start()
         try:
             self.ray = deploy.connect(config)
             self.replicas = deploy.find_replicas(self.ray, config.namespace)
@@ -78,7 +88,7 @@ class Bridge:
                 )
             self.pings = {n: self.ray.get(h.ping.remote()) for n, h in self.replicas.items()}
         finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
+            timer.cancel()
         self.address = config.resolved_address()
         self.order = itertools.cycle(list(self.replicas))
         self.suspect: dict[str, float] = {}

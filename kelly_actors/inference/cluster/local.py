@@ -1,8 +1,9 @@
 """A Ray cluster on this machine, on loopback, for the tests and ``benchmarks/cluster.py``:
 a head and optional extra nodes, each ``ray start --block`` in a session of its own, with
-the dashboard and usage statistics off, a small object store and every file under one
-temporary directory. :meth:`LocalCluster.stop` kills every process it started (raylets,
-GCS, the replicas' workers) and checks that none is left.
+the dashboard and usage statistics off, a small object store, logs under one temporary
+directory and Ray's own files in a short one under /tmp (Unix socket paths are short).
+:meth:`LocalCluster.stop` kills every process it started (raylets, GCS, the replicas'
+workers) and checks that none is left.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -36,12 +38,18 @@ def _env() -> dict[str, str]:
 
 
 class LocalCluster:
-    """``nodes`` Ray nodes (the first the head) of ``cpus`` CPUs each, files under ``tmp``."""
+    """``nodes`` Ray nodes (the first the head) of ``cpus`` CPUs each, files under ``tmp``;
+    the head's GCS on ``port`` (0: a free one)."""
 
-    def __init__(self, tmp: Path, nodes: int = 2, cpus: float = 1, timeout_s: float = 60) -> None:
+    def __init__(
+        self, tmp: Path, nodes: int = 2, cpus: float = 1, timeout_s: float = 60, port: int = 0
+    ) -> None:
         self.tmp = Path(tmp)
         self.tmp.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
+        self.port = port or free_port()
+        # Ray's sockets live under its temp dir, and a Unix socket's path has 107 bytes at
+        # most: a short directory of its own, removed by stop().
+        self.ray_tmp = Path(tempfile.mkdtemp(prefix="kray-", dir="/tmp"))
         self.address = f"127.0.0.1:{self.port}"
         self.procs: list[subprocess.Popen] = []
         self.tree: dict[int, psutil.Process] = {}
@@ -49,7 +57,7 @@ class LocalCluster:
         try:
             self._start(
                 [ray, "start", "--head", f"--port={self.port}", "--include-dashboard=false",
-                 f"--temp-dir={self.tmp / 'ray'}", "--disable-usage-stats"],
+                 f"--temp-dir={self.ray_tmp}", "--disable-usage-stats"],
                 cpus, timeout_s,
             )  # fmt: skip
             for _ in range(nodes - 1):
@@ -119,5 +127,5 @@ class LocalCluster:
         for proc in self.procs:
             proc.wait()
         _gone, alive = psutil.wait_procs(list(self.tree.values()), timeout=5)
-        shutil.rmtree(self.tmp / "ray", ignore_errors=True)
+        shutil.rmtree(self.ray_tmp, ignore_errors=True)
         return [p.pid for p in alive]
