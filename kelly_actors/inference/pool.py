@@ -254,6 +254,8 @@ class WorkerPool:
                 # Silent too long (hung, or a remote host gone): serve it elsewhere.
                 self._retry(self.outstanding.pop(req.id))
                 info.busy = -1  # stays out of rotation until it answers
+                if info.provider == "ray":  # the cluster is slow or gone: all its slots
+                    self._bench_bridge(info.pid)
             elif info.remote and info.busy is not None and now - info.last_seen > REMOTE_TIMEOUT_S:
                 self.workers.pop(ident)
         self._expire(now, results)
@@ -322,9 +324,20 @@ class WorkerPool:
         else:
             self.emit("worker_bad_message", error=f"{msg.type} is not a worker's message")
 
+    def _bench_bridge(self, pid: int) -> None:
+        """Take every idle slot of the Ray bridge ``pid`` out of rotation (a retried
+        request must not go to another slot of the same silent cluster)."""
+        for w in self.workers.values():
+            if w.provider == "ray" and w.pid == pid and w.busy is None:
+                w.busy = -1
+
     def _answer(
         self, info: WorkerInfo, msg: messages.Message, now: float, results: list[Result]
     ) -> None:
+        if info.provider == "ray" and info.busy == -1:  # the cluster answers again
+            for w in self.workers.values():
+                if w.provider == "ray" and w.pid == info.pid and w.busy == -1:
+                    w.busy = None
         info.busy = None
         req = self.outstanding.pop(msg["id"], None)
         if req is None:
