@@ -89,6 +89,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     compose.add_argument("--json", action="store_true", help="with --explain: one JSON object")
     compose.add_argument(
+        "--render",
+        help="with --explain: synth (the project's DDSP synth, as live; default) | fluidsynth "
+        "(the MIDI file through FluidSynth's GM soundfont, drums too)",
+    )
+    compose.add_argument(
         "--listener",
         metavar="FILE.onnx",
         help="with --explain: the emotion model that listens (default models/emotion.onnx)",
@@ -237,8 +242,11 @@ def _timeline(request: _Request) -> tuple[MusicalParams, ...]:
 
 def _check_explain(args: argparse.Namespace, request: _Request) -> None:
     explain = getattr(args, "explain", False)
-    if not explain and (getattr(args, "json", False) or getattr(args, "listener", None)):
-        raise UsageError("--json and --listener go with --explain")
+    render = getattr(args, "render", None)
+    if not explain and (getattr(args, "json", False) or getattr(args, "listener", None) or render):
+        raise UsageError("--json, --listener and --render go with --explain")
+    if render is not None and render not in ("synth", "fluidsynth"):
+        raise UsageError(f"unknown --render {render!r} (synth or fluidsynth)")
     if explain and request.bars > MAX_EXPLAIN_BARS:
         raise UsageError(f"--explain hears at most {MAX_EXPLAIN_BARS} bars, got {request.bars}")
 
@@ -278,10 +286,13 @@ def _explain(args: argparse.Namespace, observer: Any, summary: list[str]) -> int
     from kelly_actors.inference.config import DEFAULT_MODEL
     from kelly_actors.inference.model import ModelError
 
+    render = args.render or "synth"
     try:
-        report = explain.explain(observer.bars, args.listener or DEFAULT_MODEL)
+        report = explain.explain(observer.bars, args.listener or DEFAULT_MODEL, render, args.output)
     except ModelError as exc:
         return _error(f"--explain: the listener cannot run: {exc}", EXIT_FAILED)
+    except explain.RenderError as exc:
+        return _error(f"--explain: {exc}", EXIT_FAILED)
     if args.json:
         print(explain.dumps({"summary": summary, **report}))
     else:

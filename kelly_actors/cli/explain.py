@@ -11,6 +11,8 @@ performance plays and hears them:
   synth (:class:`kelly_actors.synth.voices.Synth` with the synth actor's default settings,
   through :func:`kelly_actors.synth.ring_events.to_record`, drums left out as live) renders
   them, 48 kHz, stereo mixed to mono;
+  ``--render fluidsynth`` plays the written MIDI file through FluidSynth and its GM
+  soundfont instead (every track, drums too), as ``benchmarks/closed_loop.py`` does;
 * **listen**: the live path's feature extractor (:func:`kelly_actors.audio.features.extract`,
   hop 512) and the emotion model (``models/emotion.onnx`` unless ``--listener``), frame by
   frame with its LSTM state carried; a frame under the inference actor's silence floor
@@ -45,6 +47,12 @@ SAMPLE_RATE = 48_000
 WARMUP_FRAMES = 94
 #: Seconds rendered after the last bar (release tails).
 TAIL_S = 1.0
+SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
+#: ``--render`` choices and how the report names them.
+RENDERERS = {
+    "synth": "ddsp synth (synth actor defaults), 48 kHz",
+    "fluidsynth": f"fluidsynth ({SOUNDFONT.name}), 48 kHz",
+}
 #: The rule engine that writes each track (kelly_actors/composer/engines).
 RULE_ENGINES = {
     "melody": "melody",
@@ -93,6 +101,20 @@ class Observer:
         return out
 
 
+class RenderError(RuntimeError):
+    """A renderer is missing or failed; the message says which and why."""
+
+
+def spans_of(bars: list[BarFacts]) -> list[tuple[int, int]]:
+    """Each bar's (first sample, end sample) at 48 kHz, bar after bar at its tempo."""
+    spans, start = [], 0
+    for b in bars:
+        length = round(BEATS_PER_BAR * 60.0 / b.tempo * SAMPLE_RATE)
+        spans.append((start, start + length))
+        start += length
+    return spans
+
+
 def render(bars: list[BarFacts]) -> tuple[np.ndarray, list[tuple[int, int]]]:
     """The bars through the DDSP synth: float32 mono ``(n,)`` at 48 kHz, and each bar's
     (first sample, end sample)."""
@@ -101,13 +123,13 @@ def render(bars: list[BarFacts]) -> tuple[np.ndarray, list[tuple[int, int]]]:
     from kelly_actors.synth.voices import Synth
 
     cfg = SynthConfig()
-    spans, rows, start = [], [], 0
-    for i, b in enumerate(bars):
-        per_beat = 60.0 / b.tempo * SAMPLE_RATE
-        length = round(BEATS_PER_BAR * per_beat)
-        rows.append(bar_events(b.notes, start, per_beat, length, emotion=b.target, programs=i == 0))
-        spans.append((start, start + length))
-        start += length
+    spans = spans_of(bars)
+    rows = [
+        bar_events(b.notes, first, 60.0 / b.tempo * SAMPLE_RATE, end - first,
+                   emotion=b.target, programs=i == 0)
+        for i, (b, (first, end)) in enumerate(zip(bars, spans, strict=True))
+    ]  # fmt: skip
+    start = spans[-1][1] if spans else 0
     events = np.concatenate(rows) if rows else np.zeros((0, 8))
     synth = Synth(SAMPLE_RATE, channels=2, n_voices=cfg.voices, preset=cfg.preset,
                   master_gain=cfg.master_gain, seed=cfg.seed,
@@ -116,6 +138,36 @@ def render(bars: list[BarFacts]) -> tuple[np.ndarray, list[tuple[int, int]]]:
     synth.schedule_array(as_records([r for r in records if r is not None]))
     stereo = synth.render(start + round(TAIL_S * SAMPLE_RATE))
     return stereo.mean(axis=1).astype(np.float32), spans
+
+
+def render_fluidsynth(
+    bars: list[BarFacts], midi_path: str | Path
+) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """The written MIDI file through FluidSynth and its GM soundfont (every track, drums
+    too), as ``benchmarks/closed_loop.py`` hears pieces: float32 mono at 48 kHz, and the
+    bars' spans. RenderError when FluidSynth or the soundfont is missing or fails."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    from kelly_actors.audio import wav
+
+    exe = shutil.which("fluidsynth")
+    if exe is None or not SOUNDFONT.exists():
+        raise RenderError(f"--render fluidsynth needs fluidsynth and {SOUNDFONT} "
+                          "(apt install fluidsynth fluid-soundfont-gm)")  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="kelly-explain-") as tmp:
+        out = Path(tmp) / "bars.wav"
+        cmd = [exe, "-ni", "-R", "0", "-C", "0", "-g", "0.5", "-F", str(out),
+               "-r", str(SAMPLE_RATE), str(SOUNDFONT), str(midi_path)]  # fmt: skip
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        if done.returncode != 0 or not out.exists():
+            why = (done.stderr or done.stdout).strip()[-300:]
+            raise RenderError(f"fluidsynth failed ({done.returncode}): {why}")
+        samples, info = wav.read(out)
+    if info.sample_rate != SAMPLE_RATE:
+        raise RenderError(f"fluidsynth wrote {info.sample_rate} Hz, not {SAMPLE_RATE}")
+    return samples.mean(axis=1).astype(np.float32), spans_of(bars)
 
 
 def listen(
@@ -158,9 +210,19 @@ def _pad(point: PAD) -> dict[str, float]:
     return {"valence": round(v, 4), "arousal": round(a, 4), "dominance": round(d, 4)}
 
 
-def explain(bars: list[BarFacts], model_path: str | Path) -> dict[str, Any]:
-    """Render and hear ``bars``: one dict per bar and the agreement over them."""
-    signal, spans = render(bars)
+def explain(
+    bars: list[BarFacts],
+    model_path: str | Path,
+    renderer: str = "synth",
+    midi_path: str | Path | None = None,
+) -> dict[str, Any]:
+    """Render (``synth``, or ``fluidsynth`` from ``midi_path``) and hear ``bars``: one dict
+    per bar and the agreement over them."""
+    if renderer == "fluidsynth":
+        assert midi_path is not None
+        signal, spans = render_fluidsynth(bars, midi_path)
+    else:
+        signal, spans = render(bars)
     heard = listen(signal, spans, model_path)
     rows = []
     for b, (first, _), reading in zip(bars, spans, heard, strict=True):
@@ -178,7 +240,7 @@ def explain(bars: list[BarFacts], model_path: str | Path) -> dict[str, Any]:
     found = agreement.agreement(records, "audio", window=len(records))
     return {
         "listener_model": str(model_path),
-        "render": "ddsp synth (synth actor defaults), 48 kHz",
+        "render": RENDERERS[renderer],
         "bars": rows,
         "agreement": found.to_dict(),
     }

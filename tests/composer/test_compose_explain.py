@@ -59,8 +59,13 @@ def test_each_bar_says_its_target_key_tempo_writers_and_what_the_listener_heard(
     assert 0 <= agreement["quadrant"] <= 1
 
 
-def test_the_table_has_one_line_per_bar_and_the_agreement(tmp_path: Path) -> None:
-    text, _ = _compose(tmp_path, "t", "--explain")
+@pytest.mark.parametrize(
+    ("render", "name"), [("synth", "ddsp synth"), ("fluidsynth", "fluidsynth")]
+)
+def test_the_table_has_one_line_per_bar_and_the_agreement(
+    tmp_path: Path, render: str, name: str
+) -> None:
+    text, _ = _compose(tmp_path, "t", "--explain", "--render", render)
     lines = text.splitlines()
     rows = [line for line in lines if re.match(r"\s+\d+\s+[-+]\d\.\d\d", line)]
     assert len(rows) == 4
@@ -71,7 +76,7 @@ def test_the_table_has_one_line_per_bar_and_the_agreement(tmp_path: Path) -> Non
             rf"{number} +{number} +(yes|no)  rules: melody",
             row,
         ), row
-    assert lines[-1].startswith(f"listener ({LISTENER}, ddsp synth")
+    assert lines[-1].startswith(f"listener ({LISTENER}, {name}")
     assert re.search(r"same quadrant in \d of 4 bars heard \(4 bars\); mean \|ΔV\|", lines[-1])
 
 
@@ -86,8 +91,10 @@ def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]
 @pytest.mark.parametrize(
     ("extra", "code", "message"),
     [
-        (["--json"], 2, "--json and --listener go with --explain"),
-        (["--listener", "x.onnx"], 2, "--json and --listener go with --explain"),
+        (["--json"], 2, "--json, --listener and --render go with --explain"),
+        (["--listener", "x.onnx"], 2, "--json, --listener and --render go with --explain"),
+        (["--render", "synth"], 2, "--json, --listener and --render go with --explain"),
+        (["--explain", "--render", "piano"], 2, "unknown --render 'piano' (synth or fluidsynth)"),
         (["--explain", "--bars", "300"], 2, "--explain hears at most 256 bars, got 300"),
         (["--explain", "--listener", "nope.onnx"], 1, "nope.onnx: no such model file"),
         (
