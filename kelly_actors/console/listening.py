@@ -39,7 +39,7 @@ def _listener(name: str, a: dict[str, Any]) -> list[str]:
     return [
         f"{head}hears V {last['valence']:+.2f}  A {last['arousal']:.2f}  D {last['dominance']:.2f}"
         f"  conf {last['confidence']:.2f} (bar {last['bar']})",
-        f"{'':<6}same quadrant {same}/{a['heard']} bars ({a['quadrant']:.0%})  "
-        f"|ΔV| {d['valence']:.2f}  |ΔA| {d['arousal']:.2f}  |ΔD| {d['dominance']:.2f}"
-        + (f"  ({a['bars'] - a['heard']} bars unheard)" if a["bars"] > a["heard"] else ""),
+        f"{'':<6}same quadrant {same}/{a['heard']} bars ({a['quadrant']:.0%}) "
+        f"|ΔV| {d['valence']:.2f} |ΔA| {d['arousal']:.2f} |ΔD| {d['dominance']:.2f}"
+        + (f", {a['bars'] - a['heard']} unheard" if a["bars"] > a["heard"] else ""),
     ]

@@ -63,7 +63,7 @@ def test_a_reading_under_the_minimum_confidence_is_low_confidence_not_agreement(
 def test_estimates_refused_by_the_gate_read_as_low_confidence() -> None:
     records = [record(0, _pad(0.0, 0.5), None, gated=12), record(1, _pad(0.0, 0.5), None, gated=3)]
     got = agreement(records, "audio")
-    assert got.reason == "confidence low (15 estimates under the composer's gate)"
+    assert got.reason == "confidence low (15 estimates under the gate)"
 
 
 def test_no_reading_at_all_says_so() -> None:

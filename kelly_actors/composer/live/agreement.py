@@ -95,7 +95,7 @@ def _why_not(listener: str, window: Sequence[Mapping[str, Any]], min_confidence:
         return f"confidence low (at most {best:.2f} < {min_confidence:.2f})"
     gated = sum(int((rec.get("sources") or {}).get("listener_gated") or 0) for rec in window)
     if listener == "audio" and gated:
-        return f"confidence low ({gated} estimates under the composer's gate)"
+        return f"confidence low ({gated} estimates under the gate)"
     return "no listener reading"
 
 
