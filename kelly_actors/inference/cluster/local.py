@@ -97,25 +97,6 @@ class LocalCluster:
             except psutil.NoSuchProcess:
                 continue
 
-    def node_pids(self) -> list[int]:
-        """The ``ray start`` processes, head first."""
-        return [p.pid for p in self.procs]
-
-    def kill_node(self, index: int) -> None:
-        """SIGKILL node ``index``'s processes (its raylet, its workers; the head's GCS)."""
-        self.remember()
-        proc = self.procs[index]
-        try:
-            victims = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(True)]
-        except psutil.NoSuchProcess:
-            return
-        for p in victims:
-            try:
-                p.send_signal(signal.SIGKILL)
-            except psutil.NoSuchProcess:
-                continue
-        proc.wait()
-
     def stop(self) -> list[int]:
         """Kill every process of the cluster; the pids still alive afterwards (none)."""
         self.remember()
