@@ -79,8 +79,11 @@ def _autoscale(deploy, ray, config: ClusterConfig, args: argparse.Namespace) -> 
         calls = {s["name"]: s["calls"] for s in stats}
         busy = sum(calls[n] - before.get(n, 0) for n in calls)
         before = calls
-        full = any(s["queued"] > config.max_batch or s["batch_mean"] > 0.75 * config.max_batch
-                   for s in stats)  # fmt: skip
+        # batch_mean covers the last calls, however old: only a busy interval counts.
+        full = busy > 0 and any(
+            s["queued"] > config.max_batch or s["batch_mean"] > 0.75 * config.max_batch
+            for s in stats
+        )
         if full and count < config.max_replicas:
             count += 1
             deploy.deploy(ray, config, args.model or None, args.transformer or None, count)
