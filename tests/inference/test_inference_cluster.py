@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +35,8 @@ from kelly_actors.inference.cluster.config import ClusterConfig
 from kelly_actors.inference.cluster.local import LocalCluster
 from kelly_actors.inference.model import load_model
 
-pytest.importorskip("ray")
+# Skipped without the cluster extra; found without importing Ray into the test process.
+pytestmark = pytest.mark.skipif(find_spec("ray") is None, reason="needs the cluster extra")
 
 REPO = Path(__file__).resolve().parents[2]
 
