@@ -14,6 +14,7 @@ import json
 import sys
 import time
 
+from kelly_actors.config.typed import ConfigError, from_mapping
 from kelly_actors.inference.cluster.config import ClusterConfig
 from kelly_actors.inference.config import DEFAULT_MODEL
 
@@ -21,12 +22,24 @@ from kelly_actors.inference.config import DEFAULT_MODEL
 SCALE_EVERY_S = 2.0
 
 
+def performance_cluster(path: str) -> dict:
+    """The ``[actors.options.cluster]`` table of the performance's inference actor ({} if
+    it has none); ValueError if the file is not a performance."""
+    from kelly_actors.config.performance import load
+
+    for actor in load(path).actors:
+        if actor.target.endswith("InferenceActor"):
+            return dict(actor.options.get("cluster") or {})
+    raise ValueError(f"{path}: no inference actor")
+
+
 def _config(args: argparse.Namespace) -> ClusterConfig:
-    fields = {
-        "address": args.address or "",
-        "namespace": args.namespace,
-        "node_ip": args.node_ip or "",
-    }
+    """The performance's cluster settings (``--config``), the flags given over them."""
+    fields = performance_cluster(args.config) if getattr(args, "config", None) else {}
+    fields.setdefault("namespace", "kelly")
+    for name in ("address", "namespace", "node_ip"):
+        if getattr(args, name, None):
+            fields[name] = getattr(args, name)
     for name in ("replicas", "min_replicas", "max_replicas", "max_batch", "batch_wait_ms"):
         if getattr(args, name, None) is not None:
             fields[name] = getattr(args, name)
@@ -36,7 +49,7 @@ def _config(args: argparse.Namespace) -> ClusterConfig:
     if "replicas" in fields:
         fields.setdefault("min_replicas", min(fields["replicas"], ClusterConfig.min_replicas))
         fields.setdefault("max_replicas", max(fields["replicas"], ClusterConfig.max_replicas))
-    return ClusterConfig(**fields)
+    return from_mapping(ClusterConfig, fields, "cluster")
 
 
 def _connect(args: argparse.Namespace):
@@ -53,7 +66,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         deploy, config, ray = _connect(args)
         stats = deploy.deploy(ray, config, args.model or None, args.transformer or None)
-    except (ClusterError, ModelError, ValueError) as exc:
+    except (ClusterError, ModelError, ConfigError, ValueError) as exc:
         print(f"kelly cluster serve: {exc}", file=sys.stderr)
         return 1
     for name, s in stats.items():
@@ -138,7 +151,12 @@ def _stop(args: argparse.Namespace) -> int:
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--address", help="HOST:PORT of the cluster (default: $KELLY_RAY_ADDRESS)")
-    p.add_argument("--namespace", default="kelly", help="Ray namespace (kelly)")
+    p.add_argument("--namespace", help="Ray namespace (kelly)")
+    p.add_argument(
+        "--config",
+        metavar="PERFORMANCE.toml",
+        help="take the settings from the inference actor's [actors.options.cluster]",
+    )
     p.add_argument("--node-ip", help="this node's address in the cluster (default: Ray's)")
 
 

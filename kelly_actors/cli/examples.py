@@ -76,6 +76,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "kelly cluster serve --address 10.0.0.5:6379 --replicas 2",
         "kelly cluster serve --num-gpus 1 --max-batch 256  # a GPU replica",
         "kelly cluster serve --autoscale --min-replicas 1 --max-replicas 4",
+        "kelly cluster serve --config examples/cluster.toml --autoscale",
     ),
     "kelly cluster status": ("kelly cluster status", "kelly cluster status --json"),
     "kelly cluster stop": ("kelly cluster stop",),

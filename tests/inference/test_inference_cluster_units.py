@@ -5,6 +5,7 @@ top's lines for it."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +17,8 @@ from kelly_actors.inference.cluster.config import ClusterConfig
 from kelly_actors.inference.cluster.replica import BadRequest, Replica, check_request
 from kelly_actors.inference.config import InferenceConfig
 from kelly_actors.inference.model import load_model
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_the_ray_backend_needs_a_local_worker_and_an_address(monkeypatch) -> None:
@@ -82,3 +85,24 @@ def test_kelly_top_shows_the_cluster_and_each_replica_s_batches() -> None:
     snap = {"actors": [{"telemetry": {"backend": "ray", "cluster": away}}]}
     assert "away, local pool (cluster lost)" in backend_lines(snap)[1]
     assert backend_lines({"actors": [{"telemetry": {"backend": "pool"}}]}) == []
+
+
+def test_kelly_cluster_serve_takes_its_bounds_from_the_performance_flags_over_them(
+    tmp_path,
+) -> None:
+    from kelly_actors.cli import build_parser
+    from kelly_actors.cli.cluster import _config
+
+    text = (REPO / "examples" / "cluster.toml").read_text()
+    text = text.replace("reconnect_s = 2.0\n", "reconnect_s = 2.0\nmin_replicas = 2\n"
+                        "max_replicas = 6\nreplicas = 3\nmax_batch = 64\n")  # fmt: skip
+    (tmp_path / "p.toml").write_text(text)
+    args = build_parser().parse_args(
+        ["cluster", "serve", "--config", str(tmp_path / "p.toml"), "--max-batch", "32"]
+    )
+    config = _config(args)
+    assert (config.min_replicas, config.replicas, config.max_replicas) == (2, 3, 6)
+    assert config.max_batch == 32 and config.namespace == "kelly"
+    bad = build_parser().parse_args(["cluster", "serve", "--config", str(tmp_path / "nope")])
+    with pytest.raises(ValueError):
+        _config(bad)
