@@ -77,7 +77,7 @@ def test_a_ray_performance_plays_survives_a_dead_replica_and_a_dead_cluster(
     options = {
         "model": str(SHIPPED), "workers": 1, "backend": "ray", "deadline_s": 0.5,
         "cluster": {"address": cluster.address, "node_ip": "127.0.0.1", "slots": 4,
-                    "reconnect_s": 0.5, "lost_s": 1.0},
+                    "reconnect_s": 0.5, "lost_s": 1.0, "connect_timeout_s": 8.0},
     }  # fmt: skip
     with Performance(run_dir, inference_toml(options)) as perf:
         perf.wait_ready()
