@@ -9,10 +9,13 @@ import math
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from performance import REPO, kelly
 
+from kelly_actors.cli import explain
 from kelly_actors.cli.compose import register
+from kelly_actors.composer.live.agreement import agreement
 from kelly_actors.music.notes import TRACKS
 
 PAD = ("--pad", "-0.6", "0.3", "0.4")
@@ -111,3 +114,19 @@ def test_bad_explain_arguments_are_one_clear_line(
     argv = ["compose", *PAD, "--bars", "2", "-o", str(tmp_path / "x.mid"), *extra]
     got, err = _run(argv, capsys)
     assert got == code and message in err and err.count("\n") == 1
+
+
+def test_a_silent_bar_has_no_reading_and_the_table_says_so() -> None:
+    rate = explain.SAMPLE_RATE
+    spans = [(0, 2 * rate), (2 * rate, 3 * rate)]
+    readings = explain.listen(np.zeros(3 * rate, np.float32), spans, LISTENER)
+    assert readings == [None, None]  # under the silence floor: confidence 0, as live
+    bar = {"bar": 0, "start_s": 0.0, "key": "C ionian", "tempo": 120.0, "listener": None,
+           "target": {"valence": 0.5, "arousal": 0.5, "dominance": 0.5, "nearest": "calm"},
+           "writers": {"melody": "rules/melody"}, "silent": []}  # fmt: skip
+    records = [{"bar": 0, "emotion": bar["target"], "sources": {"listener": None}}]
+    report = {"listener_model": "m.onnx", "render": "r", "bars": [bar],
+              "agreement": agreement([*records], "audio", window=1).to_dict()}  # fmt: skip
+    lines = explain.table(report)
+    assert lines[2].split()[8:] == ["-", "-", "-", "0.00", "-", "rules:", "melody"]
+    assert lines[-1] == "listener (m.onnx, r): no reading — no listener reading"
