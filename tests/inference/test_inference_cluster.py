@@ -32,7 +32,7 @@ from kelly_actors.bus import messages, sockets
 from kelly_actors.bus.frames import N_FEATURES, STATE_SIZE
 from kelly_actors.inference.cluster.bridge import UNREACHABLE
 from kelly_actors.inference.cluster.config import ClusterConfig
-from kelly_actors.inference.cluster.local import LocalCluster
+from kelly_actors.inference.cluster.local import LocalCluster, free_port
 from kelly_actors.inference.model import load_model
 
 # Skipped without the cluster extra; found without importing Ray into the test process.
@@ -238,11 +238,12 @@ def _stats(tmp_path: Path) -> dict:
 
 
 def test_a_bridge_without_a_cluster_gives_up_with_the_reason(tmp_path: Path) -> None:
-    config = ClusterConfig(address="127.0.0.1:9", node_ip="127.0.0.1", connect_timeout_s=5)
+    address = f"127.0.0.1:{free_port()}"  # nothing listens there
+    config = ClusterConfig(address=address, node_ip="127.0.0.1", connect_timeout_s=5)
     cmd = [sys.executable, "-m", "kelly_actors.inference.cluster.bridge", "--connect",
            f"ipc://{tmp_path / 'pool.sock'}", "--config", json.dumps(config.__dict__),
            "--stats", str(tmp_path / "stats.json")]  # fmt: skip
     env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "token"}
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == UNREACHABLE
-    assert "127.0.0.1:9" in done.stderr.strip().splitlines()[-1]
+    assert address in done.stderr.strip().splitlines()[-1]
