@@ -45,6 +45,8 @@ from kelly_actors.music.theory import Key
 SAMPLE_RATE = 48_000
 #: Frames left out at the start (1 s at hop 512: the model card's warm-up).
 WARMUP_FRAMES = 94
+#: Frames the offline synth renders at a time (the live one: the audio block).
+RENDER_BLOCK = 8192
 #: Seconds rendered after the last bar (release tails).
 TAIL_S = 1.0
 SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
@@ -131,8 +133,9 @@ def render(bars: list[BarFacts]) -> tuple[np.ndarray, list[tuple[int, int]]]:
     ]  # fmt: skip
     start = spans[-1][1] if spans else 0
     events = np.concatenate(rows) if rows else np.zeros((0, 8))
+    # Blocks of any size render the same samples (voices.py): large ones cost less Python.
     synth = Synth(SAMPLE_RATE, channels=2, n_voices=cfg.voices, preset=cfg.preset,
-                  master_gain=cfg.master_gain, seed=cfg.seed,
+                  master_gain=cfg.master_gain, seed=cfg.seed, max_block=RENDER_BLOCK,
                   event_capacity=len(events) + 256)  # fmt: skip
     records = [to_record(ev, synth, cfg.play_drums) for ev in events.tolist()]
     synth.schedule_array(as_records([r for r in records if r is not None]))
