@@ -21,8 +21,9 @@ sides serve the shipped ``models/emotion.onnx`` and ``models/transformer.onnx``.
   over; ``failover_lost``: frames lost (deadline 0.5 s).
 
 The run shares its two cores between the cluster, the bridge, the workers and itself:
-compare the columns of one run, not with other machines. No GPU is used.
-Usage: ``python benchmarks/cluster.py [--quick]``; the last line is one JSON object.
+compare the columns of one run, not with other machines. ``--gpus 0.25`` gives each
+replica a quarter of a GPU (CUDA; four replicas share one); by default no GPU is used.
+Usage: ``python benchmarks/cluster.py [--quick] [--gpus G]``; the last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -184,12 +185,14 @@ def gap_while(side: Side, seconds: float, act) -> tuple[float, int]:
     return round(worst * 1000, 1), lost
 
 
-def serve(cluster: LocalCluster, namespace: str, max_batch: int, wait_ms: float) -> None:
+def serve(
+    cluster: LocalCluster, namespace: str, max_batch: int, wait_ms: float, gpus: float
+) -> None:
     cmd = [
         sys.executable, "-m", "kelly_actors.cli", "cluster", "serve", "--address",
         cluster.address, "--node-ip", "127.0.0.1", "--namespace", namespace, "--replicas", "2",
         "--num-cpus", "0.5", "--max-batch", str(max_batch), "--batch-wait-ms", str(wait_ms),
-        "--transformer", str(TRANSFORMER),
+        "--transformer", str(TRANSFORMER), "--num-gpus", str(gpus),
     ]  # fmt: skip
     env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_USAGE_STATS_ENABLED": "0"}
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=180)
@@ -201,6 +204,10 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--quick", action="store_true")
     p.add_argument("--seconds", type=float)
+    p.add_argument(
+        "--gpus", type=float, default=0.0, help="GPUs per replica (> 0: CUDA replicas; the "
+        "head node must see the GPU and onnxruntime-gpu must be installed)",
+    )  # fmt: skip
     args = p.parse_args()
     seconds = args.seconds or (1.0 if args.quick else 3.0)
     out: dict[str, object] = {"quick": args.quick, "seconds_per_point": seconds}
@@ -210,8 +217,9 @@ def main() -> None:
         cluster = LocalCluster(tmp / "ray", nodes=2, cpus=1)
         sides: list[Side] = []
         try:
-            serve(cluster, "kelly", 256, 1.0)
-            serve(cluster, "kelly-nobatch", 1, 0.0)
+            serve(cluster, "kelly", 256, 1.0, args.gpus)
+            serve(cluster, "kelly-nobatch", 1, 0.0, args.gpus)
+            out["replica_gpus"] = args.gpus
             out["cluster_start_s"] = round(time.monotonic() - t0, 1)
             base = {"address": cluster.address, "node_ip": "127.0.0.1", "slots": 256}
             zmq = Side(tmp, "zmq", 2, None)
