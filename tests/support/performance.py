@@ -128,7 +128,7 @@ class Performance:
     def actor(self, name: str) -> dict[str, Any]:
         return next(a for a in self.status()["actors"] if a["name"] == name)
 
-    def wait_ready(self, timeout: float = 30.0) -> dict[str, Any]:
+    def wait_ready(self, timeout: float = 60.0) -> dict[str, Any]:
         def all_ready() -> dict[str, Any] | None:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"supervisor exited {self.proc.returncode}: {self.stderr()}")
