@@ -86,7 +86,7 @@ class Bridge:
                     f"no replicas in Ray namespace {config.namespace!r} at "
                     f"{config.resolved_address()} (kelly cluster serve deploys them)"
                 )
-            self.pings = {n: self.ray.get(h.ping.remote()) for n, h in self.replicas.items()}
+            self.replicas = self._answering(self.replicas)
         finally:
             timer.cancel()
         self.address = config.resolved_address()
@@ -106,7 +106,9 @@ class Bridge:
         self.emotion: dict[str, bytes] = {}
         self.transformer: dict[str, bytes] = {}
         self.rtt: deque[float] = deque(maxlen=512)
-        self.counts = dict.fromkeys(("served", "failed", "bad_messages", "replica_errors"), 0)
+        self.counts = dict.fromkeys(
+            ("served", "failed", "bad_messages", "replica_errors", "dropped"), 0
+        )
         self.ctx = zmq.Context()
         self.slots = []
         for _ in range(config.slots):
@@ -115,10 +117,26 @@ class Bridge:
             s.send_multipart(messages.frames_of("hello", pid=os.getpid(), provider="ray"))
             self.slots.append(s)
 
+    def _answering(self, replicas: dict[str, Any]) -> dict[str, Any]:
+        """The replicas that answer a ping (a name Ray still lists may be a dead one)."""
+        alive = {}
+        for name, handle in replicas.items():
+            try:
+                self.ray.get(handle.ping.remote(), timeout=self.config.connect_timeout_s)
+            except self.ray.exceptions.RayError:
+                continue
+            alive[name] = handle
+        if not alive:
+            raise Unreachable(f"none of the replicas {sorted(replicas)} answers")
+        return alive
+
     # -- the pool's messages ------------------------------------------------------------
 
     def _send(self, slot: int, type_: str, body: Any = None, **fields: Any) -> None:
-        self.slots[slot].send_multipart(messages.frames_of(type_, body, **fields), zmq.NOBLOCK)
+        try:
+            self.slots[slot].send_multipart(messages.frames_of(type_, body, **fields), zmq.NOBLOCK)
+        except zmq.Again:  # the pool is not reading (its actor is going): drop it
+            self.counts["dropped"] += 1
 
     def handle(self, slot: int, frames: list[bytes], now: float, infers: list) -> None:
         """One message from the pool; ``infer`` requests are gathered in ``infers`` and
@@ -249,7 +267,7 @@ class Bridge:
     def _healthy(self, ref: Any, now: float) -> None:
         name = self.health.pop(ref)
         try:
-            self.pings[name] = self.ray.get(ref)
+            self.ray.get(ref)
             self.last_answer = now
         except self.ray.exceptions.RayError:
             self.suspect[name] = now + SUSPECT_S
