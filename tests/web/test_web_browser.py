@@ -51,8 +51,18 @@ class Room:
     def until(self, predicate: Callable[[], Any], timeout: float, what: str) -> Any:
         return wait_until(predicate, timeout, what, interval=0.1)
 
+    def texts(self, css: str) -> list[str]:
+        """The visible text of each element ``css`` matches, read in one script: the page
+        redraws its lists on every status message, so an element found first and read
+        later may already be gone (a stale element)."""
+        return self.browser.execute_script(
+            "return Array.from(document.querySelectorAll(arguments[0]))"
+            ".filter(e => e.checkVisibility()).map(e => e.innerText);",
+            css,
+        )
+
     def text(self, css: str) -> str:
-        return " ".join(e.text for e in self.browser.find_elements(By.CSS_SELECTOR, css))
+        return " ".join(self.texts(css))
 
 
 def patient_performance() -> str:
@@ -182,8 +192,9 @@ def test_a_sigkilled_actor_appears_restarting_and_then_ready(room: Room) -> None
     room.until(lambda: "actor_restarting" in room.text("#events") and "actor=osc" in
                room.text("#events"), 20, "the restart in the event log")  # fmt: skip
     room.browser.find_element(By.ID, "event-filter").send_keys("actor_restarting")
-    assert all("actor_restarting" in li.text
-               for li in room.browser.find_elements(By.CSS_SELECTOR, "#events li"))  # fmt: skip
+    room.until(lambda: (shown := room.texts("#events li"))
+               and all("actor_restarting" in line for line in shown),
+               10, "only the restarts shown")  # fmt: skip
     room.until(
         lambda: _row_state(room, "osc")[0] == "ready"
         and _row_state(room, "osc")[1] == victim["restarts"] + 1
