@@ -17,6 +17,7 @@ from kelly_actors.audio.backends.base import Backend, BackendError
 from kelly_actors.audio.backends.jack import JackOptions, midi_status
 from kelly_actors.audio.backends.paced import FileBackend, NullBackend, check_input
 from kelly_actors.audio.engine import AudioEngine
+from kelly_actors.audio.native.layout import MAX_INPUTS
 from kelly_actors.audio.standby import StandbyWatch
 from kelly_actors.audio.wav import RecordingError, WavWriter
 from kelly_actors.bus import midi_wire, note_events
@@ -47,7 +48,10 @@ class AudioConfig(Checked):
         sample_rate: Hz.
         block_size: frames per callback.
         channels: output channels (stereo only).
-        input_channels: input channels taken from the device (0 = output only).
+        input_channels: input channels taken from the device (0 = output only; 2–8: an
+            ensemble, one channel per performer, each its own stream through features,
+            inference and the composer's ensemble fusion). ``in_ring`` is float32
+            (block, max(1, input_channels)).
         tempo: bpm until the composer asks for another.
         record_input: also record the input when the run records.
         in_ring / out_ring / tempo_ring: ring names ("" = not used).
@@ -66,7 +70,7 @@ class AudioConfig(Checked):
     sample_rate: int = setting(48_000, choices=SAMPLE_RATES)
     block_size: int = setting(256, low=64, high=2048)
     channels: int = setting(2, choices=(2,))
-    input_channels: int = setting(1, low=0, high=2)
+    input_channels: int = setting(1, low=0, high=MAX_INPUTS)
     tempo: float = setting(120.0, above=0.0)
     record_input: bool = False
     in_ring: str = "audio_in"
@@ -108,7 +112,9 @@ def open_backend(cfg: AudioConfig, midi_reader: Any = None, replacement: bool = 
 
         return jack_backend(cfg, midi_reader, replacement)
     if cfg.backend == "file":
-        return FileBackend(Path(cfg.input_file), cfg.sample_rate, cfg.block_size, cfg.channels)
+        return FileBackend(
+            Path(cfg.input_file), cfg.sample_rate, cfg.block_size, cfg.channels, cfg.input_channels
+        )
     if cfg.backend == "sounddevice":
         from kelly_actors.audio.backends.device import SoundDeviceBackend
 
@@ -131,7 +137,8 @@ class AudioActor(Actor):
     @classmethod
     def preflight(cls, config: AudioConfig, rings: dict[str, Any]) -> None:
         if config.in_ring:
-            _check_ring(rings, config.in_ring, (config.block_size, 1), "float32")
+            columns = max(1, config.input_channels)
+            _check_ring(rings, config.in_ring, (config.block_size, columns), "float32")
         for ring in (config.out_ring, config.standby_ring):
             if ring:
                 _check_ring(rings, ring, (config.block_size, config.channels), "float32")
@@ -145,6 +152,7 @@ class AudioActor(Actor):
         try:
             if config.backend == "jack":
                 from kelly_actors.audio.backends.jack import (
+                    check_inputs,
                     check_server,
                     compiled_callback,
                     open_client,
@@ -159,10 +167,11 @@ class AudioActor(Actor):
                 client = open_client(f"{config.jack.client}-check")
                 try:
                     check_server(client, config.sample_rate, config.block_size)
+                    check_inputs(client, config.input_channels, config.jack.connect_input)
                 finally:
                     client.close()
             elif config.backend == "file":
-                check_input(Path(config.input_file), config.sample_rate)
+                check_input(Path(config.input_file), config.sample_rate, config.input_channels)
             elif config.backend == "sounddevice":
                 from kelly_actors.audio.backends.device import check_device
 
@@ -298,7 +307,7 @@ class AudioActor(Actor):
         suffix = "" if self.ctx.incarnation == 1 else f"-{self.ctx.incarnation}"
         pairs = [
             (self.engine.out_record, "output", cfg.channels),
-            (self.engine.in_record, "input", 1),
+            (self.engine.in_record, "input", getattr(self.engine, "input_channels", 1)),
         ]
         for buffer, what, channels in pairs:
             if buffer is not None:

@@ -40,6 +40,21 @@ DURATION_HISTORY = 4096
 PREROLL_BLOCKS = 512
 
 
+def input_columns(in_writer: RingWriter | None) -> int:
+    """Input channels the ``audio_in`` ring carries: its shape is (block, N)."""
+    return int(in_writer.spec.shape[1]) if in_writer is not None else 1
+
+
+def copy_input(indata: np.ndarray, block: np.ndarray) -> None:
+    """The device's input float32 (frames, M) into ``block`` (frames, N): column k from
+    channel k; channels the device did not give (M < N) are silence. No allocation
+    beyond two views."""
+    n = min(indata.shape[1], block.shape[1])
+    block[:, :n] = indata[:, :n]
+    if n < block.shape[1]:
+        block[:, n:] = 0.0
+
+
 class RecordBuffer:
     """Single-producer (callback) / single-consumer (main loop) frame buffer."""
 
@@ -79,7 +94,8 @@ class AudioEngine:
     Args:
         clock: the musical clock (owned by the callback from now on).
         transport: the transport block to publish to after each block.
-        in_writer: writer of ``audio_in`` (shape (block, 1)), or None.
+        in_writer: writer of ``audio_in``, float32 (block, N): one column per input
+            channel (N from the ring's shape; an ensemble's performers), or None.
         out_reader: reader of ``audio_out`` (shape (block, 2)), or None.
         block_size: frames per callback.
         record_output / record_input: keep copies of the blocks for WAV recording.
@@ -110,12 +126,14 @@ class AudioEngine:
         self._fade_out = np.linspace(1.0, 0.0, block_size, dtype=np.float32)[:, None]
         self._fade_in = np.linspace(0.0, 1.0, block_size, dtype=np.float32)[:, None]
         self._last = np.zeros((1, channels), np.float32)
-        self._in_block = np.zeros((block_size, 1), np.float32)
+        #: Input channels: the ``audio_in`` ring's columns (1 without a ring).
+        self.input_channels = input_columns(in_writer)
+        self._in_block = np.zeros((block_size, self.input_channels), np.float32)
         self._recovering = False
         seconds = 10
         frames = clock.sample_rate * seconds
         self.out_record = RecordBuffer(frames, channels) if record_output else None
-        self.in_record = RecordBuffer(frames, 1) if record_input else None
+        self.in_record = RecordBuffer(frames, self.input_channels) if record_input else None
         self.durations = np.zeros(DURATION_HISTORY, np.float64)
         self.callbacks = 0
         self.max_duration = 0.0
@@ -148,7 +166,7 @@ class AudioEngine:
             if indata is None:
                 self._in_block.fill(0.0)
             else:
-                self._in_block[:, 0] = indata[:, 0]
+                copy_input(indata, self._in_block)
             self.in_writer.write(self._in_block, sample)
             if self.in_record is not None:
                 self.in_record.push(self._in_block)

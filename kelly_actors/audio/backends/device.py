@@ -85,12 +85,24 @@ def check_device(
                 device=index, samplerate=sample_rate, channels=channels, dtype="float32"
             )
             if input_channels:
+                _check_input_count(sd, index, description, input_channels)
                 sd.check_input_settings(
                     device=index, samplerate=sample_rate, channels=input_channels, dtype="float32"
                 )
         except (sd.PortAudioError, ValueError) as exc:
             raise BackendError(f"{description}: {exc}") from None
     return description
+
+
+def _check_input_count(sd: Any, index: int, description: str, input_channels: int) -> None:
+    """BackendError saying how many inputs the device has when it has fewer than asked."""
+    have = int(sd.query_devices(index).get("max_input_channels", 0))
+    if have < input_channels:
+        raise BackendError(
+            f"{description}: input_channels = {input_channels}, but the device gives "
+            f"{have} input channel{'s' if have != 1 else ''} (one per performer; "
+            "lower input_channels or choose a device with more inputs)"
+        )
 
 
 #: SCHED_FIFO priorities: the callback above the thread that shares its GIL.

@@ -99,6 +99,23 @@ def check_server(client: Any, sample_rate: int, block_size: int) -> None:
         )
 
 
+def check_inputs(client: Any, input_channels: int, connect_input: tuple[str, ...]) -> None:
+    """Preflight of the input ports: ``connect_input`` names at most one source per
+    input channel, and each is a port the server has; BackendError naming it otherwise."""
+    if len(connect_input) > input_channels:
+        raise BackendError(
+            f"jack.connect_input names {len(connect_input)} ports for input_channels = "
+            f"{input_channels} (one source per input port in_1..in_{input_channels})"
+        )
+    have = {p.name for p in client.get_ports(is_output=True, is_audio=True)}
+    for name in connect_input:
+        if name not in have:
+            raise BackendError(
+                f"jack.connect_input: the server has no audio output port {name!r} "
+                f"(it has {', '.join(sorted(have)[:8]) or 'none'})"
+            )
+
+
 def compiled_callback() -> tuple[Any, str]:
     """The compiled process callback's module, or None and why it cannot be had."""
     try:
@@ -114,7 +131,8 @@ class JackBackend(Backend):
     Args:
         sample_rate / block_size: must equal the server's.
         channels: output ports (2).
-        input_channels: input ports (0 or 1 used).
+        input_channels: input ports ``in_1``..``in_N`` (0 = none; an ensemble has one per
+            performer, at most 8).
         connect_output / connect_input: port names to connect to ("" = the
             first physical ports).
         client_name: the JACK client name.
@@ -138,7 +156,7 @@ class JackBackend(Backend):
         self.sample_rate = sample_rate
         self.block_size = block_size
         self.channels = channels
-        self.input_channels = min(input_channels, 1)
+        self.input_channels = input_channels
         self.connect_output = connect_output
         self.connect_input = connect_input
         self.client_name = client_name
@@ -167,7 +185,7 @@ class JackBackend(Backend):
         try:
             check_server(client, self.sample_rate, self.block_size)
             outs = [client.outports.register(f"out_{k + 1}") for k in range(self.channels)]
-            ins = [client.inports.register("in_1")] if self.input_channels else []
+            ins = [client.inports.register(f"in_{k + 1}") for k in range(self.input_channels)]
             if isinstance(engine, NativeEngine):
                 self._register_compiled(client, engine, outs, ins)
             else:
@@ -201,7 +219,8 @@ class JackBackend(Backend):
             self.midi.enable(address(jack, port._ptr))
         w[L.CLIENT] = address(jack, client._ptr)
         w[L.PORT_OUT], w[L.PORT_OUT + 1] = (address(jack, p._ptr) for p in outs[:2])
-        w[L.PORT_IN] = address(jack, ins[0]._ptr) if ins else 0
+        for k, port in enumerate(ins):
+            w[L.PORT_IN + k] = address(jack, port._ptr)
         w[L.FN_PORT_GET_BUFFER], w[L.FN_GET_TIME], w[L.FN_GET_CYCLE_TIMES] = jack_addresses()
         status = jack._lib.jack_set_process_callback(
             client._ptr,
@@ -214,10 +233,12 @@ class JackBackend(Backend):
 
     def _register_python(self, client: Any, engine: Any, outs: list, ins: list) -> None:
         outdata = np.zeros((self.block_size, self.channels), np.float32)
+        indata = np.zeros((self.block_size, max(1, len(ins))), np.float32)
 
         def process(frames: int) -> None:
-            indata = ins[0].get_array()[:, None] if ins else None
-            engine.process(indata, outdata, False)
+            for k, port in enumerate(ins):
+                indata[:, k] = port.get_array()
+            engine.process(indata if ins else None, outdata, False)
             for k, port in enumerate(outs):
                 port.get_array()[:] = outdata[:, k]
 

@@ -53,45 +53,66 @@ class NullBackend(Backend):
 
 
 class FileBackend(NullBackend):
-    """A WAV file as the microphone, in real time; silence after its end."""
+    """A WAV file as the microphone, in real time; silence after its end.
 
-    def __init__(self, path: Path, sample_rate: int, block_size: int, channels: int = 2) -> None:
+    With one input channel the file is mixed to mono; with N > 1 (an ensemble) the file
+    has N channels and channel k is performer k's input."""
+
+    def __init__(
+        self,
+        path: Path,
+        sample_rate: int,
+        block_size: int,
+        channels: int = 2,
+        input_channels: int = 1,
+    ) -> None:
         super().__init__(sample_rate, block_size, channels)
-        samples, _ = load_input(path, sample_rate)
+        samples, _ = load_input(path, sample_rate, input_channels)
         self.name = f"file: {path}"
         self.samples = samples
         self.position = 0
-        self.indata = np.zeros((block_size, 1), np.float32)
+        self.indata = np.zeros((block_size, samples.shape[1]), np.float32)
 
     def _input(self) -> np.ndarray:
         n = self.block_size
         chunk = self.samples[self.position : self.position + n]
         self.indata.fill(0.0)
-        self.indata[: chunk.shape[0], 0] = chunk
+        self.indata[: chunk.shape[0]] = chunk
         self.position += n
         return self.indata
 
 
-def load_input(path: Path, sample_rate: int) -> tuple[np.ndarray, wav.WavInfo]:
-    """A WAV as mono float32 at ``sample_rate``; BackendError when it cannot be used."""
+def load_input(
+    path: Path, sample_rate: int, input_channels: int = 1
+) -> tuple[np.ndarray, wav.WavInfo]:
+    """A WAV as float32 (frames, max(1, input_channels)) at ``sample_rate`` (mono
+    mixdown for one channel); BackendError when it cannot be used."""
     try:
         samples, info = wav.read(Path(path))
     except wav.WavFormatError as exc:
         raise BackendError(str(exc)) from None
-    if info.sample_rate != sample_rate:
-        raise BackendError(
-            f"{path}: recorded at {info.sample_rate} Hz, the performance runs at {sample_rate} Hz"
-        )
-    return samples.mean(axis=1).astype(np.float32), info
+    _check_info(path, info, sample_rate, input_channels)
+    if input_channels <= 1:
+        return samples.mean(axis=1, keepdims=True).astype(np.float32), info
+    return np.ascontiguousarray(samples, np.float32), info
 
 
-def check_input(path: Path, sample_rate: int) -> None:
+def check_input(path: Path, sample_rate: int, input_channels: int = 1) -> None:
     """Preflight: the header alone decides (no need to read the samples)."""
     try:
         info = wav.read_info(Path(path))
     except wav.WavFormatError as exc:
         raise BackendError(str(exc)) from None
+    _check_info(path, info, sample_rate, input_channels)
+
+
+def _check_info(path: Path, info: wav.WavInfo, sample_rate: int, input_channels: int) -> None:
     if info.sample_rate != sample_rate:
         raise BackendError(
             f"{path}: recorded at {info.sample_rate} Hz, the performance runs at {sample_rate} Hz"
+        )
+    if input_channels > 1 and info.channels != input_channels:
+        raise BackendError(
+            f"{path}: has {info.channels} channel(s), input_channels = {input_channels} "
+            "needs one per performer"
         )

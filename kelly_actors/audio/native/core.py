@@ -401,7 +401,7 @@ def process_block(
             inb[:] = 0.0
         write_input(w, iq, ip, inb, sample)
         if w[L.REC_IN_ADDR] != 0:
-            record(w, rec_in, L.REC_IN_ADDR, inb, 1)
+            record(w, rec_in, L.REC_IN_ADDR, inb, w[L.IN_CHANNELS])
     fill_output(w, f, oq0, op0, oq1, op1, blocks, outb, fades, sample)
     if w[L.REC_OUT_ADDR] != 0:
         record(w, rec_out, L.REC_OUT_ADDR, outb, w[L.CHANNELS])

@@ -16,6 +16,7 @@ import threading
 
 import numpy as np
 
+from kelly_actors.audio.engine import copy_input, input_columns
 from kelly_actors.audio.native import layout as L
 from kelly_actors.audio.native.core import process_block
 from kelly_actors.audio.native.cycles import cycle_figures
@@ -71,7 +72,7 @@ class NativeEngine:
     Args:
         clock: the clock to continue from (its sample, tempo segment, pending changes).
         transport: the transport block the callback publishes to.
-        in_writer: writer of ``audio_in`` (shape (block, 1)), or None.
+        in_writer: writer of ``audio_in``, float32 (block, N) (N input channels), or None.
         out_reader: reader of ``audio_out`` (shape (block, channels)), or None.
         block_size / channels: frames per cycle, output channels.
         record_output / record_input: keep copies for the WAV recording.
@@ -114,7 +115,9 @@ class NativeEngine:
         self._views["transport"] = _words_of(transport.segment.buf)
         w[L.TRANSPORT_ADDR] = self._views["transport"].ctypes.data
         self._set_clock(clock)
-        self.in_block = np.zeros(block_size, np.float32)
+        self.input_channels = input_columns(in_writer)
+        w[L.IN_CHANNELS] = self.input_channels
+        self.in_block = np.zeros(block_size * self.input_channels, np.float32)
         self.out_block = np.zeros(block_size * channels, np.float32)
         self.blocks = np.zeros((2, block_size * channels), np.float32)
         w[L.BLOCKS_ADDR] = self.blocks.ctypes.data
@@ -131,7 +134,11 @@ class NativeEngine:
         self.out_record = (
             NativeRecordBuffer(w, L.REC_OUT_ADDR, frames, channels) if record_output else None
         )
-        self.in_record = NativeRecordBuffer(w, L.REC_IN_ADDR, frames, 1) if record_input else None
+        self.in_record = (
+            NativeRecordBuffer(w, L.REC_IN_ADDR, frames, self.input_channels)
+            if record_input
+            else None
+        )
         self.durations = np.zeros(L.DURATION_HISTORY, np.float64)
         self.lateness = np.zeros(L.DURATION_HISTORY, np.float64)
         w[L.DURATIONS_ADDR] = self.durations.ctypes.data
@@ -197,7 +204,7 @@ class NativeEngine:
         w = self.words
         w[L.HAS_INPUT] = int(indata is not None)
         if indata is not None:
-            self.in_block[:] = indata[:, 0]
+            copy_input(indata, self.in_block.reshape(self.block_size, self.input_channels))
         empty = np.zeros(1, np.int64)
         iq = self._views.get("in", empty)
         oq0 = self._views.get("out", empty)

@@ -64,6 +64,16 @@ def _port(w, word, nframes):
 
 
 @njit(nogil=True, cache=True)
+def _interleave_inputs(w, inb, n_in, nframes):
+    """Ports in_1..in_N into ``inb`` float32 (nframes × N,), frame-major as audio_in's
+    (block, N) slot lays them out."""
+    for k in range(n_in):
+        port = _port(w, L.PORT_IN + k, nframes)
+        for t in range(nframes):
+            inb[t * n_in + k] = port[t]
+
+
+@njit(nogil=True, cache=True)
 def _segment(w, addr_word, words_word, base):
     """A ring segment as int64 and float32 views (the state words if there is none)."""
     addr = w[addr_word]
@@ -103,11 +113,12 @@ def engine_process(nframes, state):
             write_from_state(w, base, 0, nframes)
         return 0
     f = carray(f64_ptr(base), L.WORDS)
-    inb = carray(f32_ptr(w[L.IN_BLOCK_ADDR]), n)
+    n_in = w[L.IN_CHANNELS]
+    inb = carray(f32_ptr(w[L.IN_BLOCK_ADDR]), n * n_in)
     outb = carray(f32_ptr(w[L.OUT_BLOCK_ADDR]), n * ch)
     w[L.HAS_INPUT] = 0
     if w[L.PORT_IN] != 0:
-        inb[:] = _port(w, L.PORT_IN, nframes)
+        _interleave_inputs(w, inb, n_in, nframes)
         w[L.HAS_INPUT] = 1
     iq, ip = _segment(w, L.IN_ADDR, L.IN_WORDS, base)
     oq0, op0 = _segment(w, L.OUT0 + L.R_ADDR, L.OUT0 + L.R_WORDS, base)

@@ -34,6 +34,7 @@ BLOCK = _word()  # frames per cycle
 CHANNELS = _word()  # output channels (2)
 SAMPLE_RATE = _word()  # Hz
 HAS_INPUT = _word()  # 1: the device gives input this cycle
+IN_CHANNELS = _word()  # input channels N: audio_in is (block, N), PORT_IN holds N ports
 
 # audio_in: this process is its writer.
 IN_ADDR = _word()  # address of the ring segment (0: no input ring)
@@ -91,7 +92,7 @@ RECOVERING = _word()
 LAST = _words(2)  # f: the last output sample per channel (float32 values)
 
 # Scratch blocks and fades (float32 arrays).
-IN_BLOCK_ADDR = _word()  # (block,)
+IN_BLOCK_ADDR = _word()  # float32 (block × IN_CHANNELS,), frames interleaved
 OUT_BLOCK_ADDR = _word()  # (block, channels) interleaved: what plays
 FADES_ADDR = _word()  # fade-out (block,) then fade-in (block,)
 
@@ -134,7 +135,9 @@ FN_GET_CYCLE_TIMES = _word()
 
 # JACK.
 CLIENT = _word()  # jack_client_t*
-PORT_IN = _word()  # jack_port_t* (0: none)
+#: Most input ports (an ensemble's performers): the audio actor's input_channels bound.
+MAX_INPUTS = 8
+PORT_IN = _words(MAX_INPUTS)  # jack_port_t* of in_1..in_N (0: none)
 PORT_OUT = _words(2)
 SINE_PHASE = _word()  # f: the reference client's oscillator phase (cycles)
 
