@@ -54,6 +54,26 @@ BEAT_PHASE = 63
 # Coarse log-mel spectrum.
 LOGMEL = slice(64, 64 + N_LOGMEL)  # 64..127
 
+#: Most streams (an ensemble's performers) one ``frames`` ring carries.
+MAX_STREAMS = 8
+
+
+def streams_of(shape: tuple[int, ...]) -> int:
+    """Streams a ``frames`` ring carries, from its shape: ``(128,)`` is one stream (the
+    solo performance's layout), ``(N, 128)`` is N streams, row k the vector of stream k
+    (audio_in's column k) for the same hop, all rows stamped with one sample time.
+    ValueError for any other shape."""
+    shape = tuple(int(x) for x in shape)
+    if shape == (N_FEATURES,):
+        return 1
+    if len(shape) == 2 and shape[1] == N_FEATURES and 1 <= shape[0] <= MAX_STREAMS:
+        return shape[0]
+    raise ValueError(
+        f"a frames ring is float32[{N_FEATURES}] (one stream) or float32[N, {N_FEATURES}] "
+        f"with 1 <= N <= {MAX_STREAMS} (one row per stream), not {list(shape)}"
+    )
+
+
 _PITCH_CLASSES = ("C", "Cs", "D", "Ds", "E", "F", "Fs", "G", "Gs", "A", "As", "B")
 
 
