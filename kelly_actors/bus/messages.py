@@ -90,6 +90,8 @@ SCHEMAS: dict[str, _Spec] = {
         "sample_time": (int, True),
         "model_version": (str, True),
         "degraded": (bool, True),
+        # the input stream (an ensemble's performer, audio_in's column); absent = 0
+        "stream": (int, False),
     },
     # inference worker → actor (DEALER → ROUTER)
     "hello": {"pid": (int, True), "provider": (str, True)},

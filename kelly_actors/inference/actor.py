@@ -6,9 +6,13 @@ smooths the estimates (:mod:`~kelly_actors.inference.estimates`) and publishes o
 ``estimate`` message per frame on a PUB socket in the run directory
 (``ipc://<run dir>/estimates.sock``, topic ``estimate``).
 
-The stream's LSTM state lives here and travels with each request. Only one request of the
-stream is in flight at a time (frame t+1 needs frame t's state); frames that arrive meanwhile
-are sent together in the next request (up to ``max_batch``).
+The ``frames`` ring carries one stream (float32 (128,)) or an ensemble's N (float32
+(N, 128), row k = performer k; :mod:`~kelly_actors.inference.streams`). Each stream's
+LSTM state lives here and travels with each request of that stream. Only one request of a
+stream is in flight at a time (frame t+1 needs frame t's state); frames that arrive
+meanwhile are sent together in the next request (up to ``max_batch``). Streams are
+independent: each has its own pool stream id (so the pool and the Ray replicas batch them
+together), its own late and lost counts, its own estimates (``stream`` in the message).
 
 Without a usable model (missing, corrupt, incompatible) the actor is *degraded*: it says why
 in its status and estimates with :mod:`~kelly_actors.inference.heuristic`, marked
@@ -22,7 +26,6 @@ The actor also serves the composer's transformer variations on ``variations.sock
 from __future__ import annotations
 
 import time
-from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -31,19 +34,17 @@ import zmq
 
 from kelly_actors.actor.base import Actor, CallError, Waitable
 from kelly_actors.bus import curve
-from kelly_actors.bus.frames import LOUDNESS_DB, N_FEATURES, STATE_SIZE
+from kelly_actors.bus.frames import LOUDNESS_DB, streams_of
 from kelly_actors.config.typed import ConfigError
 from kelly_actors.inference.cluster.link import BridgeLink
 from kelly_actors.inference.config import InferenceConfig
 from kelly_actors.inference.estimates import EstimatePublisher
-from kelly_actors.inference.heuristic import HeuristicEstimator
 from kelly_actors.inference.model import EmotionModel, ModelError, check_provider, load_model
 from kelly_actors.inference.pool import WorkerPool
 from kelly_actors.inference.requests import Result
+from kelly_actors.inference.streams import Stream, batch_groups, per_stream, totals
 from kelly_actors.inference.variations import VariationService
 
-#: The emotion stream's number in the pool.
-EMOTION = 0
 #: While this process's thread works on a variation the loop looks every this many s.
 VARIATION_POLL_S = 0.002
 #: Seconds on_start waits for the first local worker.
@@ -57,10 +58,14 @@ class InferenceActor(Actor):
     @classmethod
     def preflight(cls, config: InferenceConfig, rings: dict[str, Any]) -> None:
         ring = rings.get(config.frames_ring)
-        if ring is None or tuple(ring.shape) != (N_FEATURES,) or ring.dtype != "float32":
+        if ring is None or ring.dtype != "float32":
             raise ConfigError(
-                f"ring {config.frames_ring!r} must be float32[{N_FEATURES}] read by this actor"
+                f"ring {config.frames_ring!r} must be float32[128] read by this actor"
             )
+        try:
+            streams_of(ring.shape)
+        except ValueError as exc:
+            raise ConfigError(f"ring {config.frames_ring!r}: {exc}") from None
         try:
             check_provider(config.provider)
         except ModelError as exc:
@@ -81,16 +86,15 @@ class InferenceActor(Actor):
         cfg: InferenceConfig = self.config
         self.reader = self.ctx.reader(cfg.frames_ring)
         self.reader.seek_latest()  # frames queued while we were away are stale
-        self.frame = np.empty(N_FEATURES, np.float32)
-        self.pending: deque[tuple[int, np.ndarray, float]] = deque()
-        self.h = np.zeros((1, 1, STATE_SIZE), np.float32)
-        self.c = np.zeros((1, 1, STATE_SIZE), np.float32)
-        self.heuristic = HeuristicEstimator()
+        self.slot = np.empty(self.reader.spec.shape, np.float32)
+        count = streams_of(self.slot.shape)
+        self.rows = self.slot.reshape(count, -1)
+        self.streams = [Stream(k) for k in range(count)]
         self.model: EmotionModel | None = None
         self.problem = ""
         self.swap: EmotionModel | None = None
         self.swap_path = ""
-        self.stats = dict.fromkeys(("frames", "lost", "late", "swaps"), 0)
+        self.swaps = 0
 
         self.zctx = zmq.Context()
         self.estimates = EstimatePublisher(
@@ -98,6 +102,7 @@ class InferenceActor(Actor):
             f"ipc://{self.ctx.run_dir / cfg.publish}",
             cfg.smoothing,
             cfg.confidence_gate,
+            count,
         )
         self.pool: WorkerPool | None = None
         if cfg.workers > 0 or cfg.remote_endpoint:
@@ -150,10 +155,10 @@ class InferenceActor(Actor):
         self.ctx.emit("model_unavailable", reason=reason)
 
     def _install(self, model: EmotionModel, path: str) -> None:
-        """Use ``model`` from the next frame on; the stream's state starts afresh."""
+        """Use ``model`` from the next frame on; every stream's state starts afresh."""
         self.model, self.model_path, self.problem = model, path, ""
-        self.h[:] = 0
-        self.c[:] = 0
+        for stream in self.streams:
+            stream.reset_state()
         self.estimates.restart()
         if self.pool is not None:
             self.pool.set_model(model.version, model.data)
@@ -186,14 +191,14 @@ class InferenceActor(Actor):
     def step(self) -> None:
         now = time.monotonic()
         reader = self.reader
-        while reader.available() > 0 and reader.read_into(self.frame):
-            self.pending.append((reader.last_sample_time, self.frame.copy(), now))
-            self.stats["frames"] += 1
-        if self.swap is not None and (self.pool is None or EMOTION not in self.pool.busy_streams()):
-            # Between two frames: nothing of the stream is in flight.
+        while reader.available() > 0 and reader.read_into(self.slot):
+            for stream, row in zip(self.streams, self.rows, strict=True):
+                stream.offer(reader.last_sample_time, row, now)
+        if self.swap is not None and not self._in_flight():
+            # Between two frames: nothing of any stream is in flight.
             model, self.swap = self.swap, None
             self._install(model, self.swap_path)
-            self.stats["swaps"] += 1
+            self.swaps += 1
         if self.bridge is not None:
             gone = self.bridge.watch(now)
             if gone is not None:  # the cluster went away: its requests go to local workers
@@ -211,51 +216,79 @@ class InferenceActor(Actor):
         else:
             self._pooled(now, [r for r in results if r.request.kind == "infer"])
 
-    def _take(self) -> tuple[list[int], np.ndarray, float]:
-        """Up to ``max_batch`` pending frames: sample times, float32 (n, 128), first arrival."""
-        n = min(len(self.pending), self.config.max_batch)
-        items = [self.pending.popleft() for _ in range(n)]
-        return [s for s, _, _ in items], np.stack([f for _, f, _ in items]), items[0][2]
+    def _in_flight(self) -> bool:
+        """Whether a request of any stream is queued or out in the pool."""
+        if self.pool is None:
+            return False
+        busy = self.pool.busy_streams()
+        return any(stream.index in busy for stream in self.streams)
 
     def _heuristic(self) -> None:
-        while self.pending:
-            sample, frame, read_at = self.pending.popleft()
-            raw = self.heuristic.update(frame)
-            self._publish(sample, raw, float(frame[LOUDNESS_DB]), read_at, degraded=True)
+        for stream in self.streams:
+            while stream.pending:
+                sample, frame, read_at = stream.pending.popleft()
+                raw = stream.heuristic.update(frame)
+                loud = float(frame[LOUDNESS_DB])
+                self._publish(stream.index, sample, raw, loud, read_at, degraded=True)
 
     def _inline(self) -> None:
-        while self.pending:
-            samples, frames, read_at = self._take()
-            emotion, self.h, self.c = self.model.run(frames[:, None, :], self.h, self.c)
-            for sample, row, loud in zip(
-                samples, emotion[:, 0, :], frames[:, LOUDNESS_DB], strict=True
-            ):
-                self._publish(sample, tuple(float(x) for x in row), float(loud), read_at, False)
+        """Each group of streams with as many frames waiting runs in one model call:
+        features float32 (T, B, 128) with the B streams' states stacked (1, B, 128)."""
+        most = self.config.max_batch
+        while groups := batch_groups(self.streams):
+            for group in groups:
+                taken = [stream.take(most) for stream in group]
+                frames = np.stack([f for _, f, _ in taken], axis=1)
+                h = np.concatenate([s.h for s in group], axis=1)
+                c = np.concatenate([s.c for s in group], axis=1)
+                emotion, h, c = self.model.run(frames, h, c)
+                for b, (stream, (samples, _, read_at)) in enumerate(zip(group, taken, strict=True)):
+                    stream.h, stream.c = h[:, b : b + 1].copy(), c[:, b : b + 1].copy()
+                    loudness = frames[:, b, LOUDNESS_DB]
+                    self._publish_rows(stream.index, samples, emotion[:, b, :], loudness, read_at)
 
     def _pooled(self, now: float, results: list[Result]) -> None:
         pool = self.pool
         for result in results:
-            samples, read_at = result.request.tag
-            loudness = result.request.frames[:, LOUDNESS_DB]
+            index, samples, read_at = result.request.tag
+            stream = self.streams[index]
             if result.reason == "expired":
                 # Nothing came back in time: those frames are lost; the stream goes on
                 # from the last state we have.
-                self.stats["lost"] += len(samples)
+                stream.counts["lost"] += len(samples)
                 continue
-            self.h, self.c = result.h, result.c
+            stream.h, stream.c = result.h, result.c
             if not result.ok:
-                self.stats["late"] += len(samples)
+                stream.counts["late"] += len(samples)
                 continue
-            for sample, row, loud in zip(samples, result.emotion, loudness, strict=True):
-                self._publish(sample, tuple(float(x) for x in row), float(loud), read_at, False)
-        if self.pending and EMOTION not in pool.busy_streams():
-            samples, frames, read_at = self._take()
+            loudness = result.request.frames[:, LOUDNESS_DB]
+            self._publish_rows(index, samples, result.emotion, loudness, read_at)
+        busy = pool.busy_streams()
+        ready = [s for s in self.streams if s.pending and s.index not in busy]
+        for stream in ready:
+            samples, frames, read_at = stream.take(self.config.max_batch)
             deadline = read_at + self.config.deadline_s
-            pool.submit(EMOTION, frames, self.h.copy(), self.c.copy(), deadline, (samples, read_at))
+            tag = (stream.index, samples, read_at)
+            pool.submit(stream.index, frames, stream.h.copy(), stream.c.copy(), deadline, tag)
+        if ready:
             pool.dispatch(now)
+
+    def _publish_rows(
+        self,
+        stream: int,
+        samples: list[int],
+        emotion: np.ndarray,
+        loudness: np.ndarray,
+        read_at: float,
+    ) -> None:
+        """One estimate per row of ``emotion`` float32 (n, 4), ``loudness`` dB (n,)."""
+        for sample, row, loud in zip(samples, emotion, loudness, strict=True):
+            raw = (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
+            self._publish(stream, sample, raw, float(loud), read_at, False)
 
     def _publish(
         self,
+        stream: int,
         sample: int,
         raw: tuple[float, float, float, float],
         loudness_db: float,
@@ -263,7 +296,7 @@ class InferenceActor(Actor):
         degraded: bool,
     ) -> None:
         version = self.model.version if self.model and not degraded else "heuristic"
-        self.estimates.publish(sample, raw, loudness_db, read_at, version, degraded)
+        self.estimates.publish(sample, raw, loudness_db, read_at, version, degraded, stream)
 
     # -- commands ---------------------------------------------------------------------
 
@@ -289,10 +322,13 @@ class InferenceActor(Actor):
         return {"path": path, "version": model.version, "swap": "at the next frame"}
 
     def telemetry(self) -> dict[str, Any]:
+        published = self.estimates.telemetry()
+        figures = published.pop("streams", None)
         out: dict[str, Any] = {
-            **self.stats,
-            **self.estimates.telemetry(),
-            "pending": len(self.pending),
+            **totals(self.streams),
+            "swaps": self.swaps,
+            **published,
+            "pending": sum(len(s.pending) for s in self.streams),
             "model": self.model.version if self.model else None,
             "model_path": self.model_path,
             "degraded": self.model is None,
@@ -315,4 +351,6 @@ class InferenceActor(Actor):
             }
         if self.variations is not None:
             out["variations"] = self.variations.telemetry()
+        if figures is not None:
+            out["streams"] = per_stream(self.streams, figures)
         return out
