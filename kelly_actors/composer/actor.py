@@ -42,7 +42,7 @@ from kelly_actors.bus import messages, sockets
 from kelly_actors.bus.transport import LinkWords, TransportState
 from kelly_actors.composer.bar_composer import BarComposer, ComposerState
 from kelly_actors.composer.config import ComposerConfig
-from kelly_actors.composer.live import calls
+from kelly_actors.composer.live import calls, ensemble
 from kelly_actors.composer.live.bar_grid import (
     FIRST_BAR_LEAD_S,
     FIRST_BAR_MODEL_S,
@@ -79,7 +79,8 @@ class ComposerActor(Actor):
         self.composer = BarComposer(config.seed)
         state = restored.get("composer")
         self.cstate: ComposerState | None = ComposerState.from_dict(state) if state else None
-        self.fusion = EmotionFusion(config.fusion, config.emotion.point())
+        self.fusion = EmotionFusion(config.fusion, config.emotion.point(), config.ensemble)
+        self.ensemble_note = ""
         if "fusion" in restored:
             self.fusion.restore(restored["fusion"])
         self.grid = BarGrid.restored(restored)
@@ -266,6 +267,7 @@ class ComposerActor(Actor):
             )
             self.grid.regrids += int(self.bars > 0 and abs(start - planned) > rate / 1000)
         emotion = self.fusion.next_bar(now)
+        self._ensemble_event()
         params = map_emotion(emotion.point, self.cstate.mode if self.cstate else None)
         notes, self.cstate = self.composer.compose_bar(bar, params, self.cstate)
         due = self._bar_due(start, now)
@@ -273,6 +275,14 @@ class ComposerActor(Actor):
             return  # scheduled by _finish_transformer_bar when the answer or the deadline comes
         self._schedule_bar(transport, bar, start, params, notes, emotion)
         self._health_if_changed()
+
+    def _ensemble_event(self) -> None:
+        """Log when the ensemble's rule falls back (the leader went silent) or recovers."""
+        view = self.fusion.ensemble_view
+        note = view.note if view is not None else ""
+        if note != self.ensemble_note:
+            self.ctx.emit("ensemble", rule=view.rule, note=note or "every rule's stream plays")
+            self.ensemble_note = note
 
     def _schedule_bar(
         self,
@@ -359,4 +369,9 @@ class ComposerActor(Actor):
             "counted": heard.to_dict() if heard is not None else None,
             "bad_readings": self.bad_midi_readings,
         }
-        return {**composer_telemetry(self), "sensors": sensors, "midi_in": listener}
+        out = {**composer_telemetry(self), "sensors": sensors, "midi_in": listener}
+        if self.fusion.ensemble.active:
+            gate = self.config.fusion.confidence_gate
+            now = time.monotonic()
+            out["ensemble"] = ensemble.status(self.fusion.ensemble, self.fusion.voices, now, gate)
+        return out

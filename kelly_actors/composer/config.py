@@ -5,6 +5,7 @@
     [actors.options]              # seed, notes_ring, tempo_ring, estimates
     [actors.options.emotion]      # the emotion before anyone says anything
     [actors.options.fusion]       # how text, estimates and overrides combine
+    [actors.options.ensemble]     # several performers' listeners → one (docs/architecture.md)
     [actors.options.midi]         # the live MIDI port
     [actors.options.recording]    # the crash-safe recording
     [actors.options.transformer]  # who writes the music (docs/transformer.md)
@@ -18,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kelly_actors.composer.emotion.pad import PAD
+from kelly_actors.composer.live.ensemble import EnsembleSettings
 from kelly_actors.composer.live.fusion import FusionSettings
 from kelly_actors.composer.live.midi_port import APIS, OUTPUTS
 from kelly_actors.composer.transformer_engine import DEFAULT_TRACKS, ENGINES
@@ -128,7 +130,7 @@ class ComposerConfig(Checked):
             (the OSC actor writes it; docs/osc.md, "Sensors").
         midi_in_ring: the ring the symbolic listener's estimates arrive on, when this
             actor reads it (the MIDI input actor writes it; docs/midi.md).
-        emotion, fusion, midi, recording, transformer: the tables above.
+        emotion, fusion, ensemble, midi, recording, transformer: the tables above.
     """
 
     seed: int = 0
@@ -139,6 +141,7 @@ class ComposerConfig(Checked):
     midi_in_ring: str = "midi_in"
     emotion: EmotionOptions = field(default_factory=EmotionOptions)
     fusion: FusionSettings = field(default_factory=FusionSettings)
+    ensemble: EnsembleSettings = field(default_factory=EnsembleSettings)
     midi: MidiOptions = field(default_factory=MidiOptions)
     recording: RecordingOptions = field(default_factory=RecordingOptions)
     transformer: TransformerOptions = field(default_factory=TransformerOptions)

@@ -11,7 +11,8 @@ method         arguments                                       reply
 feel           text                                            nearest, confidence,
                                                                desired, target, from_bar
 set_emotion    valence, arousal, dominance (one or more)       the point, nearest, from_bar
-estimate       valence, arousal, dominance, confidence, time   accepted, reason
+estimate       valence, arousal, dominance, confidence, time,  accepted, reason
+               stream (0…N−1 of an ensemble; absent = 0)
 lock / unlock  axis                                            axis, (value), locks
 panic          —                                               sample, ring, midi
 =============  ==============================================  ==========================
@@ -79,7 +80,10 @@ def estimate(actor: ComposerActor, args: dict[str, Any]) -> dict[str, Any]:
     age = max(0.0, time.time() - float(stamp))
     if age > actor.config.fusion.estimate_timeout_s:
         return {"accepted": False, "reason": f"stale ({age:.1f} s old)"}
-    accepted = actor.fusion.estimate(point, float(confidence), time.monotonic() - age)
+    stream = args.get("stream", 0)
+    if isinstance(stream, bool) or not isinstance(stream, int):
+        raise CallError(f"stream must be an integer, got {stream!r}")
+    accepted = actor.fusion.estimate(point, float(confidence), time.monotonic() - age, stream)
     return {"accepted": accepted, "reason": "" if accepted else "below the confidence gate"}
 
 

@@ -10,7 +10,9 @@ Sources:
 * **neural** (``estimate``): an estimate below ``confidence_gate`` is
   ignored; accepted ones are smoothed exponentially
   (``s ← s + α·(x − s)``, α = ``smoothing``, confidence likewise) and count
-  while fresher than ``estimate_timeout_s``.
+  while fresher than ``estimate_timeout_s``. An ensemble (``[actors.options.ensemble]``
+  with ``streams`` > 1) has one such estimate per stream, made one listener emotion
+  at each bar line by the ensemble's rule (:mod:`.ensemble`).
 * **sensors** (``sensor``: a :class:`~kelly_actors.sensors.reading.Reading` per
   sensor from the ``sensors`` ring): the arousal (motion: and dominance) each
   sensor proposes, weighed by ``weight × confidence``, the confidence decaying
@@ -40,6 +42,7 @@ from typing import Any
 from kelly_actors.composer.emotion import intent, thesaurus
 from kelly_actors.composer.emotion.pad import NEUTRAL, PAD
 from kelly_actors.composer.emotion.text import TextEmotion
+from kelly_actors.composer.live.ensemble import EnsembleSettings, EnsembleView, Voice, fuse
 from kelly_actors.config.typed import Checked, setting
 from kelly_actors.sensors.reading import Reading
 from kelly_actors.symbolic import reading as symbolic_reading
@@ -200,8 +203,17 @@ def nearest_name(point: PAD) -> str:
 class EmotionFusion:
     """Keeps every source's latest word and decides each bar's emotion."""
 
-    def __init__(self, settings: FusionSettings, start: PAD = NEUTRAL) -> None:
+    def __init__(
+        self,
+        settings: FusionSettings,
+        start: PAD = NEUTRAL,
+        ensemble: EnsembleSettings | None = None,
+    ) -> None:
         self.settings = settings
+        self.ensemble = ensemble if ensemble is not None else EnsembleSettings()
+        #: An ensemble's streams' smoothed estimates, by stream; the last bar line's view.
+        self.voices: dict[int, Voice] = {}
+        self.ensemble_view: EnsembleView | None = None
         self.explicit: Fused | None = None
         self.journey: list[PAD] = []
         self.target: PAD | None = None
@@ -245,13 +257,22 @@ class EmotionFusion:
         self.journey = []
         self.target = None
 
-    def estimate(self, point: PAD, confidence: float, now: float) -> bool:
-        """A neural estimate at ``now`` (monotonic s); False if the gate refused it."""
+    def estimate(self, point: PAD, confidence: float, now: float, stream: int = 0) -> bool:
+        """A neural estimate of ``stream`` at ``now`` (monotonic s); False if the gate
+        refused it."""
         if not 0.0 <= confidence <= 1.0:
             raise FusionError(f"confidence must be within 0…1, got {confidence:g}")
+        if not 0 <= stream < self.ensemble.streams:
+            raise FusionError(
+                f"stream {stream} is not one of the ensemble's {self.ensemble.streams}"
+            )
         if confidence < self.settings.confidence_gate:
             self.gated += 1
             return False
+        if self.ensemble.active:
+            self._voice(stream, point, confidence, now)
+            self.accepted += 1
+            return True
         alpha = self.settings.smoothing
         if self.neural is None or now - self.neural_time > self.settings.estimate_timeout_s:
             self.neural = Fused(point, confidence, "neural")
@@ -262,6 +283,16 @@ class EmotionFusion:
         self.neural_time = now
         self.accepted += 1
         return True
+
+    def _voice(self, stream: int, point: PAD, confidence: float, now: float) -> None:
+        """Smooth ``stream``'s estimate as the solo listener's is smoothed."""
+        alpha = self.settings.smoothing
+        old = self.voices.get(stream)
+        if old is None or now - old.at > self.settings.estimate_timeout_s:
+            self.voices[stream] = Voice(point, confidence, now)
+            return
+        conf = old.confidence + alpha * (confidence - old.confidence)
+        self.voices[stream] = Voice(old.point.lerp(point, alpha), conf, now)
 
     def sensor(self, reading: Reading) -> None:
         """A sensor's newest reading; it replaces that sensor's previous one."""
@@ -290,6 +321,10 @@ class EmotionFusion:
     # -- the bar line --------------------------------------------------------
 
     def _neural_now(self, now: float) -> Fused | None:
+        if self.ensemble.active:
+            view = fuse(self.ensemble, self.voices, now, self.settings.confidence_gate)
+            self.ensemble_view = view
+            return None if view.point is None else Fused(view.point, view.confidence, "neural")
         n = self.neural
         if n is None or now - self.neural_time > self.settings.estimate_timeout_s:
             return None
