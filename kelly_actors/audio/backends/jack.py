@@ -82,7 +82,9 @@ def address(jack: Any, pointer: Any) -> int:
 
 def physical_ports(client: Any, playback: bool) -> list[str]:
     """Names of the server's physical playback (or capture) audio ports."""
-    ports = client.get_ports(is_audio=True, is_physical=True, is_input=playback)
+    # JACK-Client filters only on flags that are True: is_input=False would list both.
+    direction = {"is_input": True} if playback else {"is_output": True}
+    ports = client.get_ports(is_audio=True, is_physical=True, **direction)
     return [p.name for p in ports]
 
 
