@@ -123,11 +123,12 @@ class Part:
 
     def to_dict(self) -> dict[str, Any]:
         v = self.voice
-        values = dict(zip(("valence", "arousal", "dominance"), v.point.as_tuple(), strict=True))
+        axes = ("valence", "arousal", "dominance")
+        point = v.point.as_tuple() if v else (None, None, None)
         return {
             "stream": self.index,
             "name": self.name,
-            **({k: round(x, 4) for k, x in values.items()} if v else dict.fromkeys(values)),
+            **{k: None if x is None else round(x, 4) for k, x in zip(axes, point, strict=True)},
             "confidence": round(v.confidence, 4) if v else None,
             "age_s": round(self.age_s, 2) if self.age_s is not None else None,
             "live": self.live,
