@@ -27,7 +27,7 @@ def top(args: argparse.Namespace) -> int:
 
 def _top_once(endpoints: Endpoints, timeout: float) -> int:
     """Print the panels once as text (for scripts and a terminal without a TUI)."""
-    from kelly_actors.console import listening, view
+    from kelly_actors.console import ensemble, listening, view
     from kelly_actors.console.connection import StatusFeed
     from kelly_actors.console.top import wait_for_first_snapshot
 
@@ -49,7 +49,11 @@ def _top_once(endpoints: Endpoints, timeout: float) -> int:
     sections = (
         view.ring_lines(snap, writers),
         view.audio_lines(snap, writers),
-        [*view.emotion_lines(snap), *listening.agreement_lines(snap)],
+        [
+            *view.emotion_lines(snap),
+            *ensemble.ensemble_lines(snap),
+            *listening.agreement_lines(snap),
+        ],
         view.music_lines(snap),
     )
     for lines in sections:

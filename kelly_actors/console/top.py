@@ -33,7 +33,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Input, RichLog, Static
 
 from kelly_actors.bus.messages import ProtocolError
-from kelly_actors.console import inference_backend, listening, view
+from kelly_actors.console import ensemble, inference_backend, listening, view
 from kelly_actors.console.connection import (
     Connection,
     Endpoints,
@@ -179,6 +179,7 @@ class TopApp(App[int]):
         body = ["SENSORS", *sensors] if sensors else []
         midi_in = view.midi_in_lines(snap)
         body += ["MIDI IN", *midi_in] if midi_in else []
+        body += ensemble.ensemble_lines(snap)
         body += listening.agreement_lines(snap)
         body += inference_backend.backend_lines(snap)
         self._panel("emotion", "EMOTION\n" + "\n".join([*view.emotion_lines(snap), *sparks, *body]))

@@ -10,6 +10,7 @@ silence into in_3 (cleo). Two composers subscribe to the same estimates: one wit
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from performance import REPO, Performance, env_with_support, wait_until
+from performance import REPO, Performance, env_with_support, kelly, wait_until
 
 EXAMPLE = REPO / "examples" / "ensemble.toml"
 PLAYER = REPO / "tests" / "support" / "jack_player.py"
@@ -137,6 +138,13 @@ def test_three_performers_on_jack_get_their_own_estimates_fused_by_leader_and_me
         middle = (m["ana"]["arousal"] + m["ben"]["arousal"]) / 2
         assert mean["fused"]["arousal"] == pytest.approx(middle, abs=2e-4)
         assert m["ben"]["arousal"] < mean["fused"]["arousal"] < m["ana"]["arousal"]
+
+        # kelly top shows one line per performer, the leader marked.
+        top = kelly("top", "--once", run_dir=run_dir)
+        assert top.returncode == 0, top.stderr
+        assert "ENSEMBLE  rule leader (ana)" in top.stdout
+        assert re.search(r"★ ana +V [+-]\d\.\d\d  A \d\.\d\d .* share 100%", top.stdout)
+        assert re.search(r"\n  cleo +(not heard yet|.*out \(silent\))", top.stdout)
 
         # The leader stops: after dropout_s the rule falls back to the others and says so.
         proc.send_signal(signal.SIGUSR1)
