@@ -151,25 +151,9 @@ class AudioActor(Actor):
             raise ConfigError("backend 'auto' is resolved by kelly run before the actors start")
         try:
             if config.backend == "jack":
-                from kelly_actors.audio.backends.jack import (
-                    check_inputs,
-                    check_server,
-                    compiled_callback,
-                    open_client,
-                )
+                from kelly_actors.audio.backends.jack import preflight
 
-                # Loaded here, in the supervisor, so the forkserver preloads the compiled
-                # callback and a replacement audio actor starts without loading it again.
-                if config.jack.compiled_callback:
-                    compiled_callback()
-
-                # Opened, checked, closed: never activated, so the server never waits for it.
-                client = open_client(f"{config.jack.client}-check")
-                try:
-                    check_server(client, config.sample_rate, config.block_size)
-                    check_inputs(client, config.input_channels, config.jack.connect_input)
-                finally:
-                    client.close()
+                preflight(config)
             elif config.backend == "file":
                 check_input(Path(config.input_file), config.sample_rate, config.input_channels)
             elif config.backend == "sounddevice":

@@ -118,6 +118,22 @@ def check_inputs(client: Any, input_channels: int, connect_input: tuple[str, ...
             )
 
 
+def preflight(cfg: Any) -> None:
+    """The ``jack`` backend's checks before the show (in the supervisor): the server's rate
+    and period, the input sources; BackendError with the reason."""
+    # Loaded here, in the supervisor, so the forkserver preloads the compiled callback
+    # and a replacement audio actor starts without loading it again.
+    if cfg.jack.compiled_callback:
+        compiled_callback()
+    # Opened, checked, closed: never activated, so the server never waits for it.
+    client = open_client(f"{cfg.jack.client}-check")
+    try:
+        check_server(client, cfg.sample_rate, cfg.block_size)
+        check_inputs(client, cfg.input_channels, cfg.jack.connect_input)
+    finally:
+        client.close()
+
+
 def compiled_callback() -> tuple[Any, str]:
     """The compiled process callback's module, or None and why it cannot be had."""
     try:
