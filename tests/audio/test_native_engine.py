@@ -45,8 +45,9 @@ class Graph:
         self.ns.release()
 
 
-def _graph(kind: type, preroll: bool = False) -> Graph:
-    """An engine of ``kind`` on ``audio_in``, ``audio_out`` and a standby's ring."""
+def _graph(kind: type, preroll: bool = False, inputs: int = 1) -> Graph:
+    """An engine of ``kind`` on ``audio_in`` (``inputs`` columns), ``audio_out`` and a
+    standby's ring."""
     ns = RunNamespace.create()
     outs = [ns.segment_name("out"), ns.segment_name("outb")]
     in_name = ns.segment_name("inp")
@@ -55,7 +56,7 @@ def _graph(kind: type, preroll: bool = False) -> Graph:
             Ring.create(name, RingSpec("out", (BLOCK, 2), capacity=CAPACITY, policy="drop"))
             for name in outs
         ),
-        Ring.create(in_name, RingSpec("inp", (BLOCK, 1), capacity=CAPACITY)),
+        Ring.create(in_name, RingSpec("inp", (BLOCK, inputs), capacity=CAPACITY)),
     ]
     transport = Transport.create(ns.segment_name("transport"))
     engine = kind(
@@ -162,6 +163,33 @@ def test_the_compiled_block_plays_counts_and_clocks_exactly_as_the_python_one(
             np.testing.assert_array_equal(frame_a, frame_b)
             assert python.features.last_sample_time == native.features.last_sample_time
         assert not native.features.read_into(frame_b)
+    finally:
+        for graph in pair:
+            graph.close()
+
+
+def test_an_ensembles_inputs_reach_audio_in_and_the_recording_column_by_column_in_both() -> None:
+    pair = (_graph(AudioEngine, inputs=3), _graph(NativeEngine, inputs=3))
+    rng = np.random.default_rng(3)
+    blocks = [rng.standard_normal((BLOCK, 3)).astype(np.float32) for _ in range(3)]
+    blocks += [blocks[0][:, :2].copy(), None]  # a device giving two channels; none at all
+    try:
+        out = np.zeros((BLOCK, 2), np.float32)
+        for indata in blocks:
+            for graph in pair:
+                graph.engine.process(indata, out, False)
+        got = []
+        for graph in pair:
+            frames, frame = [], np.zeros((BLOCK, 3), np.float32)
+            while graph.features.read_into(frame):
+                frames.append(frame.copy())
+            got.append(np.stack(frames))
+            np.testing.assert_array_equal(graph.engine.in_record.pop_all(), np.concatenate(got[-1]))
+        np.testing.assert_array_equal(got[0], got[1])
+        assert got[0].shape == (5, BLOCK, 3)
+        np.testing.assert_array_equal(got[0][1], blocks[1])
+        np.testing.assert_array_equal(got[0][3][:, :2], blocks[0][:, :2])
+        assert not got[0][3][:, 2].any() and not got[0][4].any()
     finally:
         for graph in pair:
             graph.close()
