@@ -101,6 +101,7 @@ class ComposerActor(Actor):
         self.bar_log = BarLog()
         self.estimates: zmq.Socket | None = None
         self.bad_estimates = 0
+        self.mismatch_said = False
         #: The transport's Link words; with Link the session places bars (link/grid.py).
         self.link = LinkWords()
         self.link_tempo: float | None = None
@@ -165,8 +166,16 @@ class ComposerActor(Actor):
                 if msg.type != "estimate":
                     raise messages.ProtocolError("unknown_type", msg.type)
                 calls.estimate(self, msg.fields)
-            except (messages.ProtocolError, CallError, FusionError):
+            except (messages.ProtocolError, CallError, FusionError) as exc:
                 self.bad_estimates += 1
+                self._stream_mismatch(exc)
+
+    def _stream_mismatch(self, exc: Exception) -> None:
+        """Say once when estimates come from more streams than the ensemble has (the
+        frames ring has more rows than ``ensemble.streams``): they are not heard."""
+        if "not one of the ensemble" in str(exc) and not self.mismatch_said:
+            self.mismatch_said = True
+            self.ctx.emit("ensemble_mismatch", reason=f"{exc}: set [actors.options.ensemble]")
 
     def _take_sensors(self) -> None:
         """The sensors' newest readings (the OSC actor writes them; docs/osc.md)."""

@@ -32,7 +32,12 @@ def three_performers(path: Path, seconds: int = 30) -> Path:
 
 
 def ensemble_toml(
-    wav: Path, channels: int = 3, in_columns: int = 3, rows: int = 3, workers: int = 1
+    wav: Path,
+    channels: int = 3,
+    in_columns: int = 3,
+    rows: int = 3,
+    workers: int = 1,
+    composer: bool = False,
 ) -> str:
     rings = [
         {"name": "audio_in", "shape": [256, in_columns], "writer": "audio",
@@ -52,6 +57,12 @@ def ensemble_toml(
         {"name": "inference", "target": "kelly_actors.inference.actor:InferenceActor",
          "depends_on": ["features"], "options": {"workers": workers, "variations": ""}},
     ]  # fmt: skip
+    if composer:  # a solo composer (no [actors.options.ensemble]) listening to them
+        options = {"notes_ring": "", "tempo_ring": "", "midi": {"api": "none"}}
+        target = "kelly_actors.composer.actor:ComposerActor"
+        actors.append(
+            {"name": "composer", "target": target, "depends_on": ["inference"], "options": options}
+        )
     return performance_toml(actors, rings)
 
 
@@ -59,7 +70,7 @@ def test_a_stream_of_nan_frames_is_dropped_and_counted_while_the_others_are_esti
     run_dir, tmp_path
 ) -> None:
     wav = three_performers(tmp_path / "ensemble.wav")
-    with Performance(run_dir, ensemble_toml(wav)) as perf:
+    with Performance(run_dir, ensemble_toml(wav, composer=True)) as perf:
         perf.wait_ready()
 
         def heard() -> list[dict] | None:
@@ -74,6 +85,11 @@ def test_a_stream_of_nan_frames_is_dropped_and_counted_while_the_others_are_esti
         assert bright["last"]["arousal"] > dark["last"]["arousal"]
         pool = perf.actor("inference")["telemetry"]["pool"]
         assert pool["workers"] == 1
+        # A composer set up for one stream says once that it does not hear the others.
+        mismatch = wait_until(
+            lambda: [e for e in perf.events() if e["event"] == "ensemble_mismatch"], 30, "mismatch"
+        )
+        assert len(mismatch) == 1 and "stream 2 is not one of the ensemble's 1" in str(mismatch)
         assert perf.stop() == 0
 
 
