@@ -38,6 +38,7 @@ def ensemble_toml(
     rows: int = 3,
     workers: int = 1,
     composer: bool = False,
+    inference: dict | None = None,
 ) -> str:
     rings = [
         {"name": "audio_in", "shape": [256, in_columns], "writer": "audio",
@@ -55,7 +56,8 @@ def ensemble_toml(
         {"name": "features", "target": "kelly_actors.audio.features_actor:FeaturesActor",
          "depends_on": ["audio"]},
         {"name": "inference", "target": "kelly_actors.inference.actor:InferenceActor",
-         "depends_on": ["features"], "options": {"workers": workers, "variations": ""}},
+         "depends_on": ["features"],
+         "options": {"workers": workers, "variations": "", **(inference or {})}},
     ]  # fmt: skip
     if composer:  # a solo composer (no [actors.options.ensemble]) listening to them
         options = {"notes_ring": "", "tempo_ring": "", "midi": {"api": "none"}}
