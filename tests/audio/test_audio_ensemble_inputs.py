@@ -62,3 +62,20 @@ def test_kelly_run_refuses_an_ensemble_whose_jack_source_is_missing(jack, run_di
     assert "actors.audio: jack.connect_input: the server has no audio output port 'nobody:out'" in (
         done.stderr + done.stdout
     )
+
+
+def test_kelly_run_refuses_more_performers_than_a_portaudio_device_has_inputs(
+    jack, run_dir
+) -> None:
+    config = run_dir / "ensemble.toml"
+    text = (REPO / "examples" / "ensemble.toml").read_text()
+    # PortAudio's JACK host API: its "system" device has the dummy server's two captures.
+    config.write_text(
+        text.replace(
+            'backend = "jack"', 'backend = "sounddevice"\nhost_api = "JACK"\ndevice = "system"'
+        )
+    )
+    done = kelly("run", str(config), run_dir=run_dir, timeout=60)
+    assert done.returncode != 0
+    assert "input_channels = 3, but the device gives 2 input channels" in done.stderr
+    assert "Traceback" not in done.stderr
