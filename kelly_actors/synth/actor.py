@@ -179,10 +179,19 @@ class SynthActor(Actor):
             self.skipped_blocks += 1
             self._align(clock)
         transfer = self.transfer
-        while self.writer.used() < cfg.lookahead_blocks:
+        # At most a look-ahead's worth per step, and the events written meanwhile taken
+        # before each block: a callback draining the ring as fast as this renders (a
+        # starved machine) would otherwise keep the loop going with no event read, every
+        # note due in it played late (a twin that was not starved would then differ), and
+        # no heartbeat or command served.
+        for rendered in range(cfg.lookahead_blocks):
+            if self.writer.used() >= cfg.lookahead_blocks:
+                break
             view = self.writer.claim()
             if view is None:
                 break
+            if rendered:
+                self._take_events()
             start = self.synth.sample_time
             if transfer is not None:
                 transfer.take_frames(start)
