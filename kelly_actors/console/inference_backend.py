@@ -7,6 +7,28 @@ from __future__ import annotations
 from typing import Any
 
 
+def backend_summary(snapshot: dict[str, Any]) -> list[str]:
+    """``kelly status``'s inference lines: the Ray lines of :func:`backend_lines`, or one
+    line for the local backend (the model in the actor, or the worker pool's ready workers
+    of all). Nothing when the performance has no inference actor."""
+    ray = backend_lines(snapshot)
+    if ray:
+        return ray
+    for actor in snapshot.get("actors", []):
+        t = actor.get("telemetry") or {}
+        if "backend" not in t:
+            continue
+        pool = t.get("pool")
+        where = (
+            f"worker pool, {pool.get('ready', 0)}/{pool.get('workers', 0)} workers ready"
+            if pool
+            else "in the inference actor"
+        )
+        model = "the heuristic (no model)" if t.get("degraded") else f"model {t.get('model')}"
+        return ["INFERENCE", f"local {where}, {model}"]
+    return []
+
+
 def backend_lines(snapshot: dict[str, Any]) -> list[str]:
     """Nothing for the local pool (the default); for Ray one line for the cluster and one
     per replica: ``name host  batch mean/max  call p50/p99 ms``."""

@@ -17,6 +17,7 @@ import argparse
 import json
 from typing import Any
 
+from kelly_actors.console.inference_backend import backend_summary
 from kelly_actors.verbs.verb import Request
 
 NAME = "status"
@@ -45,7 +46,8 @@ def _successions(run: dict[str, Any]) -> str:
 
 
 def table(snap: dict[str, Any]) -> str:
-    """The snapshot as text: a line for the run, a table of actors and one of rings."""
+    """The snapshot as text: a line for the run, a table of actors and one of rings, and
+    the inference backend (on Ray: the cluster and each replica's batch size and latency)."""
     run = snap["run"]
     lines = [
         f"performance {run['tag']} (pid {run['pid']}), up {run['uptime_s']:.1f} s, {run['config']}"
@@ -66,4 +68,5 @@ def table(snap: dict[str, Any]) -> str:
             f"{r['name']:<12}{r['capacity']:>6}{r['used']:>6}{r['peak_used']:>6}"
             f"{r['overruns']:>10}{r['underruns']:>11}"
         )
+    lines += backend_summary(snap)
     return "\n".join(lines)

@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 import zmq
 from inference_support import SHIPPED, Estimates, inference_toml, sample_gaps, telemetry
-from performance import Performance, wait_until
+from performance import Performance, kelly, wait_until
 
 from kelly_actors.bus import messages, sockets
 from kelly_actors.bus.frames import N_FEATURES, STATE_SIZE
@@ -88,6 +88,9 @@ def test_a_ray_performance_plays_survives_a_dead_replica_and_a_dead_cluster(
         reps = _cluster(perf)["replicas"]
         assert len(reps) == 2 and sum(r["frames"] for r in reps) > 0
         assert telemetry(perf)["backend"] == "ray"
+        shown = kelly("status", run_dir=run_dir)  # the backend, each replica's batches
+        assert f"ray {cluster.address} on" in shown.stdout, shown.stdout + shown.stderr
+        assert len([ln for ln in shown.stdout.splitlines() if " batch " in ln]) == 2
 
         os.kill(reps[0]["pid"], signal.SIGKILL)  # a replica's process, mid-stream
         seen = len(est.drain())

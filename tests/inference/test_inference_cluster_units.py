@@ -12,7 +12,7 @@ import pytest
 from inference_support import SHIPPED
 
 from kelly_actors.config.typed import from_mapping
-from kelly_actors.console.inference_backend import backend_lines
+from kelly_actors.console.inference_backend import backend_lines, backend_summary
 from kelly_actors.inference.cluster.config import ClusterConfig
 from kelly_actors.inference.cluster.replica import BadRequest, Replica, check_request
 from kelly_actors.inference.config import InferenceConfig
@@ -85,6 +85,21 @@ def test_kelly_top_shows_the_cluster_and_each_replica_s_batches() -> None:
     snap = {"actors": [{"telemetry": {"backend": "ray", "cluster": away}}]}
     assert "away, local pool (cluster lost)" in backend_lines(snap)[1]
     assert backend_lines({"actors": [{"telemetry": {"backend": "pool"}}]}) == []
+
+
+def test_kelly_status_names_the_local_backend_and_the_ray_one_with_its_replicas() -> None:
+    solo = {"backend": "pool", "model": "emotion-1", "degraded": False}
+    assert backend_summary({"actors": [{"telemetry": solo}]})[1] == (
+        "local in the inference actor, model emotion-1"
+    )
+    pooled = {**solo, "pool": {"workers": 2, "ready": 1}, "degraded": True}
+    assert backend_summary({"actors": [{"telemetry": pooled}]})[1] == (
+        "local worker pool, 1/2 workers ready, the heuristic (no model)"
+    )
+    cluster = {"connected": True, "address": "10.0.0.5:6379", "replicas": []}
+    ray = {"actors": [{"telemetry": {"backend": "ray", "cluster": cluster}}]}
+    assert backend_summary(ray) == backend_lines(ray)
+    assert backend_summary({"actors": [{"telemetry": {}}]}) == []
 
 
 def test_kelly_cluster_serve_takes_its_bounds_from_the_performance_flags_over_them(

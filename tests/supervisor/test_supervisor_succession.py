@@ -68,6 +68,7 @@ def test_three_supervisor_kills_during_a_recorded_minute_leave_no_gap_and_a_comp
             assert [a["pid"] for a in perf.status()["actors"]] == pids, "an actor was replaced"
         shown = kelly("status", run_dir=run_dir)
         assert "supervisor restarted 3×" in shown.stdout, shown.stdout + shown.stderr
+        assert "local in the inference actor, model " in shown.stdout  # the backend
         assert perf.proc.wait(90) == 0, perf.stderr()
         assert _running(pids) == [], "actors outlived the run"
         assert not list(runtime_dir().glob(f"kelly-{tag}*")), "the run left shared memory"
