@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from kelly_actors.bus.frames import streams_of
 from kelly_actors.bus.ring import RingError, RingSpec
 from kelly_actors.config.typed import Checked, ConfigError, from_mapping, setting
 
@@ -262,6 +263,7 @@ def _check_graph(config: PerformanceConfig) -> None:
         except RingError as exc:
             raise ConfigError(f"rings.{ring.name}: {exc}") from None
     _check_jack_midi(config)
+    _check_ensemble(config)
     config.start_order()
 
 
@@ -286,6 +288,39 @@ def _check_jack_midi(config: PerformanceConfig) -> None:
                 f"{name!r}: set midi_ring = {name!r} in its options (backend = 'jack'); "
                 "without JACK use output = 'rtmidi'"
             )
+
+
+def _feature_streams(config: PerformanceConfig) -> dict[str, int]:
+    """Each feature-frame ring (float32 ``[128]`` or ``[N, 128]``) and the streams it carries."""
+    found = {}
+    for ring in config.rings:
+        if ring.dtype != "float32":
+            continue
+        try:
+            found[ring.name] = streams_of(tuple(ring.shape))
+        except ValueError:
+            continue
+    return found
+
+
+def _check_ensemble(config: PerformanceConfig) -> None:
+    """An ``ensemble.streams`` that no feature ring carries would leave performers unheard
+    (or estimates of unknown streams): refused here, naming both, not found mid-show."""
+    rings = _feature_streams(config)
+    for spec in config.actors:
+        table = spec.options.get("ensemble")
+        if not isinstance(table, dict) or not rings:
+            continue
+        streams = table.get("streams", 1)
+        if streams in rings.values():
+            continue
+        carried = ", ".join(f"{name!r} carries {n}" for name, n in rings.items())
+        raise ConfigError(
+            f"actors.{spec.name}.options.ensemble.streams = {streams}, but no feature ring "
+            f"carries that many streams ({carried}): give the frames ring shape "
+            f"[{streams}, 128] and the audio actor input_channels = {streams}, or set "
+            "streams to the ring's rows"
+        )
 
 
 def _hand_sensors(config: PerformanceConfig) -> PerformanceConfig:

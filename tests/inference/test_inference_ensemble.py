@@ -39,6 +39,7 @@ def ensemble_toml(
     workers: int = 1,
     composer: bool = False,
     inference: dict | None = None,
+    ensemble: dict | None = None,
 ) -> str:
     rings = [
         {"name": "audio_in", "shape": [256, in_columns], "writer": "audio",
@@ -61,6 +62,8 @@ def ensemble_toml(
     ]  # fmt: skip
     if composer:  # a solo composer (no [actors.options.ensemble]) listening to them
         options = {"notes_ring": "", "tempo_ring": "", "midi": {"api": "none"}}
+        if ensemble is not None:
+            options["ensemble"] = ensemble
         target = "kelly_actors.composer.actor:ComposerActor"
         actors.append(
             {"name": "composer", "target": target, "depends_on": ["inference"], "options": options}
@@ -115,6 +118,18 @@ def test_a_frames_ring_with_other_rows_than_input_channels_is_a_config_error(tmp
     text = ensemble_toml(wav, rows=2)
     with pytest.raises(ConfigError, match=r"3 input channel.*2 stream.*float32\[3, 128\]"):
         _validate(text, tmp_path)
+
+
+def test_an_ensemble_of_other_streams_than_the_frames_ring_carries_is_a_config_error(
+    tmp_path,
+) -> None:
+    wav = three_performers(tmp_path / "e.wav", seconds=2)
+    text = ensemble_toml(wav, composer=True, ensemble={"streams": 2})
+    with pytest.raises(
+        ConfigError, match=r"actors.composer.options.ensemble.streams = 2.*'frames' carries 3"
+    ):
+        _validate(text, tmp_path)
+    _validate(ensemble_toml(wav, composer=True, ensemble={"streams": 3}), tmp_path)
 
 
 def test_a_wav_without_one_channel_per_performer_is_a_config_error(tmp_path) -> None:
