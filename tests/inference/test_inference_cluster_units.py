@@ -13,6 +13,7 @@ from inference_support import SHIPPED
 
 from kelly_actors.config.typed import from_mapping
 from kelly_actors.console.inference_backend import backend_lines, backend_summary
+from kelly_actors.inference.cluster.bridge import HELD_S, Bridge
 from kelly_actors.inference.cluster.config import ClusterConfig
 from kelly_actors.inference.cluster.replica import BadRequest, Replica, check_request
 from kelly_actors.inference.config import InferenceConfig
@@ -121,3 +122,11 @@ def test_kelly_cluster_serve_takes_its_bounds_from_the_performance_flags_over_th
     bad = build_parser().parse_args(["cluster", "serve", "--config", str(tmp_path / "nope")])
     with pytest.raises(ValueError):
         _config(bad)
+
+
+def test_a_bridge_whose_loop_is_held_past_lost_s_and_more_is_known_to_be_stuck() -> None:
+    bridge = object.__new__(Bridge)  # the check alone: no cluster, no sockets
+    bridge.config = ClusterConfig(address="127.0.0.1:6379", lost_s=1.0)
+    bridge.last_answer = 100.0
+    assert bridge.held_for(100.0 + 1.0 + HELD_S / 2) is None  # check() decides until then
+    assert bridge.held_for(100.0 + 1.0 + HELD_S + 0.5) == pytest.approx(1.0 + HELD_S + 0.5)

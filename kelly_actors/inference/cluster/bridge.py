@@ -50,6 +50,8 @@ STATS_S = 1.0
 DISCOVER_S = 2.0
 #: A replica whose call failed is skipped this long (Ray may be restarting it).
 SUSPECT_S = 0.5
+#: Past ``lost_s`` by this much (s) with no answer, the loop is held in Ray: exit anyway.
+HELD_S = 2.0
 #: Streams per Ray call before a batch is split across the replicas.
 SPLIT = 32
 
@@ -311,7 +313,31 @@ class Bridge:
         }
         atomic_write(self.stats_path, json.dumps(report))
 
+    def held_for(self, now: float) -> float | None:
+        """Seconds nothing answered, when that is past what :meth:`check` allows by far
+        (its own ``lost_s`` and ``HELD_S`` more): the loop is held in a Ray call."""
+        silent = now - self.last_answer
+        return silent if silent > self.config.lost_s + HELD_S else None
+
+    def _watch_the_loop(self) -> None:
+        """The loop can be held inside Ray's C++ code, where :meth:`check` never runs: a
+        call that needs the GCS (listing the replicas, a new task) waits for Ray's own
+        reconnect timeout, a minute, once the cluster is gone. This thread then ends the
+        process with the reason, as ``check`` would have."""
+        while True:
+            time.sleep(HEALTH_S)
+            silent = self.held_for(time.monotonic())
+            if silent is not None:
+                print(
+                    f"kelly bridge: no replica answered for {silent:.1f} s (held in a Ray "
+                    "call): cluster lost",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                os._exit(UNREACHABLE)
+
     def serve(self, parent: int | None) -> None:
+        threading.Thread(target=self._watch_the_loop, name="bridge-watch", daemon=True).start()
         poller = zmq.Poller()
         for s in self.slots:
             poller.register(s, zmq.POLLIN)
