@@ -9,8 +9,8 @@ from typing import Any
 
 def backend_summary(snapshot: dict[str, Any]) -> list[str]:
     """``kelly status``'s inference lines: the Ray lines of :func:`backend_lines`, or one
-    line for the local backend (the model in the actor, or the worker pool's ready workers
-    of all). Nothing when the performance has no inference actor."""
+    line for the local backend (the model in the actor, or how many of the worker pool's
+    workers are ready). Nothing when the performance has no inference actor."""
     ray = backend_lines(snapshot)
     if ray:
         return ray
