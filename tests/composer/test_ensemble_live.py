@@ -9,6 +9,7 @@ silence into in_3 (cleo). Two composers subscribe to the same estimates: one wit
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from performance import REPO, Performance, env_with_support, kelly, wait_until
+from performance import REPO, Performance, kelly, ready_process, wait_until
 
 EXAMPLE = REPO / "examples" / "ensemble.toml"
 PLAYER = REPO / "tests" / "support" / "jack_player.py"
@@ -78,27 +79,16 @@ def both_playing(perf: Performance, actor: str) -> dict[str, Any] | None:
 @pytest.fixture
 def player(tmp_path: Path):
     """Start the JACK player for a performance whose client is ``client``."""
-    procs: list[subprocess.Popen] = []
+    with contextlib.ExitStack() as stack:
 
-    def start(client: str) -> subprocess.Popen:
-        ready = tmp_path / "player.ready"
-        argv = [sys.executable, str(PLAYER), "--ready", str(ready), "--connect", f"{client}:in_"]
-        argv += ["--client", f"{client}-player", "bright", "dark", "silence"]
-        proc = subprocess.Popen(argv, env=env_with_support())
-        procs.append(proc)
-        wait_until(lambda: ready.exists() or proc.poll() is not None, 20, "the JACK player")
-        assert proc.poll() is None, "the JACK player exited"
-        return proc
+        def start(client: str) -> subprocess.Popen:
+            argv = [sys.executable, str(PLAYER), "--ready", str(tmp_path / "player.ready")]
+            argv += ["--connect", f"{client}:in_", "--client", f"{client}-player"]
+            argv += ["bright", "dark", "silence"]
+            ready = ready_process(argv, tmp_path / "player.ready", "the JACK player")
+            return stack.enter_context(ready)
 
-    yield start
-    for proc in procs:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        yield start
 
 
 @pytest.mark.timeout(150)
