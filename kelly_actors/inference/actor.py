@@ -226,8 +226,9 @@ class InferenceActor(Actor):
     def _heuristic(self) -> None:
         for stream in self.streams:
             while stream.pending:
-                sample, frame, read_at = stream.pending.popleft()
-                raw = stream.heuristic.update(frame)
+                sample, frame, read_at, evidence = stream.pending.popleft()
+                v, a, d, confidence = stream.heuristic.update(frame)
+                raw = (v, a, d, confidence * evidence)
                 loud = float(frame[LOUDNESS_DB])
                 self._publish(stream.index, sample, raw, loud, read_at, degraded=True)
 
@@ -238,19 +239,22 @@ class InferenceActor(Actor):
         while groups := batch_groups(self.streams):
             for group in groups:
                 taken = [stream.take(most) for stream in group]
-                frames = np.stack([f for _, f, _ in taken], axis=1)
+                frames = np.stack([t[1] for t in taken], axis=1)
                 h = np.concatenate([s.h for s in group], axis=1)
                 c = np.concatenate([s.c for s in group], axis=1)
                 emotion, h, c = self.model.run(frames, h, c)
-                for b, (stream, (samples, _, read_at)) in enumerate(zip(group, taken, strict=True)):
+                for b, (stream, (samples, _, read_at, evidence)) in enumerate(
+                    zip(group, taken, strict=True)
+                ):
                     stream.h, stream.c = h[:, b : b + 1].copy(), c[:, b : b + 1].copy()
                     loudness = frames[:, b, LOUDNESS_DB]
-                    self._publish_rows(stream.index, samples, emotion[:, b, :], loudness, read_at)
+                    rows = emotion[:, b, :]
+                    self._publish_rows(stream.index, samples, rows, loudness, read_at, evidence)
 
     def _pooled(self, now: float, results: list[Result]) -> None:
         pool = self.pool
         for result in results:
-            index, samples, read_at = result.request.tag
+            index, samples, read_at, evidence = result.request.tag
             stream = self.streams[index]
             if result.reason == "expired":
                 # Nothing came back in time: those frames are lost; the stream goes on
@@ -262,13 +266,13 @@ class InferenceActor(Actor):
                 stream.counts["late"] += len(samples)
                 continue
             loudness = result.request.frames[:, LOUDNESS_DB]
-            self._publish_rows(index, samples, result.emotion, loudness, read_at)
+            self._publish_rows(index, samples, result.emotion, loudness, read_at, evidence)
         busy = pool.busy_streams()
         ready = [s for s in self.streams if s.pending and s.index not in busy]
         for stream in ready:
-            samples, frames, read_at = stream.take(self.config.max_batch)
+            samples, frames, read_at, evidence = stream.take(self.config.max_batch)
             deadline = read_at + self.config.deadline_s
-            tag = (stream.index, samples, read_at)
+            tag = (stream.index, samples, read_at, evidence)
             pool.submit(stream.index, frames, stream.h.copy(), stream.c.copy(), deadline, tag)
         if ready:
             pool.dispatch(now)
@@ -280,10 +284,12 @@ class InferenceActor(Actor):
         emotion: np.ndarray,
         loudness: np.ndarray,
         read_at: float,
+        evidence: np.ndarray,
     ) -> None:
-        """One estimate per row of ``emotion`` float32 (n, 4), ``loudness`` dB (n,)."""
-        for sample, row, loud in zip(samples, emotion, loudness, strict=True):
-            raw = (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
+        """One estimate per row of ``emotion`` float32 (n, 4), ``loudness`` dB (n,); each
+        confidence scaled by that frame's ``evidence`` of music (n,)."""
+        for sample, row, loud, seen in zip(samples, emotion, loudness, evidence, strict=True):
+            raw = (float(row[0]), float(row[1]), float(row[2]), float(row[3] * seen))
             self._publish(stream, sample, raw, float(loud), read_at, False)
 
     def _publish(

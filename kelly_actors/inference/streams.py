@@ -19,6 +19,7 @@ import numpy as np
 
 from kelly_actors.bus.frames import STATE_SIZE
 from kelly_actors.inference.heuristic import HeuristicEstimator
+from kelly_actors.inference.signal_check import SignalCheck
 
 #: One stream's counters: frames read, lost (no answer in time), late (answered past
 #: the deadline), nonfinite (a NaN or inf in the frame: dropped before the model).
@@ -36,17 +37,19 @@ class Stream:
     Attributes:
         index: the stream's number (0…N−1), its id in the worker pool.
         pending: frames waiting for the model: (sample time, float32 (128,), monotonic s
-            when read).
+            when read, evidence of music 0…1 that scales the estimate's confidence).
         h, c: the LSTM state after the last frame the model ran, float32 (1, 1, STATE_SIZE).
         heuristic: the degraded path's estimator (energy, tempo, mode) of this stream.
+        check: whether there is music in this stream (:mod:`.signal_check`).
         counts: :data:`COUNTS`.
     """
 
     index: int
-    pending: deque[tuple[int, np.ndarray, float]] = field(default_factory=deque)
+    pending: deque[tuple[int, np.ndarray, float, float]] = field(default_factory=deque)
     h: np.ndarray = field(default_factory=_state)
     c: np.ndarray = field(default_factory=_state)
     heuristic: HeuristicEstimator = field(default_factory=HeuristicEstimator)
+    check: SignalCheck = field(default_factory=SignalCheck)
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTS, 0))
 
     def offer(self, sample: int, row: np.ndarray, now: float) -> None:
@@ -56,13 +59,16 @@ class Stream:
         if not np.isfinite(row).all():
             self.counts["nonfinite"] += 1
             return
-        self.pending.append((sample, row.copy(), now))
+        self.pending.append((sample, row.copy(), now, self.check.update(row)))
 
-    def take(self, most: int) -> tuple[list[int], np.ndarray, float]:
-        """Up to ``most`` pending frames: sample times, float32 (n, 128), first arrival."""
+    def take(self, most: int) -> tuple[list[int], np.ndarray, float, np.ndarray]:
+        """Up to ``most`` pending frames: sample times, float32 (n, 128), first arrival,
+        their evidence of music float32 (n,)."""
         n = min(len(self.pending), most)
         items = [self.pending.popleft() for _ in range(n)]
-        return [s for s, _, _ in items], np.stack([f for _, f, _ in items]), items[0][2]
+        samples = [item[0] for item in items]
+        evidence = np.asarray([item[3] for item in items], np.float32)
+        return samples, np.stack([item[1] for item in items]), items[0][2], evidence
 
     def reset_state(self) -> None:
         """A new model starts the stream afresh."""

@@ -36,9 +36,13 @@ def render_emotion_wav(path: Path, point: PAD, seconds: float, preset: str = "st
 
 
 def inference_toml(
-    options: dict[str, Any], input_file: Path | None = None, composer: bool = False
+    options: dict[str, Any],
+    input_file: Path | None = None,
+    composer: bool = False,
+    fusion_gate: float = 0.0,
 ) -> str:
-    """audio (null or file backend) → features → inference [→ composer via ZeroMQ]."""
+    """audio (null or file backend) → features → inference [→ composer via ZeroMQ, whose
+    fusion ignores estimates under ``fusion_gate``]."""
     audio_options: dict[str, Any] = {"out_ring": "", "tempo_ring": ""}
     if input_file is not None:
         audio_options |= {"backend": "file", "input_file": str(input_file)}
@@ -63,7 +67,7 @@ def inference_toml(
                 "depends_on": ["audio"],
                 "options": {"notes_ring": "", "tempo_ring": "", "midi": {"api": "none"},
                             "recording": {"directory": "off"},
-                            "fusion": {"confidence_gate": 0.0}},
+                            "fusion": {"confidence_gate": fusion_gate}},
             }
         )  # fmt: skip
     return performance_toml(actors, rings)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
 from inference_support import (
@@ -17,8 +18,11 @@ from inference_support import (
     telemetry,
 )
 from performance import Performance, env_with_support, kelly, wait_until
+from test_inference_signal_check import RATE, bad_signal
 
+from kelly_actors.audio import wav
 from kelly_actors.composer.emotion.pad import PAD
+from kelly_actors.composer.live.fusion import FusionSettings
 from training.emotion.export import model_bytes
 from training.emotion.model import EmotionNet
 
@@ -43,6 +47,33 @@ def test_audio_of_known_emotion_reaches_the_composer_as_estimates(run_dir) -> No
         assert inf["lost"] == 0 and inf["gaps"] == 0
         assert composer["telemetry"]["bad_estimates"] == 0
         assert all(e["model_version"] == inf["model"] and not e["degraded"] for e in est.received)
+        assert perf.stop() == 0
+
+
+@pytest.mark.slow
+def test_noise_hum_and_sweeps_at_the_input_never_reach_the_composer(run_dir) -> None:
+    """What an open microphone may hear between pieces, through the real actors: every
+    published confidence stays at or under 0.2 and the composer's fusion (default gate)
+    accepts none of it."""
+    kinds = ("white_noise", "mains_hum", "falling_sweep", "clipping", "hum_then_sweep")
+    signal = np.concatenate([bad_signal(kind)[: 2 * RATE] for kind in kinds])
+    path = run_dir / "no-music.wav"
+    writer = wav.WavWriter(path, RATE, 1)
+    try:
+        writer.write(signal[:, None])
+    finally:
+        writer.close()
+    gate = FusionSettings().confidence_gate
+    config = inference_toml({"model": str(SHIPPED)}, path, composer=True, fusion_gate=gate)
+    with Performance(run_dir, config) as perf:
+        perf.wait_ready()
+        est = Estimates(run_dir)
+        wait_until(lambda: len(est.drain()) >= len(signal) // 512, 60, "the file's estimates")
+        est.close()
+        composer = perf.actor("composer")["telemetry"]["neural"]
+        confidences = [e["confidence"] for e in est.received]
+        assert max(confidences) <= 0.2, max(confidences)
+        assert composer["accepted"] == 0 and composer["gated"] > 0, composer
         assert perf.stop() == 0
 
 

@@ -147,4 +147,4 @@ def test_a_frame_with_a_nan_or_inf_never_reaches_the_streams_queue() -> None:
     stream.offer(0, good, 0.0)
     stream.offer(512, bad, 0.0)
     assert stream.counts["frames"] == 2 and stream.counts["nonfinite"] == 1
-    assert [s for s, _, _ in stream.pending] == [0]
+    assert [item[0] for item in stream.pending] == [0]
