@@ -111,9 +111,10 @@ class Variation:
     def merge(self, rule_notes: Sequence[Note], new: Sequence[Note]) -> list[Note]:
         return merge(self.tracks, rule_notes, new)
 
-    def played(self, tempo_bpm: float, notes: Sequence[Note]) -> None:
-        """Remember a bar as it was played (whichever engine wrote it)."""
-        self.history.append(quantize_bar(Bar(tempo_bpm, tuple(notes))))
+    def played(self, tempo_bpm: float, notes: Sequence[Note], key: int | None = None) -> None:
+        """Remember a bar as it was played (whichever engine wrote it), with its key index
+        when known (else the model reads it from the notes)."""
+        self.history.append(quantize_bar(Bar(tempo_bpm, tuple(notes), key)))
 
     def bar(
         self,
@@ -124,7 +125,7 @@ class Variation:
     ) -> list[Note]:
         new = self.new_notes(bar_index, rule_notes, params, key=key)
         notes = self.merge(rule_notes, new)
-        self.played(params.tempo_bpm, notes)
+        self.played(params.tempo_bpm, notes, self.generator.last_key)
         return notes
 
 

@@ -12,6 +12,11 @@ there is one (hybrid / transformer engines), else the key the given bar and
 history fit best, else one drawn from the seed among the rule composer's
 tonics (:data:`~kelly_actors.music.theory.TONICS`; free generation).
 
+Keys: every bar line carries a key (docs/tokens.md). Scale-aware decoding fixes it
+to the decoding's key; free decoding lets the model choose it, so the mode can
+follow the valence before the first note is written. A history bar whose key is
+not known gets the decoding's key, or else the model's reading of its notes.
+
 Free decoding (``kelly compose --decoding free``, :func:`decoding_config`): the
 grammar only — no scale mask, no triad bonus, no key — with classifier-free
 guidance: each step runs the model twice in one batch, with the emotion and
@@ -114,7 +119,12 @@ def scale_grammar(key: Key | None, emphasis: Sequence[float], **kwargs) -> Gramm
     if key is None:
         return Grammar(**kwargs)
     triad = {key.pitch_classes[d]: float(e) for d, e in zip((0, 2, 4), emphasis, strict=True)}
-    return Grammar(pitch_classes=frozenset(key.pitch_classes), emphasis=triad, **kwargs)
+    return Grammar(
+        pitch_classes=frozenset(key.pitch_classes),
+        emphasis=triad,
+        key=V.key_index(key.tonic, key.mode),
+        **kwargs,
+    )
 
 
 class Generator:
@@ -123,6 +133,8 @@ class Generator:
     def __init__(self, session: StepSession, config: GenerationConfig | None = None) -> None:
         self.session = session
         self.config = config or GenerationConfig()
+        #: The key index (0…23) of the bar line :meth:`bar` wrote last (None before any).
+        self.last_key: int | None = None
         self.guided = self.config.guidance != 1.0
         if self.guided and not session.info.null_condition:
             raise ModelError(
@@ -160,8 +172,9 @@ class Generator:
 
         With ``tempos`` (bpm, one per bar) the bar lines carry those tempi;
         otherwise the model samples them. An EOS before the last bar, or a bar
-        over the note cap, becomes a bar line. When scale-aware, pitches keep to
-        ``key`` (default: a tonic drawn from ``rng``, the mode of ``valence``).
+        over the note cap, becomes a bar line. When scale-aware, pitches and bar
+        lines keep to ``key`` (default: a tonic drawn from ``rng``, the mode of
+        ``valence``); otherwise the model chooses each bar's key.
         """
         emotion = _emotion(valence, arousal)
         sampling = self.config.sampling
@@ -184,11 +197,18 @@ class Generator:
             if row is None or row[V.TYPE] != V.NOTE:
                 if done_bars == bars:
                     break
-                if tempos is not None:
-                    row = np.asarray(bar_token(tempos[done_bars]), np.int64)
-                elif row is None or row[V.TYPE] != V.BAR:
-                    tempo = sample_value(last[V.TEMPO], grammar.tempo_mask(), sampling, rng)
-                    row = np.asarray(bar_token(V.bin_tempo(tempo - 1)), np.int64)
+                sampled = row is not None and row[V.TYPE] == V.BAR
+                if tempos is not None or not sampled:
+                    if tempos is not None:
+                        bpm = tempos[done_bars]
+                    else:
+                        tempo = sample_value(last[V.TEMPO], grammar.tempo_mask(), sampling, rng)
+                        bpm = V.bin_tempo(tempo - 1)
+                    if sampled:
+                        bar_key = int(row[V.KEY]) - 1
+                    else:
+                        bar_key = sample_value(last[V.KEY], grammar.key_mask(), sampling, rng) - 1
+                    row = np.asarray(bar_token(bpm, bar_key), np.int64)
                 done_bars, notes_in_bar = done_bars + 1, 0
             else:
                 notes_in_bar += 1
@@ -202,8 +222,8 @@ class Generator:
         return np.stack(rows)
 
     def _reprime(self, rows: list[np.ndarray], emotion: np.ndarray):
-        window = _window(np.stack(rows), self.config.context)
-        return self._run(window, emotion, self._empty())
+        window = _window(np.stack(rows), self.config.context - 1)
+        return self._run(_with_bos(window), emotion, self._empty())
 
     def bar(
         self,
@@ -223,7 +243,11 @@ class Generator:
         that allow only ``tracks``. Times are beats from the bar line. When
         scale-aware, pitches keep to ``key`` (default: the key in the mode of
         ``valence`` that ``given`` and ``history`` fit best; a tonic drawn from
-        ``rng`` when they hold no pitched note).
+        ``rng`` when they hold no pitched note), and so does the bar line's key;
+        otherwise the model chooses it: its reading of the notes ``given`` already
+        holds for the bar, else a key sampled from the model (under guidance when
+        guided); :attr:`last_key` keeps it. History bars without a key get the
+        decoding's key, or else the model's reading (:meth:`_read_history`).
         """
         history = list(history)
         wanted = frozenset(tracks)
@@ -233,11 +257,11 @@ class Generator:
         first = min(V.TRACK_INDEX[t] for t in wanted)
         current = quantize_bar(given)
         before = tuple(n for n in current.notes if V.TRACK_INDEX[n.track] < first)
-        prompt = encode([Bar(current.tempo_bpm, before)], bos=False, eos=False)
-        past = encode(list(history), bos=False, eos=False)
-        room = self.config.context - len(prompt)
-        tokens = np.concatenate([_window(past, room), prompt]) if room > 0 else prompt
-        tokens = tokens[-(self.session.info.max_len - self.config.max_notes_per_bar - 1) :]
+        limit = min(self.config.context, self.session.info.max_len - self.config.max_notes_per_bar)
+        # One token each for BOS and the bar line, one per note already in the bar; a
+        # bar fuller than the context keeps its last notes in the prompt.
+        before = before[-(limit - 2) :]
+        kept = _recent(history, limit - 2 - len(before))
         emotion = _emotion(valence, arousal)
         if self.config.scale_aware and key is None:
             key = fitting_key([*history, current], mode_for(valence)) or Key(
@@ -249,9 +273,27 @@ class Generator:
             tracks=wanted,
             pitch_ranges=PITCH_RANGES,
         )
-        for row in tokens:
+        pending, cache, last = self._read_history(kept, emotion, grammar.key)
+        if grammar.key is None and before:
+            # The bar already holds other tracks' notes: its key is the model's reading
+            # of them, so the new lines agree with what they join.
+            given_bar = Bar(current.tempo_bpm, before)
+            value, logits, cache = self._read_key(pending, cache, last, given_bar, emotion)
+            prompt = encode([given_bar.with_key(value - 1)], bos=False, eos=False)
+        else:
+            if grammar.key is not None:
+                value = grammar.key + 1
+            else:
+                last, cache = self._advance(pending, cache, last, emotion)
+                pending = []
+                value = sample_value(
+                    last[V.KEY][0, -1], grammar.key_mask(), self.config.sampling, rng
+                )
+            prompt = encode([Bar(current.tempo_bpm, before, value - 1)], bos=False, eos=False)
+            logits, cache = self._run(np.stack([*pending, *prompt]), emotion, cache)
+        self.last_key = value - 1
+        for row in (SPECIAL[V.BOS], *prompt):
             grammar.feed(row)
-        logits, cache = self._run(tokens, emotion, self._empty())
         made: list[np.ndarray] = []
         while len(made) < self.config.max_notes_per_bar:
             row = sample_token([x[0, -1] for x in logits], grammar, self.config.sampling, rng)
@@ -262,8 +304,100 @@ class Generator:
             logits, cache = self._step(row, emotion, cache)
         if not made:
             return []
-        bars = decode(np.concatenate([np.asarray([bar_token(current.tempo_bpm)]), np.stack(made)]))
+        bars = decode(np.concatenate([prompt[:1], np.stack(made)]))
         return sorted(bars[0].notes, key=note_sort_key)
+
+    def _advance(self, pending: list[np.ndarray], cache: Cache, last, emotion: np.ndarray):
+        """Run the ``pending`` rows after ``cache``: (logits of the last row, cache);
+        nothing pending: ``last`` (the logits of the last row run) and ``cache``."""
+        if not pending:
+            return last, cache
+        return self._run(np.stack(pending), emotion, cache)
+
+    def _read_history(self, history: Sequence[Bar], emotion: np.ndarray, key: int | None):
+        """BOS and ``history``'s tokens, each unknown bar key replaced by ``key`` (the
+        decoding's, when it fixes one) or else by the model's reading (:meth:`_read_key`):
+        the rows not yet run, the cache of those that were and the logits of the last row
+        run (None when none was)."""
+        pending = [np.asarray(SPECIAL[V.BOS], np.int64)]
+        cache, last = self._empty(), None
+        for bar in history:
+            if bar.key is None and key is not None:
+                bar = bar.with_key(key)
+            if bar.key is None:
+                _, last, cache = self._read_key(pending, cache, last, bar, emotion)
+                pending = []
+            else:
+                pending.extend(encode([bar], bos=False, eos=False))
+        return pending, cache, last
+
+    def _read_key(self, pending, cache: Cache, last, bar: Bar, emotion: np.ndarray):
+        """The key field value (1…24) the model finds most likely for ``bar`` after the
+        sequence so far (``pending`` rows not yet run after ``cache``, ``last`` the logits
+        of the last row run): the best of the 24 keys by log P(key) + log P(the bar's
+        notes | key) among the keys sampling could choose (:func:`reading_candidates`),
+        scored in one batched run. Returns it, the logits of the
+        bar's last token ``[1, 1, size]`` per field, and the cache grown by the bar."""
+        prefix, cache = self._advance(pending, cache, last, emotion)
+        prior = _log_softmax(prefix[V.KEY][0, -1, 1:])
+        keys = reading_candidates(prior, self.config.sampling.top_k)
+        rows = encode([bar.with_key(0)], bos=False, eos=False)
+        candidates = np.repeat(rows[None], len(keys), axis=0)
+        candidates[:, 0, V.KEY] = keys + 1
+        out, grown = self._run_many(candidates, emotion, cache)
+        score = prior[keys]
+        for j in range(1, len(rows)):
+            for f in (V.TYPE, *V.FIELDS_OF_TYPE[int(rows[j, V.TYPE])]):
+                score += _log_softmax(out[f][:, j - 1])[:, rows[j, f]]
+        best = int(np.argmax(score))
+        kept = [best, len(keys) + best] if self.guided else [best]
+        logits = [x[best : best + 1, -1:] for x in out]
+        return int(keys[best]) + 1, logits, (grown[0][:, kept], grown[1][:, kept])
+
+    def _run_many(self, tokens: np.ndarray, emotion: np.ndarray, cache: Cache):
+        """Tokens ``[B, S, N_FIELDS]`` after one sequence's ``cache`` → per-field logits
+        ``[B, S, size]`` (guided when guided) and the grown caches, batch B (2B when
+        guided: B conditional rows, then B unconditional)."""
+        b = tokens.shape[0]
+        tiled = tuple(np.repeat(c, b, axis=1) for c in cache)
+        if not self.guided:
+            return self.session.run(tokens, np.repeat(emotion, b, axis=0), tiled)
+        both = np.concatenate([tokens, tokens])
+        rows = np.concatenate([np.repeat(emotion, b, axis=0), np.repeat(NO_CONDITION, b, axis=0)])
+        logits, grown = self.session.run(both, rows, tiled)
+        g = self.config.guidance
+        return [x[b:] + g * (x[:b] - x[b:]) for x in logits], grown
+
+
+def reading_candidates(prior: np.ndarray, top_k: int) -> np.ndarray:
+    """The key indices a reading scores: the ``top_k`` most likely under ``prior``
+    (float (24,), log-probabilities), best first — the keys sampling could choose."""
+    return np.argsort(-prior, kind="stable")[: min(top_k, len(prior))]
+
+
+def _log_softmax(logits: np.ndarray) -> np.ndarray:
+    """Log-probabilities over the last axis, float64."""
+    x = np.asarray(logits, np.float64)
+    x = x - x.max(axis=-1, keepdims=True)
+    return x - np.log(np.exp(x).sum(axis=-1, keepdims=True))
+
+
+def _recent(history: list[Bar], room: int) -> list[Bar]:
+    """The most recent whole bars of ``history`` whose tokens (a bar line and one per
+    note) fit in ``room``."""
+    kept: list[Bar] = []
+    for bar in reversed(history):
+        bar = quantize_bar(bar)
+        room -= 1 + len(bar.notes)
+        if room < 0:
+            break
+        kept.append(bar)
+    return kept[::-1]
+
+
+def _with_bos(tokens: np.ndarray) -> np.ndarray:
+    """``tokens`` after a BOS (windows always start with one, as in training)."""
+    return np.concatenate([np.asarray([SPECIAL[V.BOS]], np.int64), tokens])
 
 
 def _window(tokens: np.ndarray, size: int) -> np.ndarray:

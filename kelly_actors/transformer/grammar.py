@@ -1,7 +1,7 @@
 """Grammar-constrained decoding: boolean masks of the values each field may take next.
 
 Fields of a compound word are chosen in order (type, then track, position,
-pitch, velocity, duration for a note; tempo for a bar line). Before each
+pitch, velocity, duration for a note; tempo and key for a bar line). Before each
 choice :class:`Grammar` says which values keep the sequence decodable by
 :func:`~kelly_actors.transformer.tokens.decode`: notes in canonical
 order inside a bar, nothing that runs past the bar line, EOS last. A value
@@ -33,13 +33,15 @@ class Grammar:
     ``pitch_classes`` optionally limits the pitch classes (0…11, C = 0) of
     every track but drums (None = all twelve); ``emphasis`` maps pitch classes
     to a bonus (nats) added to the logits of those pitches on every track but
-    drums (it shifts preferences, never what is allowed).
+    drums (it shifts preferences, never what is allowed); ``key`` (a key index 0…23)
+    fixes the key of every bar line (None: any key).
     """
 
     tracks: frozenset[str] | None = None
     pitch_ranges: dict[str, tuple[int, int]] = field(default_factory=dict)
     pitch_classes: frozenset[int] | None = None
     emphasis: dict[int, float] = field(default_factory=dict)
+    key: int | None = None
     started: bool = False
     ended: bool = False
     in_bar: bool = False
@@ -157,4 +159,13 @@ class Grammar:
     def tempo_mask() -> np.ndarray:
         mask = np.ones(V.FIELD_SIZES[V.TEMPO], bool)
         mask[0] = False
+        return mask
+
+    def key_mask(self) -> np.ndarray:
+        """Values of a bar line's ``key`` field: the fixed key, else any of the 24."""
+        mask = np.zeros(V.FIELD_SIZES[V.KEY], bool)
+        if self.key is None:
+            mask[1:] = True
+        else:
+            mask[self.key + 1] = True
         return mask

@@ -52,6 +52,7 @@ def sample_token(
     row[V.TYPE] = kind
     if kind == V.BAR:
         row[V.TEMPO] = sample_value(logits[V.TEMPO], grammar.tempo_mask(), config, rng)
+        row[V.KEY] = sample_value(logits[V.KEY], grammar.key_mask(), config, rng)
     elif kind == V.NOTE:
         track = sample_value(logits[V.TRACK], grammar.track_mask(), config, rng)
         position = sample_value(logits[V.POSITION], grammar.position_mask(track), config, rng)

@@ -8,7 +8,11 @@ music :func:`encode` and :func:`decode` are exact inverses:
 Token array: ``int64 [n_tokens, N_FIELDS]`` (columns as in
 :data:`~kelly_actors.transformer.vocab.FIELDS`). Layout::
 
-    BOS, then per bar: BAR(tempo), NOTE… (sorted by track order, position, pitch), then EOS
+    BOS, then per bar: BAR(tempo, key), NOTE… (sorted by track order, position, pitch), then EOS
+
+A bar's ``key`` is a key index (:func:`~kelly_actors.transformer.vocab.key_index`:
+tonic and major/minor); a bar whose key is not known (None) cannot be encoded —
+:class:`~kelly_actors.transformer.generate.Generator` lets the model fill it in.
 """
 
 from __future__ import annotations
@@ -28,10 +32,15 @@ class TokenError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Bar:
-    """One 4/4 bar: tempo in bpm and notes with ``start_beat`` relative to its bar line."""
+    """One 4/4 bar: tempo in bpm, notes with ``start_beat`` relative to its bar line, and
+    its key index 0…23 (:func:`~kelly_actors.transformer.vocab.key_index`; None: not known)."""
 
     tempo_bpm: float
     notes: tuple[Note, ...]
+    key: int | None = None
+
+    def with_key(self, key: int | None) -> Bar:
+        return Bar(self.tempo_bpm, self.notes, key)
 
 
 def note_sort_key(note: Note) -> tuple[int, float, int]:
@@ -66,7 +75,7 @@ def quantize_bar(bar: Bar) -> Bar:
         if old is None or (q.duration_beats, q.velocity) > (old.duration_beats, old.velocity):
             unique[key] = q
     notes = tuple(sorted(unique.values(), key=note_sort_key))
-    return Bar(V.bin_tempo(V.tempo_bin(bar.tempo_bpm)), notes)
+    return Bar(V.bin_tempo(V.tempo_bin(bar.tempo_bpm)), notes, bar.key)
 
 
 def quantize(bars: Iterable[Bar]) -> tuple[Bar, ...]:
@@ -84,21 +93,28 @@ def note_token(note: Note) -> tuple[int, ...]:
         V.velocity_level(note.velocity) + 1,
         V.DURATION_STEPS.index(steps) + 1,
         0,
+        0,
     )
 
 
-def bar_token(tempo_bpm: float) -> tuple[int, ...]:
-    return (V.BAR, 0, 0, 0, 0, 0, V.tempo_bin(tempo_bpm) + 1)
+def bar_token(tempo_bpm: float, key: int) -> tuple[int, ...]:
+    """A bar line at ``tempo_bpm`` in key index ``key`` (0…23)."""
+    if not 0 <= key < V.KEYS:
+        raise TokenError(f"key index must be 0..{V.KEYS - 1}, got {key}")
+    return (V.BAR, 0, 0, 0, 0, 0, V.tempo_bin(tempo_bpm) + 1, key + 1)
 
 
-SPECIAL = {kind: (kind, 0, 0, 0, 0, 0, 0) for kind in (V.PAD_TYPE, V.BOS, V.EOS)}
+SPECIAL = {kind: (kind,) + (0,) * (V.N_FIELDS - 1) for kind in (V.PAD_TYPE, V.BOS, V.EOS)}
 
 
 def encode(bars: Sequence[Bar], bos: bool = True, eos: bool = True) -> np.ndarray:
-    """Quantized bars → ``int64 [n, N_FIELDS]``. Quantize first (:func:`quantize`)."""
+    """Quantized bars → ``int64 [n, N_FIELDS]``. Quantize first (:func:`quantize`); every
+    bar needs its key (:class:`TokenError` names the first without one)."""
     rows: list[tuple[int, ...]] = [SPECIAL[V.BOS]] if bos else []
-    for bar in bars:
-        rows.append(bar_token(bar.tempo_bpm))
+    for i, bar in enumerate(bars):
+        if bar.key is None:
+            raise TokenError(f"bar {i} has no key")
+        rows.append(bar_token(bar.tempo_bpm, bar.key))
         rows.extend(note_token(n) for n in sorted(bar.notes, key=note_sort_key))
     if eos:
         rows.append(SPECIAL[V.EOS])
@@ -107,7 +123,7 @@ def encode(bars: Sequence[Bar], bos: bool = True, eos: bool = True) -> np.ndarra
 
 def decode_note(row: Sequence[int]) -> Note:
     """A NOTE compound word → the quantized note it stands for (times in beats from the bar)."""
-    _, track, position, pitch, level, duration, _ = (int(x) for x in row)
+    _, track, position, pitch, level, duration, _, _ = (int(x) for x in row)
     return Note(
         V.TRACK_ORDER[track - 1],
         pitch - 1,
@@ -148,6 +164,7 @@ def decode(tokens: np.ndarray) -> tuple[Bar, ...]:
         raise TokenError(f"tokens must have shape [n, {V.N_FIELDS}], got {list(tokens.shape)}")
     bars: list[Bar] = []
     tempo: float | None = None
+    bar_key = 0
     notes: list[Note] = []
     last_key: tuple[int, float, int] | None = None
     ended = False
@@ -163,8 +180,9 @@ def decode(tokens: np.ndarray) -> tuple[Bar, ...]:
             ended = True
         elif kind == V.BAR:
             if tempo is not None:
-                bars.append(Bar(tempo, tuple(notes)))
+                bars.append(Bar(tempo, tuple(notes), bar_key))
             tempo, notes, last_key = V.bin_tempo(row[V.TEMPO] - 1), [], None
+            bar_key = row[V.KEY] - 1
         else:
             if tempo is None:
                 raise TokenError(f"token {i}: a note before the first bar line")
@@ -175,5 +193,5 @@ def decode(tokens: np.ndarray) -> tuple[Bar, ...]:
             last_key = key
             notes.append(note)
     if tempo is not None:
-        bars.append(Bar(tempo, tuple(notes)))
+        bars.append(Bar(tempo, tuple(notes), bar_key))
     return tuple(bars)

@@ -11,9 +11,18 @@ from __future__ import annotations
 from kelly_actors.music.notes import BEATS_PER_BAR
 
 #: Field names, in the column order of a token array.
-FIELDS: tuple[str, ...] = ("type", "track", "position", "pitch", "velocity", "duration", "tempo")
+FIELDS: tuple[str, ...] = (
+    "type",
+    "track",
+    "position",
+    "pitch",
+    "velocity",
+    "duration",
+    "tempo",
+    "key",
+)
 N_FIELDS = len(FIELDS)
-TYPE, TRACK, POSITION, PITCH, VELOCITY, DURATION, TEMPO = range(N_FIELDS)
+TYPE, TRACK, POSITION, PITCH, VELOCITY, DURATION, TEMPO, KEY = range(N_FIELDS)
 
 #: Token types (values of the ``type`` field).
 PAD_TYPE, BOS, EOS, BAR, NOTE = range(5)
@@ -36,6 +45,12 @@ VELOCITY_LEVELS = 32
 TEMPO_BINS = 48
 TEMPO_MIN_BPM = 40.0
 TEMPO_STEP_BPM = 4.0
+#: 24 keys on a bar line: key index 2·tonic + minor (tonic a pitch class, C = 0). The
+#: model writes the key of each bar itself, so it can choose the mode from the valence
+#: before the first note (docs/tokens.md).
+KEYS = 24
+#: Mode names read as minor (the rule composer's minor church modes, and "minor").
+MINOR_NAMES = frozenset({"minor", "aeolian", "dorian", "phrygian"})
 
 #: Number of values of each field, including the 0 = "not used" value.
 FIELD_SIZES: tuple[int, ...] = (
@@ -46,13 +61,14 @@ FIELD_SIZES: tuple[int, ...] = (
     VELOCITY_LEVELS + 1,
     len(DURATION_STEPS) + 1,
     TEMPO_BINS + 1,
+    KEYS + 1,
 )
 #: Which fields each token type uses (beyond ``type``).
 FIELDS_OF_TYPE: dict[int, tuple[int, ...]] = {
     PAD_TYPE: (),
     BOS: (),
     EOS: (),
-    BAR: (TEMPO,),
+    BAR: (TEMPO, KEY),
     NOTE: (TRACK, POSITION, PITCH, VELOCITY, DURATION),
 }
 
@@ -82,3 +98,17 @@ def duration_bin(steps: float, room: int) -> int:
     """A length in 16ths → the nearest bin that still fits in ``room`` 16ths (≥ 1)."""
     fitting = [i for i, d in enumerate(DURATION_STEPS) if d <= room]
     return min(fitting, key=lambda i: (abs(DURATION_STEPS[i] - steps), -i))
+
+
+def key_index(tonic: int, mode: str) -> int:
+    """A tonic pitch class (0…11) and a mode name → key index 0…23 (major or minor)."""
+    if not 0 <= int(tonic) < 12:
+        raise ValueError(f"tonic must be a pitch class 0..11, got {tonic}")
+    return 2 * int(tonic) + (mode in MINOR_NAMES)
+
+
+def key_of(index: int) -> tuple[int, str]:
+    """Key index 0…23 → (tonic pitch class, ``"major"`` or ``"minor"``)."""
+    if not 0 <= int(index) < KEYS:
+        raise ValueError(f"key index must be 0..{KEYS - 1}, got {index}")
+    return int(index) // 2, "minor" if int(index) % 2 else "major"

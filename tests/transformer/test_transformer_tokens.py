@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from kelly_actors.music.notes import Note
+from kelly_actors.music.theory import mode_for
 from kelly_actors.transformer import vocab as V
 from kelly_actors.transformer.tokens import (
     Bar,
@@ -34,13 +35,37 @@ def test_constructed_bars_of_every_track_round_trip_exactly() -> None:
     chord = tuple(Note("chords", pitch, 70, 0.0, 4.0) for pitch in (60, 64, 67))
     bars = quantize(
         [
-            Bar(72.0, (*first, Note("melody", 79, 64, 1.5, 0.25))),
-            Bar(180.0, ()),  # an empty bar keeps its tempo
-            Bar(96.0, (*chord, Note("melody", 96, 1, 3.75, 0.25), Note("bass", 28, 127, 0, 1))),
+            Bar(72.0, (*first, Note("melody", 79, 64, 1.5, 0.25)), V.key_index(9, "minor")),
+            Bar(180.0, (), V.key_index(0, "major")),  # an empty bar keeps tempo and key
+            Bar(
+                96.0,
+                (*chord, Note("melody", 96, 1, 3.75, 0.25), Note("bass", 28, 127, 0, 1)),
+                V.key_index(11, "aeolian"),
+            ),
         ]
     )
     assert [len(b.notes) for b in bars] == [len(V.TRACK_ORDER) + 1, 0, 5]
+    assert [V.key_of(b.key) for b in bars] == [(9, "minor"), (0, "major"), (11, "minor")]
     assert_round_trip(bars)
+
+
+def test_a_bar_without_a_key_cannot_be_encoded() -> None:
+    bars = quantize([Bar(96.0, (), 0), Bar(96.0, ())])
+    with pytest.raises(TokenError, match="bar 1 has no key"):
+        encode(bars)
+
+
+@pytest.mark.parametrize(("tonic", "mode"), [(-1, "major"), (12, "minor")])
+def test_a_key_outside_the_twelve_tonics_is_refused(tonic: int, mode: str) -> None:
+    with pytest.raises(ValueError, match="pitch class"):
+        V.key_index(tonic, mode)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_rule_composer_pieces_carry_the_mode_of_their_valence_in_every_bar(seed: int) -> None:
+    piece = rule_piece(seed, 6, np.random.default_rng(seed))
+    minor = mode_for(piece.valence) in V.MINOR_NAMES
+    assert {V.key_of(b.key)[1] for b in piece.bars} == {"minor" if minor else "major"}
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -71,16 +96,23 @@ def test_quantizing_twice_changes_nothing_and_keeps_notes_inside_the_bar() -> No
 @pytest.mark.parametrize(
     ("rows", "message"),
     [
-        ([[V.NOTE, 1, 1, 61, 10, 1, 0]], "before the first bar line"),
-        ([[V.BAR, 0, 0, 0, 0, 0, 5], [V.NOTE, 1, 16, 61, 10, 4, 0]], "past the bar line"),
+        ([[V.NOTE, 1, 1, 61, 10, 1, 0, 0]], "before the first bar line"),
+        ([[V.BAR, 0, 0, 0, 0, 0, 5, 1], [V.NOTE, 1, 16, 61, 10, 4, 0, 0]], "past the bar line"),
         (
-            [[V.BAR, 0, 0, 0, 0, 0, 5], [V.NOTE, 2, 1, 61, 10, 1, 0], [V.NOTE, 1, 1, 61, 10, 1, 0]],
+            [
+                [V.BAR, 0, 0, 0, 0, 0, 5, 1],
+                [V.NOTE, 2, 1, 61, 10, 1, 0, 0],
+                [V.NOTE, 1, 1, 61, 10, 1, 0, 0],
+            ],
             "out of order",
         ),
-        ([[V.BAR, 0, 0, 0, 0, 0, 0]], "tempo=0 out of range"),
-        ([[V.BAR, 0, 0, 5, 0, 0, 3]], "pitch must be 0"),
-        ([[V.EOS, 0, 0, 0, 0, 0, 0], [V.BAR, 0, 0, 0, 0, 0, 3]], "after EOS"),
-        ([[9, 0, 0, 0, 0, 0, 0]], "bad type"),
+        ([[V.BAR, 0, 0, 0, 0, 0, 0, 1]], "tempo=0 out of range"),
+        ([[V.BAR, 0, 0, 0, 0, 0, 5, 0]], "key=0 out of range"),
+        ([[V.BAR, 0, 0, 0, 0, 0, 5, 25]], "key=25 out of range"),
+        ([[V.BAR, 0, 0, 5, 0, 0, 3, 1]], "pitch must be 0"),
+        ([[V.NOTE, 1, 1, 61, 10, 1, 0, 3]], "key must be 0"),
+        ([[V.EOS, 0, 0, 0, 0, 0, 0, 0], [V.BAR, 0, 0, 0, 0, 0, 3, 1]], "after EOS"),
+        ([[9, 0, 0, 0, 0, 0, 0, 0]], "bad type"),
     ],
 )
 def test_broken_sequences_are_refused_with_the_reason(rows: list, message: str) -> None:

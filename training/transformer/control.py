@@ -129,6 +129,30 @@ class _Flipped:
     def bar(self, history, given, tracks, valence, arousal, rng, key=None):
         return self.inner.bar(history, given, tracks, -valence, arousal, rng, key=key)
 
+    @property
+    def last_key(self) -> int | None:
+        return self.inner.last_key
+
+
+def minor_key_probability(session, valence: float, arousal: float) -> float:
+    """The probability, under free decoding (guided), that the key the model writes on a
+    piece's first bar line is minor: what the network adds before any note."""
+    generator = Generator(session, decoding_config("free"))
+    bos = np.asarray([[V.BOS] + [0] * (V.N_FIELDS - 1)], np.int64)
+    logits, _ = generator._run(
+        bos, np.asarray([[valence, arousal]], np.float32), generator._empty()
+    )
+    keys = logits[V.KEY][0, -1, 1:].astype(np.float64)
+    p = np.exp(keys - keys.max())
+    return float(p[1::2].sum() / p.sum())
+
+
+def key_choice(session) -> dict[str, float]:
+    """:func:`minor_key_probability` at each corner, rounded."""
+    return {
+        f"v{v:+.1f}_a{a:.1f}": round(minor_key_probability(session, v, a), 3) for v, a in CORNERS
+    }
+
 
 def _agree(rows) -> np.ndarray:
     return np.asarray([(r["mode"] == "major") == (r["valence"] > 0) for r in rows], float)

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from kelly_actors.music.notes import BEATS_PER_BAR, Note
+from kelly_actors.transformer import vocab as V
 from kelly_actors.transformer.tokens import Bar, quantize
 
 DEFAULT_BPM = 96.0
@@ -87,7 +88,9 @@ def load_piece(path: Path) -> CorpusPiece | None:
     if not events:
         return None
     key = score.analyze("key")
-    return CorpusPiece(path.stem, quantize(_bars(events, bpm)), str(key.mode), key.tonic.pitchClass)
+    index = V.key_index(key.tonic.pitchClass, str(key.mode))
+    bars = quantize(b.with_key(index) for b in _bars(events, bpm))
+    return CorpusPiece(path.stem, bars, str(key.mode), key.tonic.pitchClass)
 
 
 def _mean_pitch(part) -> float:
@@ -132,21 +135,23 @@ def weak_label(bars: tuple[Bar, ...], mode: str) -> tuple[float, float]:
 
 
 def transpose(bars: tuple[Bar, ...], semitones: int) -> tuple[Bar, ...]:
-    """Pitched tracks moved by ``semitones`` (drums stay); notes pushed out of 0…127 are dropped."""
+    """Pitched tracks moved by ``semitones`` (drums stay), and each bar's key with them;
+    notes pushed out of 0…127 are dropped."""
     out = []
     for bar in bars:
+        key = _moved_key(bar.key, semitones, flip=False)
         notes = tuple(
             n
             if n.track == "drums"
             else Note(n.track, n.pitch + semitones, n.velocity, n.start_beat, n.duration_beats)
             for n in bar.notes
         )
-        out.append(Bar(bar.tempo_bpm, tuple(n for n in notes if 0 <= n.pitch <= 127)))
+        out.append(Bar(bar.tempo_bpm, tuple(n for n in notes if 0 <= n.pitch <= 127), key))
     return quantize(out)
 
 
 def scale_tempo(bars: tuple[Bar, ...], factor: float) -> tuple[Bar, ...]:
-    return quantize(Bar(b.tempo_bpm * factor, b.notes) for b in bars)
+    return quantize(Bar(b.tempo_bpm * factor, b.notes, b.key) for b in bars)
 
 
 #: Parallel-mode rewriting, in semitones above the tonic: major → (harmonic) minor lowers
@@ -162,6 +167,7 @@ def parallel_mode(bars: tuple[Bar, ...], tonic: int, mode: str) -> tuple[Bar, ..
     shift = TO_MINOR if mode == "major" else TO_MAJOR
     out = []
     for bar in bars:
+        key = _moved_key(bar.key, 0, flip=True)
         notes = tuple(
             n
             if n.track == "drums"
@@ -174,7 +180,7 @@ def parallel_mode(bars: tuple[Bar, ...], tonic: int, mode: str) -> tuple[Bar, ..
             )
             for n in bar.notes
         )
-        out.append(Bar(bar.tempo_bpm, tuple(n for n in notes if 0 <= n.pitch <= 127)))
+        out.append(Bar(bar.tempo_bpm, tuple(n for n in notes if 0 <= n.pitch <= 127), key))
     return quantize(out)
 
 
@@ -197,9 +203,21 @@ def scale_dynamics(bars: tuple[Bar, ...], velocity: float) -> tuple[Bar, ...]:
                 )
                 for n in b.notes
             ),
+            b.key,
         )
         for b in bars
     )
+
+
+def _moved_key(key: int | None, semitones: int, flip: bool) -> int | None:
+    """A bar's key index transposed by ``semitones`` and, with ``flip``, in its parallel
+    mode (None stays None)."""
+    if key is None:
+        return None
+    tonic, mode = V.key_of(key)
+    if flip:
+        mode = "major" if mode == "minor" else "minor"
+    return V.key_index((tonic + semitones) % 12, mode)
 
 
 #: Melody pitches sampled on the first this many beats name a tune.

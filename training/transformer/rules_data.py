@@ -9,6 +9,7 @@ import numpy as np
 from kelly_actors.composer.emotion.pad import PAD
 from kelly_actors.composer.mapper import map_emotion
 from kelly_actors.composer.orchestrator import compose
+from kelly_actors.transformer import vocab as V
 from kelly_actors.transformer.tokens import Bar, quantize
 
 
@@ -38,6 +39,13 @@ def rule_piece(index: int, n_bars: int, rng: np.random.Generator) -> RulePiece:
     for note in piece.notes:
         bar = int(note.start_beat // 4)
         bars[bar].append(note.shifted(-4.0 * bar))
+    keys = [piece.key_at(4.0 * bar) for bar in range(n_bars)]
     return RulePiece(
-        f"rules-{index:05d}", quantize(Bar(params.tempo_bpm, tuple(b)) for b in bars), v, a
+        f"rules-{index:05d}",
+        quantize(
+            Bar(params.tempo_bpm, tuple(b), V.key_index(k.tonic, k.mode))
+            for b, k in zip(bars, keys, strict=True)
+        ),
+        v,
+        a,
     )

@@ -1,10 +1,11 @@
 """The training loop: seeded, with a progress bar and ETA, checkpoints and resume.
 
 Batches are windows of ``seq_len + 1`` tokens cut at a bar line (or the
-start) of a training sequence; half the windows come from corpus pieces and
-half from rule-composer pieces, so the exact labels keep the whole emotion
-plane covered. Shorter windows are padded with PAD tokens, which the loss
-ignores.
+start) of a training sequence, each beginning with BOS as generation does, so the
+key of a window's first bar line is predicted from the emotion alone. Half the
+windows come from corpus pieces and half from rule-composer pieces, so the exact
+labels keep the whole emotion plane covered. Shorter windows are padded with PAD
+tokens, which the loss ignores.
 
 Condition dropout: each window's emotion is replaced by NaN (no condition, the
 model's null embedding) with probability ``cond_dropout``, so the model also
@@ -33,7 +34,7 @@ from training.transformer.model import CompoundTransformer, ModelConfig, loss_te
 class TrainConfig:
     """Optimisation settings; ``threads`` is torch's intra-op thread count."""
 
-    steps: int = 1200
+    steps: int = 4800
     batch: int = 16
     seq_len: int = 192
     lr: float = 1e-3
@@ -72,8 +73,10 @@ class Windows:
         cuts = cuts[cuts < max(1, hi - lo - 8)]
         begin = lo + int(self.rng.choice(cuts)) if cuts.size else lo
         out = np.zeros((self.length, V.N_FIELDS), np.int64)
-        piece = self.tokens[begin : min(hi, begin + self.length)]
-        out[: len(piece)] = piece
+        out[0, V.TYPE] = V.BOS
+        first = 0 if self.tokens[begin, V.TYPE] == V.BOS else 1
+        piece = self.tokens[begin : min(hi, begin + self.length - first)]
+        out[first : first + len(piece)] = piece
         return out
 
     def batch(self, size: int) -> tuple[torch.Tensor, torch.Tensor]:
