@@ -236,7 +236,12 @@ def _music_goes_on(perf: Performance) -> None:
     perf.wait_actor(
         "composer", lambda a: a["telemetry"]["bars"] > composer, DEADLINE_S, "another bar"
     )
-    assert perf.status()["transport"]["sample_counter"] > sample
+    # The transport figure in status is the supervisor's last reading: wait for a newer one.
+    wait_until(
+        lambda: perf.status()["transport"]["sample_counter"] > sample,
+        DEADLINE_S,
+        "the clock to run on",
+    )
 
 
 def _check_no_restart(perf: Performance, record: Path) -> None:
