@@ -341,14 +341,14 @@ class Generator:
         prefix, cache = self._advance(pending, cache, last, emotion)
         prior = _log_softmax(prefix[V.KEY][0, -1, 1:])
         keys = reading_candidates(prior, self.config.sampling.top_k)
-        rows = encode([bar.with_key(0)], bos=False, eos=False)
-        candidates = np.repeat(rows[None], len(keys), axis=0)
-        candidates[:, 0, V.KEY] = keys + 1
+        # Pitch values count from the tonic, so each key writes the bar's notes differently.
+        candidates = np.stack([encode([bar.with_key(int(k))], bos=False, eos=False) for k in keys])
         out, grown = self._run_many(candidates, emotion, cache)
         score = prior[keys]
-        for j in range(1, len(rows)):
-            for f in (V.TYPE, *V.FIELDS_OF_TYPE[int(rows[j, V.TYPE])]):
-                score += _log_softmax(out[f][:, j - 1])[:, rows[j, f]]
+        picks = np.arange(len(keys))
+        for j in range(1, candidates.shape[1]):
+            for f in (V.TYPE, *V.FIELDS_OF_TYPE[int(candidates[0, j, V.TYPE])]):
+                score += _log_softmax(out[f][:, j - 1])[picks, candidates[:, j, f]]
         best = int(np.argmax(score))
         kept = [best, len(keys) + best] if self.guided else [best]
         logits = [x[best : best + 1, -1:] for x in out]

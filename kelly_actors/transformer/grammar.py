@@ -12,6 +12,9 @@ Scale-aware decoding: with ``pitch_classes`` set, pitched tracks (all but
 drums) may only take pitches of those classes (e.g. the scale of the mode the
 emotion implies). It narrows :meth:`Grammar._pitches`, which the position and
 track masks are built from, so the guarantee above still holds.
+
+Masks are built over MIDI pitches and moved into the ``pitch`` field's values by the
+current bar's tonic (pitched notes count semitones from it, docs/tokens.md).
 """
 
 from __future__ import annotations
@@ -46,8 +49,10 @@ class Grammar:
     ended: bool = False
     in_bar: bool = False
     last: tuple[int, int, int] | None = (
-        None  # (track index, position, pitch) of the bar's last note
+        None  # (track index, position, MIDI pitch) of the bar's last note
     )
+    #: The key index of the current bar's line (pitch values count from its tonic).
+    bar_key: int = 0
 
     def __post_init__(self) -> None:
         self._in_scale: np.ndarray | None = None
@@ -62,13 +67,22 @@ class Grammar:
             per_class = np.zeros(12)
             for pc, bonus in self.emphasis.items():
                 per_class[int(pc) % 12] = float(bonus)
-            self._bias = np.concatenate([[0.0], np.tile(per_class, 11)[:128]])
+            self._bias = np.tile(per_class, 11)[:128]
 
     def pitch_bias(self, track_value: int) -> np.ndarray | None:
-        """Additive logits ``[FIELD_SIZES[PITCH]]`` for a note on ``track_value``, or None."""
-        if self._bias is None or V.TRACK_ORDER[track_value - 1] == "drums":
+        """Additive logits ``[FIELD_SIZES[PITCH]]`` for a note on ``track_value`` in the
+        current bar, or None."""
+        if self._bias is None or track_value - 1 == V.DRUMS:
             return None
-        return self._bias
+        return self._in_values(self._bias, track_value - 1, 0.0)
+
+    def _in_values(self, per_pitch: np.ndarray, track: int, fill):
+        """``per_pitch`` (indexed by MIDI pitch 0…127) → indexed by the ``pitch`` field's
+        values for ``track`` in the current bar's key; ``fill`` where no pitch maps."""
+        out = np.full(V.FIELD_SIZES[V.PITCH], fill, per_pitch.dtype)
+        shift = V.pitch_shift(track, self.bar_key)
+        out[shift : shift + 128] = per_pitch
+        return out
 
     def feed(self, row: Iterable[int]) -> None:
         """Advance over one token (assumed legal: it came from these masks or a valid prompt)."""
@@ -78,9 +92,11 @@ class Grammar:
         if kind == V.EOS:
             self.ended = True
         elif kind == V.BAR:
-            self.in_bar, self.last = True, None
+            self.in_bar, self.last, self.bar_key = True, None, row[V.KEY] - 1
         elif kind == V.NOTE:
-            self.last = (row[V.TRACK] - 1, row[V.POSITION] - 1, row[V.PITCH] - 1)
+            track = row[V.TRACK] - 1
+            pitch = V.value_pitch(row[V.PITCH], track, self.bar_key)
+            self.last = (track, row[V.POSITION] - 1, pitch)
 
     # -- masks, one per field, in choice order ---------------------------------
 
@@ -108,7 +124,7 @@ class Grammar:
             low = max(low, self.last[2] + 1)
         if low <= high:
             allowed[low : high + 1] = True
-        if self._in_scale is not None and V.TRACK_ORDER[track] != "drums":
+        if self._in_scale is not None and track != V.DRUMS:
             allowed &= self._in_scale
         return allowed
 
@@ -137,9 +153,10 @@ class Grammar:
         return mask
 
     def pitch_mask(self, track_value: int, position_value: int) -> np.ndarray:
-        mask = np.zeros(V.FIELD_SIZES[V.PITCH], bool)
-        mask[1:] = self._pitches(track_value - 1, position_value - 1)
-        return mask
+        """Values of the ``pitch`` field: the allowed MIDI pitches, counted from the current
+        bar's tonic on pitched tracks (:func:`~kelly_actors.transformer.vocab.pitch_value`)."""
+        track = track_value - 1
+        return self._in_values(self._pitches(track, position_value - 1), track, False)
 
     @staticmethod
     def velocity_mask() -> np.ndarray:

@@ -11,7 +11,9 @@ Token array: ``int64 [n_tokens, N_FIELDS]`` (columns as in
     BOS, then per bar: BAR(tempo, key), NOTE… (sorted by track order, position, pitch), then EOS
 
 A bar's ``key`` is a key index (:func:`~kelly_actors.transformer.vocab.key_index`:
-tonic and major/minor); a bar whose key is not known (None) cannot be encoded —
+tonic and major/minor), and a pitched note's pitch is written in semitones from that
+tonic (:func:`~kelly_actors.transformer.vocab.pitch_value`), so a degree of the scale is
+one value in every key; a bar whose key is not known (None) cannot be encoded —
 :class:`~kelly_actors.transformer.generate.Generator` lets the model fill it in.
 """
 
@@ -82,14 +84,16 @@ def quantize(bars: Iterable[Bar]) -> tuple[Bar, ...]:
     return tuple(quantize_bar(b) for b in bars)
 
 
-def note_token(note: Note) -> tuple[int, ...]:
-    """One quantized note → its compound word (a tuple of N_FIELDS ints)."""
+def note_token(note: Note, key: int) -> tuple[int, ...]:
+    """One quantized note in a bar of key index ``key`` → its compound word (a tuple of
+    N_FIELDS ints); a pitched note's pitch counts from the key's tonic (docs/tokens.md)."""
     steps = round(note.duration_beats * V.STEPS_PER_BEAT)
+    track = V.TRACK_INDEX[note.track]
     return (
         V.NOTE,
-        V.TRACK_INDEX[note.track] + 1,
+        track + 1,
         round(note.start_beat * V.STEPS_PER_BEAT) + 1,
-        note.pitch + 1,
+        V.pitch_value(note.pitch, track, key),
         V.velocity_level(note.velocity) + 1,
         V.DURATION_STEPS.index(steps) + 1,
         0,
@@ -115,18 +119,23 @@ def encode(bars: Sequence[Bar], bos: bool = True, eos: bool = True) -> np.ndarra
         if bar.key is None:
             raise TokenError(f"bar {i} has no key")
         rows.append(bar_token(bar.tempo_bpm, bar.key))
-        rows.extend(note_token(n) for n in sorted(bar.notes, key=note_sort_key))
+        rows.extend(note_token(n, bar.key) for n in sorted(bar.notes, key=note_sort_key))
     if eos:
         rows.append(SPECIAL[V.EOS])
     return np.asarray(rows, dtype=np.int64).reshape(-1, V.N_FIELDS)
 
 
-def decode_note(row: Sequence[int]) -> Note:
-    """A NOTE compound word → the quantized note it stands for (times in beats from the bar)."""
-    _, track, position, pitch, level, duration, _, _ = (int(x) for x in row)
+def decode_note(row: Sequence[int], key: int) -> Note:
+    """A NOTE compound word in a bar of key index ``key`` → the quantized note it stands
+    for (times in beats from the bar); :class:`TokenError` if its pitch value names no
+    MIDI pitch in that key."""
+    _, track, position, value, level, duration, _, _ = (int(x) for x in row)
+    pitch = V.value_pitch(value, track - 1, key)
+    if not 0 <= pitch <= 127:
+        raise TokenError(f"pitch value {value} is MIDI {pitch} in key {key}, outside 0..127")
     return Note(
         V.TRACK_ORDER[track - 1],
-        pitch - 1,
+        pitch,
         V.level_velocity(level - 1),
         (position - 1) / V.STEPS_PER_BEAT,
         V.DURATION_STEPS[duration - 1] / V.STEPS_PER_BEAT,
@@ -166,7 +175,7 @@ def decode(tokens: np.ndarray) -> tuple[Bar, ...]:
     tempo: float | None = None
     bar_key = 0
     notes: list[Note] = []
-    last_key: tuple[int, float, int] | None = None
+    last_order: tuple[int, float, int] | None = None
     ended = False
     for i, row in enumerate(tokens.tolist()):
         if ended:
@@ -181,16 +190,19 @@ def decode(tokens: np.ndarray) -> tuple[Bar, ...]:
         elif kind == V.BAR:
             if tempo is not None:
                 bars.append(Bar(tempo, tuple(notes), bar_key))
-            tempo, notes, last_key = V.bin_tempo(row[V.TEMPO] - 1), [], None
+            tempo, notes, last_order = V.bin_tempo(row[V.TEMPO] - 1), [], None
             bar_key = row[V.KEY] - 1
         else:
             if tempo is None:
                 raise TokenError(f"token {i}: a note before the first bar line")
-            note = decode_note(row)
-            key = note_sort_key(note)
-            if last_key is not None and key <= last_key:
+            try:
+                note = decode_note(row, bar_key)
+            except TokenError as exc:
+                raise TokenError(f"token {i}: {exc}") from None
+            order = note_sort_key(note)
+            if last_order is not None and order <= last_order:
                 raise TokenError(f"token {i}: notes out of order inside the bar")
-            last_key = key
+            last_order = order
             notes.append(note)
     if tempo is not None:
         bars.append(Bar(tempo, tuple(notes), bar_key))

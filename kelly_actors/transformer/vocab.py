@@ -52,12 +52,19 @@ KEYS = 24
 #: Mode names read as minor (the rule composer's minor church modes, and "minor").
 MINOR_NAMES = frozenset({"minor", "aeolian", "dorian", "phrygian"})
 
+#: A pitched note's ``pitch`` value counts semitones from its bar's tonic (docs/tokens.md):
+#: value = pitch − tonic + ``PITCH_OFFSET``, so MIDI 0 under tonic B is 1 and MIDI 127
+#: under tonic C is 139. Drums keep their GM key: value = key + 1.
+PITCH_OFFSET = 12
+PITCH_VALUES = 127 + PITCH_OFFSET
+DRUMS = TRACK_ORDER.index("drums")
+
 #: Number of values of each field, including the 0 = "not used" value.
 FIELD_SIZES: tuple[int, ...] = (
     len(TYPE_NAMES),
     len(TRACK_ORDER) + 1,
     STEPS_PER_BAR + 1,
-    128 + 1,
+    PITCH_VALUES + 1,
     VELOCITY_LEVELS + 1,
     len(DURATION_STEPS) + 1,
     TEMPO_BINS + 1,
@@ -112,3 +119,26 @@ def key_of(index: int) -> tuple[int, str]:
     if not 0 <= int(index) < KEYS:
         raise ValueError(f"key index must be 0..{KEYS - 1}, got {index}")
     return int(index) // 2, "minor" if int(index) % 2 else "major"
+
+
+def pitch_value(pitch: int, track: int, key: int) -> int:
+    """A MIDI pitch 0…127 on track index ``track`` in key index ``key`` → its ``pitch``
+    field value: semitones from the key's tonic + :data:`PITCH_OFFSET` (1…139), or the
+    GM drum key + 1 on drums (1…128)."""
+    if track == DRUMS:
+        return int(pitch) + 1
+    return int(pitch) - int(key) // 2 + PITCH_OFFSET
+
+
+def value_pitch(value: int, track: int, key: int) -> int:
+    """Inverse of :func:`pitch_value`; the result may fall outside 0…127 for a value the
+    key cannot hold (the decoder refuses it)."""
+    if track == DRUMS:
+        return int(value) - 1
+    return int(value) + int(key) // 2 - PITCH_OFFSET
+
+
+def pitch_shift(track: int, key: int) -> int:
+    """``pitch_value(p, track, key) - p``: how far MIDI pitch ``p`` moves to become a
+    field value (the same for every pitch of one track in one key)."""
+    return pitch_value(0, track, key)

@@ -21,6 +21,7 @@ def assert_round_trip(bars: tuple[Bar, ...]) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(600)  # music21 parses 410 files: 84 s beside a data build, 123+ s busier
 def test_every_corpus_file_used_for_training_round_trips_exactly() -> None:
     paths = corpus_paths(DataConfig().corpus_pieces)
     assert len(paths) == DataConfig().corpus_pieces

@@ -6,10 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from kelly_actors.music.notes import Note
 from kelly_actors.transformer import vocab as V
 from kelly_actors.transformer.grammar import Grammar
 from kelly_actors.transformer.sampler import SamplingConfig, sample_token, sample_value
-from kelly_actors.transformer.tokens import decode
+from kelly_actors.transformer.tokens import SPECIAL, bar_token, decode, note_token
 
 
 def random_logits(rng: np.random.Generator, scale: float) -> list[np.ndarray]:
@@ -34,10 +35,10 @@ def test_sampling_from_random_logits_under_the_masks_always_decodes(seed: int) -
 
 def test_a_crowded_slot_moves_the_next_note_on_rather_than_dead_ending() -> None:
     grammar = Grammar(tracks=frozenset({"melody"}))
-    grammar.feed([V.BOS, 0, 0, 0, 0, 0, 0])
-    grammar.feed([V.BAR, 0, 0, 0, 0, 0, 10])
+    grammar.feed(SPECIAL[V.BOS])
+    grammar.feed(bar_token(100.0, V.key_index(9, "minor")))
     # The melody's last note is pitch 127 at the last 16th: no melody note can follow.
-    grammar.feed([V.NOTE, V.TRACK_INDEX["melody"] + 1, 16, 128, 5, 1, 0])
+    grammar.feed(note_token(Note("melody", 127, 80, 3.75, 0.25), V.key_index(9, "minor")))
     assert not grammar.type_mask()[V.NOTE]
     assert grammar.type_mask()[V.BAR] and grammar.type_mask()[V.EOS]
 
@@ -45,7 +46,7 @@ def test_a_crowded_slot_moves_the_next_note_on_rather_than_dead_ending() -> None
 def test_only_the_requested_tracks_are_sampled() -> None:
     rng = np.random.default_rng(3)
     grammar = Grammar(tracks=frozenset({"counter", "melody"}))
-    for row in ([V.BOS, 0, 0, 0, 0, 0, 0], [V.BAR, 0, 0, 0, 0, 0, 10]):
+    for row in (SPECIAL[V.BOS], bar_token(100.0, 0)):
         grammar.feed(row)
     logits = random_logits(rng, 1.0)
     logits[V.TYPE][V.NOTE] = 50.0  # the model wants notes
@@ -98,5 +99,18 @@ def test_a_scale_limit_keeps_pitched_tracks_in_the_scale_and_leaves_drums_free()
     notes = [n for b in decode(np.stack(rows)) for n in b.notes]
     assert all(n.pitch % 12 in scale for n in notes if n.track != "drums")
     assert grammar.pitch_bias(V.TRACK_INDEX["drums"] + 1) is None
-    bias = grammar.pitch_bias(V.TRACK_INDEX["melody"] + 1)
-    assert bias is not None and bias[60 + 1] == 2.0 and bias[62 + 1] == 0.0
+    melody = V.TRACK_INDEX["melody"]
+    bias = grammar.pitch_bias(melody + 1)
+    shift = V.pitch_shift(melody, grammar.bar_key)
+    assert bias is not None and bias[60 + shift] == 2.0 and bias[62 + shift] == 0.0
+
+
+@pytest.mark.parametrize("tonic", [0, 2, 11])
+def test_pitch_values_count_from_the_bar_tonic_and_drums_keep_their_key(tonic: int) -> None:
+    grammar = Grammar(pitch_ranges={"melody": (60, 62), "drums": (36, 36)})
+    grammar.feed(SPECIAL[V.BOS])
+    grammar.feed(bar_token(100.0, V.key_index(tonic, "major")))
+    melody = np.flatnonzero(grammar.pitch_mask(V.TRACK_INDEX["melody"] + 1, 1))
+    drums = np.flatnonzero(grammar.pitch_mask(V.TRACK_INDEX["drums"] + 1, 1))
+    assert melody.tolist() == [p - tonic + V.PITCH_OFFSET for p in (60, 61, 62)]
+    assert drums.tolist() == [37]

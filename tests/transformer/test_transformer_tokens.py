@@ -49,6 +49,17 @@ def test_constructed_bars_of_every_track_round_trip_exactly() -> None:
     assert_round_trip(bars)
 
 
+def test_a_scale_degree_is_one_pitch_value_in_every_key_and_drums_keep_theirs() -> None:
+    def values(tonic: int) -> list[int]:
+        notes = (Note("bass", 48 + tonic, 80, 0, 1), Note("melody", 67 + tonic, 80, 0, 1))
+        drum = (Note("drums", 36, 80, 0, 1),)
+        bar = quantize_bar(Bar(100.0, notes + drum, V.key_index(tonic, "minor")))
+        return encode([bar], bos=False, eos=False)[1:, V.PITCH].tolist()
+
+    assert values(0) == [48 + V.PITCH_OFFSET, 37, 67 + V.PITCH_OFFSET]
+    assert all(values(t) == values(0) for t in range(12))
+
+
 def test_a_bar_without_a_key_cannot_be_encoded() -> None:
     bars = quantize([Bar(96.0, (), 0), Bar(96.0, ())])
     with pytest.raises(TokenError, match="bar 1 has no key"):
@@ -113,6 +124,9 @@ def test_quantizing_twice_changes_nothing_and_keeps_notes_inside_the_bar() -> No
         ([[V.NOTE, 1, 1, 61, 10, 1, 0, 3]], "key must be 0"),
         ([[V.EOS, 0, 0, 0, 0, 0, 0, 0], [V.BAR, 0, 0, 0, 0, 0, 3, 1]], "after EOS"),
         ([[9, 0, 0, 0, 0, 0, 0, 0]], "bad type"),
+        # Pitch 139 is MIDI 127 above a C tonic but MIDI 138 above B; drums have no 129.
+        ([[V.BAR, 0, 0, 0, 0, 0, 5, 23], [V.NOTE, 1, 1, 139, 10, 1, 0, 0]], "outside 0..127"),
+        ([[V.BAR, 0, 0, 0, 0, 0, 5, 1], [V.NOTE, 5, 1, 130, 10, 1, 0, 0]], "outside 0..127"),
     ],
 )
 def test_broken_sequences_are_refused_with_the_reason(rows: list, message: str) -> None:

@@ -311,7 +311,9 @@ valence and arousal: an emotion embedding added at the input and modulating both
 layer norms of every block (FiLM), a learned null embedding for "no condition"
 (condition dropout {tc["cond_dropout"]:.0%} in training), one output head per token
 field. Every bar line names its key (tonic and major/minor, docs/tokens.md), a token
-the model writes itself under free decoding: where the valence chooses the mode.
+the model writes itself under free decoding: where the valence chooses the mode; the
+pitches of the bar's notes count semitones from that key's tonic, so a degree of the
+scale is one value in every key.
 Exported as a step model with a key/value cache (docs/transformer.md).
 {card["parameters"]:,} parameters: {mc["layers"]} layers, d_model {mc["d_model"]},
 {mc["heads"]} heads, feed-forward {mc["d_ff"]}, {mc["max_len"]} positions.
@@ -411,7 +413,11 @@ together with the bar's notes (judged on seeds 7 and 500–505, not the card's).
 model was kept over that first run for its held-out loss (2.38 against 2.69 nats) and
 its free-decoding mode match on 40 pieces at seed 7 with the final decoding (0.68
 against 0.55), although at this card's seeds it reads lower than the first run did:
-with 40 pieces the figure moves by about ±0.15 between seeds. The data,
+with 40 pieces the figure moves by about ±0.15 between seeds. That model (MIDI pitches,
+4,800 steps) read 0.55 at this card's seeds, its notes under a minor key heard as the
+relative major; after seeing that, pitches were written relative to the bar's tonic
+(docs/tokens.md) and this model was trained once with that encoding and nothing else
+changed — the same data, architecture, {tc["steps"]} steps and guidance. The data,
 the architecture (FiLM at every layer, condition dropout, a key on every bar line) and
 the guidance weight {card["decoding"]["free_guidance"]:g} were fixed before either run:
 the weight was chosen for an earlier model on free-decoding controllability at the

@@ -2,6 +2,8 @@
 a head and optional extra nodes, each ``ray start --block`` in a session of its own, with
 the dashboard and usage statistics off, a small object store, logs under one temporary
 directory and Ray's own files in a short one under /tmp (Unix socket paths are short).
+Token authentication is on; a machine without a token gets one first (``ray
+get-auth-token --generate``: ``~/.ray/auth_token``, where every local client reads it).
 :meth:`LocalCluster.stop` kills every process it started (raylets, GCS, the replicas'
 workers) and checks that none is left.
 """
@@ -37,6 +39,18 @@ def _env() -> dict[str, str]:
     return env
 
 
+def ensure_token(ray: str, timeout_s: float) -> None:
+    """Make sure Ray has a token to start a head with: ``ray start`` refuses one without
+    (only a driver's ``ray.init`` would write it), so a fresh machine needs this first.
+    Does nothing where a token already exists; the token itself is never printed."""
+    done = subprocess.run(
+        [ray, "get-auth-token", "--generate"], stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, env=_env(), timeout=timeout_s, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"ray get-auth-token failed: {done.stderr.decode(errors='replace')}")
+
+
 class LocalCluster:
     """``nodes`` Ray nodes (the first the head) of ``cpus`` CPUs each, files under ``tmp``;
     the head's GCS on ``port`` (0: a free one)."""
@@ -55,6 +69,7 @@ class LocalCluster:
         self.tree: dict[int, psutil.Process] = {}
         ray = str(Path(sys.executable).with_name("ray"))
         try:
+            ensure_token(ray, timeout_s)
             self._start(
                 [ray, "start", "--head", f"--port={self.port}", "--include-dashboard=false",
                  f"--temp-dir={self.ray_tmp}", "--disable-usage-stats"],
