@@ -417,7 +417,16 @@ with 40 pieces the figure moves by about ±0.15 between seeds. That model (MIDI 
 4,800 steps) read 0.55 at this card's seeds, its notes under a minor key heard as the
 relative major; after seeing that, pitches were written relative to the bar's tonic
 (docs/tokens.md) and this model was trained once with that encoding and nothing else
-changed — the same data, architecture, {tc["steps"]} steps and guidance. The data,
+changed — the same data, architecture, {tc["steps"]} steps and guidance. After its
+card (0.65 here), a diagnosis at other seeds (7 and 90) found its notes under major bar
+lines at valence 0.8 holding raised fourths, learned from the rule pieces in lydian
+(the mapper's mode from valence 0.85), heard as the mediant's minor key. Tried then,
+and not kept: sampling temperatures 0.85 and 0.7 (seeds 500–503, 160 pieces: 0.78 and
+0.75 against 0.74 at 1.0, within ±0.06 intervals; entropy below the corpus range at
+0.7), and a run with the
+rule pieces written in major or minor only (0.75 at this card's seeds, but 0.68 against
+this model's 0.74 at seeds 500–503, its median entropy 2.81–2.82 against 2.91–2.92);
+this model was kept on the seeds 500–503 figures. The data,
 the architecture (FiLM at every layer, condition dropout, a key on every bar line) and
 the guidance weight {card["decoding"]["free_guidance"]:g} were fixed before either run:
 the weight was chosen for an earlier model on free-decoding controllability at the
