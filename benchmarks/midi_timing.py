@@ -11,7 +11,7 @@ MIDI port ``midi_out``, and the composer's part twice over, with the same notes:
 * ``rtmidi``: the composer's own rtmidi path (:class:`~kelly_actors.composer.live.outputs.
   BarOutputs` with ``output = "rtmidi"``, ``api = "jack"``), each note sent by a loop that
   wakes when its time comes by the transport mapped to ``time.monotonic()``
-  (:class:`~kelly_actors.composer.live.sample_clock.SampleClock`), as the composer does.
+  (:class:`~kelly_actors.bus.clock.SampleTimeline`), as the composer does.
 
 A receiver in another process (``tests/support/jack_midi_receiver.py``, JACK-Client, the
 one the JACK MIDI tests use) has one MIDI input per path
@@ -48,14 +48,13 @@ from kelly_actors.audio.backends.jack import JackBackend, open_client  # noqa: E
 from kelly_actors.audio.native import layout as L  # noqa: E402
 from kelly_actors.audio.native.engine import NativeEngine  # noqa: E402
 from kelly_actors.bus import midi_wire as wire  # noqa: E402
-from kelly_actors.bus.clock import MusicalClock  # noqa: E402
+from kelly_actors.bus.clock import MusicalClock, SampleTimeline  # noqa: E402
 from kelly_actors.bus.namespace import RunNamespace  # noqa: E402
 from kelly_actors.bus.ring import Ring, RingReader, RingSpec, RingWriter  # noqa: E402
 from kelly_actors.bus.transport import Transport  # noqa: E402
 from kelly_actors.composer.config import ComposerConfig, MidiOptions  # noqa: E402
 from kelly_actors.composer.live.jack_midi import JackMidiOut  # noqa: E402
 from kelly_actors.composer.live.outputs import SEND_EARLY_S, BarOutputs  # noqa: E402
-from kelly_actors.composer.live.sample_clock import SampleClock  # noqa: E402
 
 WRAP = 1 << 32
 #: How far ahead (s) notes go into the ring: about a bar, as the composer writes them.
@@ -136,7 +135,7 @@ class Bench:
 
     def run(self) -> dict[str, float | int]:
         rng = random.Random(14)
-        clock = SampleClock(self.rate)
+        clock = SampleTimeline(self.rate)
         wait_until = time.monotonic() + 5
         while (state := self.transport.read()) is None or not state.running:
             if time.monotonic() > wait_until:

@@ -11,7 +11,7 @@ sample times, and sent by :mod:`~kelly_actors.composer.live.outputs`
 * to the ``tempo`` ring as a tempo request from the bar line on, so the
   clock's bars are the composer's bars;
 * to a live MIDI port, each message when its sample time comes
-  (:mod:`~kelly_actors.composer.live.sample_clock` maps samples to
+  (:class:`~kelly_actors.bus.clock.SampleTimeline` maps samples to
   ``time.monotonic()``);
 * to a crash-safe recording (:mod:`~kelly_actors.composer.live.recorder`).
 
@@ -39,6 +39,7 @@ import zmq
 from kelly_actors.actor.base import Actor, CallError
 from kelly_actors.actor.context import ActorContext
 from kelly_actors.bus import messages, sockets
+from kelly_actors.bus.clock import SampleTimeline
 from kelly_actors.bus.transport import LinkWords, TransportState
 from kelly_actors.composer.bar_composer import BarComposer, ComposerState
 from kelly_actors.composer.config import ComposerConfig
@@ -52,7 +53,6 @@ from kelly_actors.composer.live.bar_grid import (
 from kelly_actors.composer.live.bar_log import BarLog
 from kelly_actors.composer.live.fusion import EmotionFusion, Fused, FusionError
 from kelly_actors.composer.live.outputs import SEND_EARLY_S, BarOutputs
-from kelly_actors.composer.live.sample_clock import SampleClock
 from kelly_actors.composer.live.telemetry import ScheduledBar, composer_telemetry
 from kelly_actors.composer.mapper import MusicalParams, map_emotion
 from kelly_actors.composer.transformer_live import LiveTransformer
@@ -90,7 +90,7 @@ class ComposerActor(Actor):
             config.transformer, config.seed, ctx.run_dir, self.problems
         )
         #: Transport samples ↔ time.monotonic(), once the transport runs.
-        self.clock: SampleClock | None = None
+        self.clock: SampleTimeline | None = None
         #: The transport sample (fractional) at this step's time.monotonic().
         self.now_sample = 0.0
         self.first_bar_of_incarnation = True
@@ -134,7 +134,7 @@ class ComposerActor(Actor):
         clock = self.clock
         now = time.monotonic()
         sample = self.now_sample
-        if clock is not None and clock.offset is not None:
+        if clock is not None and clock.ready:
             sample = clock.sample_at(now)
         self.outputs.all_notes_off(round(sample))
         self.outputs.midi.close()
@@ -201,7 +201,7 @@ class ComposerActor(Actor):
         now = time.monotonic()
         due = now + IDLE_WAKE_S
         clock = self.clock
-        if clock is None or clock.offset is None:
+        if clock is None or not clock.ready:
             return due
         midi_sample = self.outputs.next_midi_sample()
         if midi_sample is not None:
@@ -225,7 +225,7 @@ class ComposerActor(Actor):
             del self.problems["clock"]
             self._health()
         if self.clock is None or self.clock.sample_rate != transport.sample_rate:
-            self.clock = SampleClock(transport.sample_rate)
+            self.clock = SampleTimeline(transport.sample_rate)
         self.clock.observe(transport.sample_counter, now)
         self.now_sample = self.clock.sample_at(now)
         rate = transport.sample_rate

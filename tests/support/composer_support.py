@@ -8,7 +8,9 @@ Run as a script, this module is the receiver::
 It opens a JACK MIDI input port ``CLIENT:in``, records ``time.monotonic()``
 for every message in rtmidi's callback (the JACK process thread), polls the
 run's transport block every 0.5 ms to learn the sample → monotonic offset
-the same way the composer does, and on SIGTERM writes both to OUT.json.
+the same way the composer does (every change of it, since a stalled clock
+moves it), sends reference notes of its own to the same port through
+python-rtmidi, and on SIGTERM writes all of it to OUT.json.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import json
 import os
 import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,42 +148,84 @@ def jack_running() -> bool:
 # -- the receiver process ------------------------------------------------------
 
 
+#: The receiver's own reference sender: channel (0-based, one the composer never uses),
+#: key and spacing (s) of its notes.
+REFERENCE_CHANNEL, REFERENCE_KEY, REFERENCE_SPACING_S = 15, 60, 0.023
+
+
+def _send_reference(client: str, stop: threading.Event, sent: list[float]) -> None:
+    """Sends a note-on every REFERENCE_SPACING_S to ``client:in`` through python-rtmidi on
+    JACK when the wall clock says so, and notes when each was due: the same path and the
+    same kind of wake-up as the composer's, without the composer (a reference measured
+    in the same run)."""
+    import rtmidi
+
+    out = rtmidi.MidiOut(rtapi=rtmidi.API_UNIX_JACK, name=f"{client}-ref")
+    try:
+        ports = out.get_ports()
+        out.open_port(next(k for k, p in enumerate(ports) if p.endswith(f"{client}:in")))
+        due = time.monotonic() + 0.1
+        velocity = 1
+        while not stop.wait(max(0.0, due - time.monotonic())):
+            out.send_message([0x90 | REFERENCE_CHANNEL, REFERENCE_KEY, velocity])
+            out.send_message([0x80 | REFERENCE_CHANNEL, REFERENCE_KEY, 0])
+            sent.append(due)
+            velocity = velocity % 127 + 1
+            due += REFERENCE_SPACING_S
+    finally:
+        out.close_port()
+        out.delete()
+
+
 def _receive(run_dir: str, client: str, out_path: str, ready_path: str) -> None:
     import rtmidi
 
+    from kelly_actors.bus.clock import SampleTimeline
     from kelly_actors.bus.transport import Transport
-    from kelly_actors.composer.live.sample_clock import SampleClock
     from kelly_actors.supervisor.rundir import RunDir
 
     os.environ.setdefault("JACK_NO_START_SERVER", "1")
-    stop = []
-    signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     received: list[tuple[float, list[int]]] = []
     midi_in = rtmidi.MidiIn(rtapi=rtmidi.API_UNIX_JACK, name=client)
     midi_in.set_callback(lambda event, _: received.append((time.monotonic(), event[0])))
     midi_in.open_virtual_port("in")
+    sent: list[float] = []
+    reference = threading.Thread(target=_send_reference, args=(client, stop, sent))
+    reference.start()
     Path(ready_path).write_text("ready")
     transport = None
-    clock = SampleClock(SAMPLE_RATE)
+    timeline = SampleTimeline(SAMPLE_RATE)
+    #: (monotonic s, offset s) whenever the estimate moved by more than 0.1 ms.
+    history: list[tuple[float, float]] = []
     observations = 0
-    while not stop:
+    while not stop.wait(0.0005):
         if transport is None:
             info = RunDir(Path(run_dir)).read()
             if info is not None:
                 transport = Transport.attach(f"kelly-{info.tag}-transport")
             else:
-                time.sleep(0.01)
-                continue
+                stop.wait(0.01)
+            continue
         state = transport.read()
         if state is not None and state.running:
-            clock.observe(state.sample_counter, time.monotonic())
+            now = time.monotonic()
+            timeline.observe(state.sample_counter, now)
             observations += 1
-        time.sleep(0.0005)
+            if not history or abs(timeline.offset - history[-1][1]) > 1e-4:
+                history.append((now, timeline.offset))
+    reference.join()
     midi_in.close_port()
     midi_in.delete()
     if transport is not None:
         transport.close()
-    result = {"offset": clock.offset, "observations": observations, "received": received}
+    result = {
+        "history": history,
+        "observations": observations,
+        "received": received,
+        "reference_sent": sent,
+    }
     Path(out_path).write_text(json.dumps(result))
 
 

@@ -60,7 +60,7 @@ class BarLog:
         self._served, self._fallbacks = served, fallbacks
         model = actor.transformer.model
         at = time.time()
-        if actor.clock is not None and actor.clock.offset is not None:
+        if actor.clock is not None and actor.clock.ready:
             at += actor.clock.time_of(start) - time.monotonic()
         listened, heard = fusion.listened, fusion.heard
         gated, self._gated = fusion.gated - self._gated, fusion.gated
