@@ -173,7 +173,13 @@ def test_a_missing_source_leaves_the_input_degraded_with_the_reason_and_the_musi
 ) -> None:
     config = midi_in_performance(client_name("miss"), connect="no-such-keyboard")
     with Performance(run_dir, config) as perf:
-        actor = perf.wait_actor("midi_in", lambda a: a["degraded_reason"], 30, "the input degraded")
+        # The reason is in the status at once; the telemetry comes with the next report.
+        actor = perf.wait_actor(
+            "midi_in",
+            lambda a: a["degraded_reason"] and "input" in a["telemetry"],
+            30,
+            "the input degraded and reported",
+        )
         assert "no source matching 'no-such-keyboard'" in actor["degraded_reason"]
         assert actor["telemetry"]["input"]["open"] is False
         first = until_composer(perf, lambda t: t["bar"] is not None, 30, "the first bar")

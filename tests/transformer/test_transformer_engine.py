@@ -16,6 +16,8 @@ from kelly_actors.composer import transformer_engine as engine
 from kelly_actors.composer.emotion.pad import PAD
 from kelly_actors.composer.mapper import map_emotion
 from kelly_actors.composer.orchestrator import compose as compose_rules
+from kelly_actors.transformer import generate
+from kelly_actors.transformer import vocab as V
 from kelly_actors.transformer.generate import GenerationConfig, decoding_config
 from kelly_actors.transformer.session import DEFAULT_MODEL, ModelError, StepSession
 
@@ -132,6 +134,18 @@ def test_kelly_compose_refuses_an_unknown_decoding_as_bad_input(tmp_path: Path) 
     done = run_compose("--bars", "2", "--engine", "hybrid", "--decoding", "loose", "-o", str(out))
     assert done.returncode == 2 and "unknown decoding 'loose'" in done.stderr
     assert not out.exists()
+
+
+def test_free_decoding_guides_the_key_field_by_its_own_weight() -> None:
+    config = decoding_config("free")
+    weights = config.field_guidance()
+    assert weights[V.KEY] == config.key_guidance != config.guidance
+    assert [w for f, w in enumerate(weights) if f != V.KEY] == [config.guidance] * (V.N_FIELDS - 1)
+    assert GenerationConfig(guidance=2.0).field_guidance() == (2.0,) * V.N_FIELDS
+    # Rows 0-1 conditional, 2-3 unconditional: unconditional + w · (conditional − unconditional).
+    logits = [np.array([[1.0], [2.0], [0.0], [1.0]]), np.array([[3.0], [3.0], [1.0], [1.0]])]
+    guided = generate._guided(logits, (2.0, 0.5), 2)
+    assert np.array_equal(guided[0], [[2.0], [3.0]]) and np.array_equal(guided[1], [[2.0], [2.0]])
 
 
 def test_free_decoding_adds_no_key_and_guides_with_an_unconditioned_row() -> None:
