@@ -59,12 +59,13 @@ def time_cycle(w, f, durations, lateness, t0_us, t1_us, cpu_s, frames, nframes):
     if t1_us <= deadline:
         return
     period_us = deadline - start
-    if t0_us >= deadline:
+    # A start in the period's second half is the machine's, whatever our CPU time: a
+    # callback woken 4 ms into 5.3 ms that needs its usual 0.1 ms of CPU may still not
+    # fit in what is left (a clean-clone CI run once counted that as our overrun).
+    if t0_us >= deadline or t0_us - start > period_us / 2:
         w[L.MISSED_LATE] += 1
     elif cpu_s * 1e6 >= deadline - max(t0_us, start):
         w[L.OVERRUNS] += 1
-    elif t0_us - start > period_us / 2:
-        w[L.MISSED_LATE] += 1
     else:
         w[L.MISSED_PREEMPTED] += 1
 
