@@ -68,16 +68,13 @@ def receiver(run_dir: Path, jack: None):
         yield client, proc, out
 
 
-def stall(pid: int, seconds: float) -> tuple[float, float]:
-    """Stops process ``pid`` for ``seconds`` (SIGSTOP, then SIGCONT); returns when (monotonic
-    s) it was stopped and continued."""
-    stopped = time.monotonic()
+def stall(pid: int, seconds: float) -> None:
+    """Stops process ``pid`` for ``seconds`` (SIGSTOP, then SIGCONT)."""
     os.kill(pid, signal.SIGSTOP)
     try:
         time.sleep(seconds)  # the stall itself, not a wait for something
     finally:
         os.kill(pid, signal.SIGCONT)
-    return stopped, time.monotonic()
 
 
 def _sent_at(history: list[list[float]], sample: float) -> float:
