@@ -16,7 +16,9 @@ none (dead, stopped, late) the standby's block for the same sample plays and
 the standby becomes the active one — within the block, and without a click,
 because the two render sample-identical blocks. Whenever both have a block
 they are compared: a standby whose block differs is *diverged* (counted, and
-not switched to) until its blocks match again.
+not switched to) until its blocks match again. Trust is earned by matching an
+audible block: before the music, a standby on another preset matches the silence,
+and switching to it then would play the wrong instrument for the whole piece.
 
 Pre-roll: a fresh performance's clock does not run until the first block
 arrives (at most ``PREROLL_BLOCKS`` cycles): the cycles before it play silence
@@ -197,13 +199,15 @@ class AudioEngine:
             return reader.read_into(out)
 
     def _compare(self) -> None:
-        """Both rings had a block: the one not playing is trusted while it matches."""
+        """Both rings had a block: the one not playing is trusted while it matches. Only an
+        audible match earns trust: silence matches a synth on any preset, so two silent
+        blocks leave the trust as it was."""
         other = 1 - self.active
         np.not_equal(self._blocks[0], self._blocks[1], out=self._differ)
         if self._differ.any():
             self.diverged[other] += 1
             self.trusted[other] = False
-        else:
+        elif self._blocks[other].any():
             self.trusted[other] = True
 
     def _source(self, sample: int) -> int:

@@ -216,7 +216,8 @@ def take_block(w, r, oq, op, block, sample):
 
 @njit(nogil=True, cache=True)
 def _compare(w, blocks):
-    """Both rings had a block: the one not playing is trusted while it matches."""
+    """Both rings had a block: the one not playing is trusted while it matches; two silent
+    blocks leave the trust as it was (``AudioEngine._compare``)."""
     other = 1 - w[L.ACTIVE]
     n = blocks.shape[1]
     for k in range(n):
@@ -224,7 +225,10 @@ def _compare(w, blocks):
             w[L.DIVERGED + other] += 1
             w[L.TRUSTED + other] = 0
             return
-    w[L.TRUSTED + other] = 1
+    for k in range(n):
+        if blocks[other, k] != 0.0:
+            w[L.TRUSTED + other] = 1
+            return
 
 
 @njit(nogil=True, cache=True)
