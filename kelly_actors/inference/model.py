@@ -20,6 +20,10 @@ from kelly_actors.bus.frames import LAYOUT_VERSION, N_FEATURES, STATE_SIZE
 from kelly_actors.bus.messages import MAX_MODEL_BYTES
 
 PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
+#: Frames one call to the session takes at most: the shipped graph's slow chroma weighs
+#: every frame of a call against every other (a (T, T) matrix), so a whole piece in one
+#: call (``kelly compose --explain``, a 4-minute file: 22,000 frames, 2 GB) would not fit.
+MAX_FRAMES_PER_CALL = 512
 
 
 class ModelError(ValueError):
@@ -131,7 +135,21 @@ class EmotionModel:
     def run(
         self, features: np.ndarray, h: np.ndarray, c: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """features float32 (T, B, 128), h/c (1, B, 128) → emotion (T, B, 4), h, c."""
+        """features float32 (T, B, 128), h/c (1, B, 128) → emotion (T, B, 4), h, c.
+
+        A long T runs as calls of at most :data:`MAX_FRAMES_PER_CALL` frames, the state
+        carried from each to the next (the same result: the state is all a call keeps)."""
+        if features.shape[0] <= MAX_FRAMES_PER_CALL:
+            return self._run(features, h, c)
+        parts = []
+        for start in range(0, features.shape[0], MAX_FRAMES_PER_CALL):
+            emotion, h, c = self._run(features[start : start + MAX_FRAMES_PER_CALL], h, c)
+            parts.append(emotion)
+        return np.concatenate(parts), h, c
+
+    def _run(
+        self, features: np.ndarray, h: np.ndarray, c: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         emotion, h_out, c_out = self.session.run(
             ["emotion", "h_out", "c_out"], {"features": features, "h": h, "c": c}
         )

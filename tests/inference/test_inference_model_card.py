@@ -14,6 +14,8 @@ from inference_support import SHIPPED, card
 from kelly_actors.audio.features import extract
 from kelly_actors.bus.frames import STATE_SIZE
 from kelly_actors.inference.model import load_model
+from training.emotion.clip_level import ClipRidge, clip_inputs, model_clip_predictions
+from training.emotion.clip_level import scores as clip_scores
 from training.emotion.dataset import FRAME_SIZE, HOP_SIZE, TEST_INSTRUMENTS
 from training.emotion.evaluate import AXES, Linear, metrics
 from training.emotion.performances import composed, random_target
@@ -53,27 +55,40 @@ def test_on_held_out_pieces_and_instruments_the_card_says_the_network_beats_ever
     assert not set(data["val"]["instruments"]) & set(data["test"]["instruments"])
 
 
-def _fresh_scores() -> dict[str, dict]:
-    """Model, linear baseline and training-mean baseline scored on the same fresh frames
-    (after the card's warm-up), as :func:`training.emotion.evaluate.evaluate` scores them."""
+@pytest.fixture(scope="module")
+def fresh() -> dict[str, object]:
+    """Fresh clips on the held-out DDSP instrument: their PAD points (n, 3), frames (T, 128)
+    and the shipped model's frame readings (T, 4), one each per clip."""
     rng = random.Random(FRESH_SEED)
     points = [random_target(rng) for _ in range(FRESH_CLIPS)]
     perfs = [composed(p, seed=FRESH_SEED + i, seconds=6.0) for i, p in enumerate(points)]
     (instrument,) = [i for i in TEST_INSTRUMENTS if i.renderer == "ddsp"]
-    signals = render_all(instrument, perfs)
+    model = load_model(SHIPPED)
+    frames, readings = [], []
+    for signal in render_all(instrument, perfs):
+        _, clip = extract(signal, SAMPLE_RATE, FRAME_SIZE, HOP_SIZE)
+        zero = np.zeros((1, 1, STATE_SIZE), np.float32)
+        emotion, _, _ = model.run(clip[:, None, :], zero, zero)
+        frames.append(clip)
+        readings.append(emotion[:, 0, :])
+    truth = np.array([p.as_tuple() for p in points], np.float64)
+    return {"truth": truth, "frames": frames, "readings": readings}
+
+
+def _fresh_scores(fresh: dict) -> dict[str, dict]:
+    """Model, linear baseline and training-mean baseline scored on the same fresh frames
+    (after the card's warm-up), as :func:`training.emotion.evaluate.evaluate` scores them."""
     saved = np.load(SHIPPED.parent / "emotion.baseline.npz")
     linear = Linear(
         saved["mean"], saved["std"], saved["weights"], saved["bias"], bool(saved["key"])
     )
-    model = load_model(SHIPPED)
     truth, by_model, by_linear = [], [], []
-    for point, signal in zip(points, signals, strict=True):
-        _, frames = extract(signal, SAMPLE_RATE, FRAME_SIZE, HOP_SIZE)
-        zero = np.zeros((1, 1, STATE_SIZE), np.float32)
-        emotion, _, _ = model.run(frames[:, None, :], zero, zero)
+    for point, frames, reading in zip(
+        fresh["truth"], fresh["frames"], fresh["readings"], strict=True
+    ):
         scored = frames.shape[0] - WARMUP_FRAMES
-        truth.append(np.repeat(np.array([point.as_tuple()]), scored, 0))
-        by_model.append(emotion[WARMUP_FRAMES:, 0, :3])
+        truth.append(np.repeat(point[None], scored, 0))
+        by_model.append(reading[WARMUP_FRAMES:, :3])
         by_linear.append(linear.predict(frames[WARMUP_FRAMES:]))
     truth_a = np.concatenate(truth)
     return {
@@ -88,10 +103,43 @@ def _mean_mae(scores: dict) -> float:
 
 
 @pytest.mark.slow
-def test_the_shipped_model_scores_fresh_clips_as_its_card_says() -> None:
-    fresh = _fresh_scores()
-    model = _mean_mae(fresh["model"])
+def test_the_shipped_model_scores_fresh_clips_as_its_card_says(fresh) -> None:
+    scores = _fresh_scores(fresh)
+    model = _mean_mae(scores["model"])
     for baseline in ("mean_baseline", "linear_baseline"):
-        assert model < _mean_mae(fresh[baseline]), (baseline, fresh)
+        assert model < _mean_mae(scores[baseline]), (baseline, scores)
     claimed = _mean_mae(card()["evaluation"]["test"]["model"])
-    assert abs(model - claimed) < CARD_TOLERANCE, (model, claimed, fresh)
+    assert abs(model - claimed) < CARD_TOLERANCE, (model, claimed, scores)
+
+
+def _clip_valence_r2(fresh: dict) -> dict[str, float]:
+    """Valence R² of one reading per fresh clip: the shipped model, the clip-mean ridge of
+    ``emotion.baseline.npz`` and the training mean (issue 12: valence on its own axis, so a
+    model whose valence is useless cannot hide behind the other two)."""
+    saved = np.load(SHIPPED.parent / "emotion.baseline.npz")
+    ridge = ClipRidge.from_arrays(saved)
+    truth = fresh["truth"]
+    readings = {
+        "model": model_clip_predictions(fresh["readings"]),
+        "clip_mean_ridge": ridge.predict(np.stack([clip_inputs(f) for f in fresh["frames"]])),
+        "mean": np.repeat(saved["label_mean"][None].astype(np.float64), len(truth), 0),
+    }
+    return {name: clip_scores(pred, truth)["valence"]["r2"][0] for name, pred in readings.items()}
+
+
+@pytest.mark.slow
+def test_on_fresh_clips_the_valence_reading_beats_the_training_mean(fresh) -> None:
+    r2 = _clip_valence_r2(fresh)
+    assert r2["model"] > r2["mean"], r2
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 12, not met: on these 16 fresh clips (composer pieces, ddsp_brass) the "
+    "shipped model's valence R² is -0.04 against the clip-mean ridge's 0.22 (the card's "
+    "108 test clips: 0.28 against 0.27, a tie; on gm_clarinet the model leads)",
+)
+def test_on_fresh_clips_the_valence_reading_beats_the_clip_mean_ridge(fresh) -> None:
+    r2 = _clip_valence_r2(fresh)
+    assert r2["model"] > r2["clip_mean_ridge"], r2

@@ -17,8 +17,8 @@ def test_the_data_plan_is_reproducible_from_its_seed_and_splits_by_piece_and_ins
     config = DataConfig.quick(seed=4)
     a, b = plan_clips(config), plan_clips(config)
     assert [c.performance.target for c in a] == [c.performance.target for c in b]
-    train = {(c.performance.piece, c.instrument.name) for c in a if c.split == "train"}
-    test = {(c.performance.piece, c.instrument.name) for c in a if c.split == "test"}
+    train = {(c.performance.piece, i.name) for c in a if c.split == "train" for i, _ in c.parts}
+    test = {(c.performance.piece, i.name) for c in a if c.split == "test" for i, _ in c.parts}
     assert test and train
     assert not {p for p, _ in train} & {p for p, _ in test}
     assert not {i for _, i in train} & {i for _, i in test}

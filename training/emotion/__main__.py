@@ -5,9 +5,13 @@ Steps, each skipped when its output is already there (``--rebuild-data`` forces 
 1. build the labelled feature set (``--data``; ``build/emotion/data[-quick].npz``);
 2. train with checkpoints in ``--checkpoints`` (``--resume`` continues ``last.pt``);
 3. export ``<out>/emotion.onnx`` (``torch.onnx.export``, :mod:`training.emotion.export`);
-4. evaluate on the held-out test split against the mean and linear baselines and write the
-   model card ``<out>/emotion.json`` + ``<out>/emotion.md`` and the linear baseline
-   ``<out>/emotion.baseline.npz``.
+4. evaluate on the held-out test and validation splits, frame by frame against the mean
+   and linear baselines and clip by clip (:mod:`training.emotion.clip_level`) against the
+   clip-mean ridge, the rule and the mean, and write the model card ``<out>/emotion.json``
+   + ``<out>/emotion.md`` and the baselines ``<out>/emotion.baseline.npz``.
+
+``--evaluate-only`` skips 2 and 3: it scores the ``<out>/emotion.onnx`` already there and
+keeps its card's training record, so a card can gain figures without a new model file.
 
 ``--quick`` is the CI smoke size (seconds of audio, 2 epochs) and writes to
 ``build/emotion/quick`` unless ``--out`` says otherwise: it never replaces the shipped model.
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import sys
 import time
 from dataclasses import asdict, replace
@@ -26,9 +31,10 @@ import numpy as np
 
 from kelly_actors.bus.frames import LAYOUT_VERSION
 from kelly_actors.files import atomic_path
-from training.emotion.card import write_card
+from training.emotion.card import training_record, write_card
+from training.emotion.clip_level import evaluate_clips, fit_clip_ridge
 from training.emotion.dataset import DataConfig, Dataset, build
-from training.emotion.evaluate import beats_baselines, evaluate, fit_linear
+from training.emotion.evaluate import beats_baselines, evaluate, fit_linear, model_predictions
 from training.emotion.export import model_bytes
 from training.emotion.model import keep_mask
 from training.emotion.train import TrainConfig, train
@@ -55,12 +61,23 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--transpose", action="store_true", help="random key per crop (raw chroma)")
     p.add_argument("--input-noise", type=float, default=0.0, help="noise on standardised inputs")
     p.add_argument("--weight-decay", type=float, default=0.0)
+    p.add_argument(
+        "--slow-key",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also read the key of a 3 s chroma average (default; --no-slow-key: frames only)",
+    )
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     p.add_argument("--data", type=Path, help="data set path (.npz)")
     p.add_argument("--rebuild-data", action="store_true")
     p.add_argument("--checkpoints", type=Path, help="checkpoint directory")
     p.add_argument("--resume", action="store_true", help="continue from <checkpoints>/last.pt")
     p.add_argument("--out", type=Path, help="where emotion.onnx and its card go (default models/)")
+    p.add_argument(
+        "--evaluate-only",
+        action="store_true",
+        help="score <out>/emotion.onnx as it is and rewrite its card (no training)",
+    )
     return p.parse_args(argv)
 
 
@@ -79,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         transpose=args.transpose,
         input_noise=args.input_noise,
         weight_decay=args.weight_decay,
+        slow_key=args.slow_key,
     )
     if args.quick:
         train_config = replace(train_config, batch=8, crop=96)
@@ -99,21 +117,28 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
 
-    result = train(data, train_config, checkpoints, args.resume)
-    print(f"best epoch {result.best_epoch}: val MAE {result.best_val_mae:.4f}", flush=True)
-
-    weights = b"".join(t.numpy().tobytes() for t in result.net.state_dict().values())
-    version = f"emotion-{hashlib.sha256(weights).hexdigest()[:12]}"
-    onnx = model_bytes(result.net, version, LAYOUT_VERSION)
-    write_model(out / "emotion.onnx", onnx)
+    if args.evaluate_only:
+        previous = json.loads((out / "emotion.json").read_text())
+        onnx = (out / "emotion.onnx").read_bytes()
+        version, training = previous["model_version"], previous["training"]
+    else:
+        result = train(data, train_config, checkpoints, args.resume)
+        print(f"best epoch {result.best_epoch}: val MAE {result.best_val_mae:.4f}", flush=True)
+        weights = b"".join(t.numpy().tobytes() for t in result.net.state_dict().values())
+        version = f"emotion-{hashlib.sha256(weights).hexdigest()[:12]}"
+        onnx = model_bytes(result.net, version, LAYOUT_VERSION)
+        write_model(out / "emotion.onnx", onnx)
+        training = training_record(asdict(train_config), result, time.monotonic() - started)
 
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     session = ort.InferenceSession(onnx, options, providers=["CPUExecutionProvider"])
-    linear = fit_linear(data, keep_mask(train_config.raw_chroma).numpy(), key=True)
+    keep = keep_mask(training["raw_chroma"]).numpy()
+    linear = fit_linear(data, keep, key=True)
     linear_all = fit_linear(data)
+    ridge = fit_clip_ridge(data, keep)
     with atomic_path(out / "emotion.baseline.npz") as tmp:
         np.savez(
             tmp,
@@ -123,20 +148,26 @@ def main(argv: list[str] | None = None) -> int:
             bias=linear.bias,
             key=linear.key,
             label_mean=data.labels[data.clips("train")].mean(0),
+            **ridge.arrays(),
         )
     test = evaluate(session, data, "test", linear, linear_all)
     val = evaluate(session, data, "val", linear, linear_all)
+    clips = {
+        split: evaluate_clips(
+            model_predictions(session, data, data.clips(split)), data, split, ridge
+        )
+        for split in ("test", "val")
+    }
     write_card(
         out,
         version=version,
         onnx=onnx,
         data=data,
         data_config=asdict(data_config),
-        train_config=asdict(train_config),
-        result=result,
+        training=training,
         test=test,
         val=val,
-        wall_s=time.monotonic() - started,
+        clips=clips,
     )
     m, lin, mean = test["model"], test["linear_baseline"], test["mean_baseline"]
     for axis in ("valence", "arousal", "dominance"):
@@ -149,6 +180,12 @@ def main(argv: list[str] | None = None) -> int:
         f"test quadrant accuracy: model {m['quadrant_accuracy']:.3f} linear "
         f"{lin['quadrant_accuracy']:.3f} mean {mean['quadrant_accuracy']:.3f}"
     )
+    for split, c in clips.items():
+        print(
+            f"{split} clips ({c['clips']}): valence R² {c['model']['valence']['r2']} "
+            f"ridge {c['clip_mean_ridge']['valence']['r2']} rule {c['rule']['valence']['r2']}; "
+            f"arousal R² {c['model']['arousal']['r2']}; quadrant {c['model']['quadrant_accuracy']}"
+        )
     print(f"wrote {out / 'emotion.onnx'} ({version}) and its card", flush=True)
     if not beats_baselines(test):
         print("warning: the model does not beat both baselines on every axis", file=sys.stderr)

@@ -8,19 +8,28 @@ Layout of the saved ``.npz``:
 * ``labels`` float32 (n_clips, 3): the (valence, arousal, dominance) it was played as;
 * ``aux`` float32 (n_clips, 5): tempo/240, minor mode 0/1, velocity/127, register/7,
   legato — the performance parameters, auxiliary targets;
-* ``pieces``, ``instruments``, ``splits``: str (n_clips,) — split is train | val | test.
+* ``pieces``, ``instruments``, ``splits``: str (n_clips,) — split is train | val | test;
+  an ensemble's instruments are joined by ``+`` (high part first).
 
 Split: pieces are shuffled (seeded) and dealt to test (20 %), val (10 %) and train;
 train pieces are played on the training instruments, val pieces only on the validation
 instruments and test pieces only on the test instruments, so no piece and no instrument is
 shared by any two splits: validation (early stopping) measures what test measures —
 unheard pieces on unheard timbres — without touching the test instruments.
+
+Each training take is played by one training instrument drawn at random, or by two
+(:data:`DataConfig.ensemble_share`; the notes split at the median pitch), corpus pieces
+transposed by up to :data:`DataConfig.transpose` semitones, and heard on a random stage
+(:mod:`training.emotion.augment`: a room, a noise floor), a share of them over the
+composer's drums for the same target (the product plays drums). A held-out piece is played
+``held_out_takes`` times on each held-out instrument alone and once by the two together,
+dry: the held-out figures are read on clean renders, as ``benchmarks/closed_loop.py`` is.
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +38,7 @@ from kelly_actors.audio.features import extract
 from kelly_actors.composer import map_emotion
 from kelly_actors.files import atomic_path
 from kelly_actors.music.theory import MINOR_MODES
+from training.emotion.augment import Stage, draw_stage, on_stage
 from training.emotion.performances import (
     Performance,
     composed,
@@ -36,8 +46,9 @@ from training.emotion.performances import (
     corpus_score,
     perform,
     random_target,
+    split_voices,
 )
-from training.emotion.render import SAMPLE_RATE, Instrument, render_all
+from training.emotion.render import DRUM_KIT, SAMPLE_RATE, Instrument, render_all
 from training.progress import Progress
 
 #: GM programs are 0-based (FluidR3_GM). The first two are the quick (CI) set.
@@ -52,6 +63,20 @@ TRAIN_INSTRUMENTS = (
     Instrument("gm_church_organ", "fluidsynth", program=19),
     Instrument("gm_choir", "fluidsynth", program=52),
     Instrument("gm_nylon_guitar", "fluidsynth", program=24),
+    Instrument("gm_bright_piano", "fluidsynth", program=1),
+    Instrument("gm_celesta", "fluidsynth", program=8),
+    Instrument("gm_xylophone", "fluidsynth", program=13),
+    Instrument("gm_harmonica", "fluidsynth", program=22),
+    Instrument("gm_steel_guitar", "fluidsynth", program=25),
+    Instrument("gm_viola", "fluidsynth", program=41),
+    Instrument("gm_pizzicato", "fluidsynth", program=45),
+    Instrument("gm_voice_oohs", "fluidsynth", program=53),
+    Instrument("gm_soprano_sax", "fluidsynth", program=64),
+    Instrument("gm_english_horn", "fluidsynth", program=69),
+    Instrument("gm_recorder", "fluidsynth", program=74),
+    Instrument("gm_square_lead", "fluidsynth", program=80),
+    Instrument("gm_warm_pad", "fluidsynth", program=89),
+    Instrument("ddsp_flute", "ddsp", preset="flute"),
 )
 #: Timbres heard only on the validation pieces: early stopping looks at unheard timbres.
 VAL_INSTRUMENTS = (
@@ -71,18 +96,29 @@ GAIN_JITTER_DB = 2.0
 
 @dataclass(frozen=True)
 class DataConfig:
-    """corpus_pieces / composer_pieces: how many of each source; takes: emotions per
-    training piece and instrument, held_out_takes: the same for val and test pieces;
-    seconds: length of each take; train_instruments / val_instruments: how many of
-    :data:`TRAIN_INSTRUMENTS` / :data:`VAL_INSTRUMENTS` to use; seed fixes everything."""
+    """corpus_pieces / composer_pieces: how many of each source; takes: performances of
+    each training piece (each on a random instrument or pair, on a random stage);
+    held_out_takes: performances of each val / test piece on each of its instruments (plus
+    one by the two together); seconds: length of each take; train_instruments /
+    val_instruments: how many of :data:`TRAIN_INSTRUMENTS` / :data:`VAL_INSTRUMENTS` to use;
+    ensemble_share: the share of training takes played by two instruments; transpose: corpus
+    pieces move by up to this many semitones either way; room_share / noise_share: the
+    share of training takes heard in a room / over a noise floor; drum_share: the share of
+    training takes with the composer's drums for the same target mixed under them;
+    seed fixes everything."""
 
-    corpus_pieces: int = 30
-    composer_pieces: int = 10
-    takes: int = 2
-    held_out_takes: int = 3
+    corpus_pieces: int = 150
+    composer_pieces: int = 30
+    takes: int = 4
+    held_out_takes: int = 1
     seconds: float = 6.0
     train_instruments: int = len(TRAIN_INSTRUMENTS)
     val_instruments: int = len(VAL_INSTRUMENTS)
+    ensemble_share: float = 0.3
+    transpose: int = 5
+    room_share: float = 0.5
+    noise_share: float = 0.5
+    drum_share: float = 0.3
     seed: int = 0
 
     @classmethod
@@ -102,9 +138,20 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class Clip:
+    """One take: ``parts`` pairs each instrument with the notes it plays (one pair for a
+    solo, two for an ensemble, high part first); ``drums`` a drum part mixed ``drum_db``
+    relative to the calibrated level, or None; ``stage`` how it is heard."""
+
     performance: Performance
-    instrument: Instrument
+    parts: tuple[tuple[Instrument, Performance], ...]
     split: str
+    stage: Stage = field(default_factory=Stage)
+    drums: Performance | None = None
+    drum_db: float = 0.0
+
+    @property
+    def instrument_name(self) -> str:
+        return "+".join(instrument.name for instrument, _ in self.parts)
 
 
 def assign_splits(pieces: list[str], seed: int) -> dict[str, str]:
@@ -119,10 +166,26 @@ def assign_splits(pieces: list[str], seed: int) -> dict[str, str]:
     }
 
 
+def _ensemble(perf: Performance, high: Instrument, low: Instrument):
+    upper, lower = split_voices(perf)
+    return ((high, upper), (low, lower))
+
+
+def _line_ups(split: str, pool: tuple[Instrument, ...], config: DataConfig, rng):
+    """The instrument line-ups of one piece's takes: ``None`` entries mean "draw one now"
+    (training), else a tuple of instruments."""
+    if split == "train":
+        return [None] * config.takes
+    solos = [(i,) for i in pool for _ in range(config.held_out_takes)]
+    return solos + ([tuple(pool[:2])] if len(pool) >= 2 else [])
+
+
 def plan_clips(config: DataConfig) -> list[Clip]:
-    """Every take to render: piece × instrument × ``takes`` random PAD targets."""
+    """Every take to render (see the module docstring), reproducible from ``config.seed``."""
     rng = random.Random(config.seed)
+    stage_rng = np.random.default_rng(config.seed)
     scores = [corpus_score(p) for p in corpus_paths(config.corpus_pieces, config.seed)]
+    scores = [s for s in scores if s.notes]
     composer_seeds = [1000 + i for i in range(config.composer_pieces)]
     names = [s.name for s in scores] + [f"composer:seed{s}" for s in composer_seeds]
     splits = assign_splits(names, config.seed)
@@ -131,19 +194,32 @@ def plan_clips(config: DataConfig) -> list[Clip]:
         "val": VAL_INSTRUMENTS[: config.val_instruments],
         "test": TEST_INSTRUMENTS,
     }
+    by_name = {s.name: s for s in scores}
     clips = []
     for name in sorted(names):
         split = splits[name]
-        takes = config.takes if split == "train" else config.held_out_takes
-        score = next((s for s in scores if s.name == name), None)
-        for instrument in instruments_of[split]:
-            for _ in range(takes):
-                target = random_target(rng)
-                if score is not None:
-                    perf = perform(score, target, config.seconds, rng)
+        pool = instruments_of[split]
+        score = by_name.get(name)
+        for line_up in _line_ups(split, pool, config, rng):
+            target = random_target(rng)
+            if score is not None:
+                shift = rng.randint(-config.transpose, config.transpose) if split == "train" else 0
+                perf = perform(score, target, config.seconds, rng, transpose=shift)
+            else:
+                perf = composed(target, int(name.rsplit("seed", 1)[1]), config.seconds)
+            stage, drums, drum_db = Stage(), None, 0.0
+            if line_up is None:
+                if len(pool) >= 2 and rng.random() < config.ensemble_share:
+                    line_up = tuple(rng.sample(pool, 2))
                 else:
-                    perf = composed(target, int(name.rsplit("seed", 1)[1]), config.seconds)
-                clips.append(Clip(perf, instrument, split))
+                    line_up = (rng.choice(pool),)
+                stage = draw_stage(stage_rng, config.room_share, config.noise_share)
+                if rng.random() < config.drum_share:
+                    drum_seed = rng.randrange(1 << 30)
+                    drums = composed(target, drum_seed, config.seconds, drums=True)
+                    drum_db = rng.uniform(-12.0, -3.0)
+            parts = ((line_up[0], perf),) if len(line_up) == 1 else _ensemble(perf, *line_up)
+            clips.append(Clip(perf, parts, split, stage, drums, drum_db))
     return clips
 
 
@@ -158,23 +234,45 @@ def aux_targets(target: tuple[float, float, float]) -> np.ndarray:
     )
 
 
+def render_clips(clips: list[Clip], seed: int) -> list[np.ndarray]:
+    """float32 (samples,) per clip: every part rendered (one batch per instrument), the
+    parts of an ensemble summed, then the clip heard on its stage."""
+    jobs: dict[str, list[tuple[int, Performance]]] = {}
+    instruments: dict[str, Instrument] = {}
+    for i, clip in enumerate(clips):
+        for instrument, part in clip.parts:
+            jobs.setdefault(instrument.name, []).append((i, part))
+            instruments[instrument.name] = instrument
+    signals: list[np.ndarray | None] = [None] * len(clips)
+    for name, batch in jobs.items():
+        rendered = render_all(instruments[name], [part for _, part in batch])
+        for (i, _), signal in zip(batch, rendered, strict=True):
+            signals[i] = signal if signals[i] is None else signals[i] + signal
+    drummed = [i for i, clip in enumerate(clips) if clip.drums is not None]
+    if drummed:
+        kit = render_all(DRUM_KIT, [clips[i].drums for i in drummed])
+        for i, signal in zip(drummed, kit, strict=True):
+            signals[i] = signals[i] + signal * np.float32(10 ** (clips[i].drum_db / 20))
+    rng = np.random.default_rng(seed)
+    return [
+        on_stage(signal, clip.stage, rng).astype(np.float32)
+        for clip, signal in zip(clips, signals, strict=True)
+    ]
+
+
 def build(config: DataConfig, out: Path) -> Path:
     """Render and extract every clip; write ``out`` (.npz). Returns ``out``."""
     clips = plan_clips(config)
+    print(f"rendering {len(clips)} clips", flush=True)
+    signals = render_clips(clips, config.seed)
     rng = np.random.default_rng(config.seed)
-    by_instrument: dict[str, list[int]] = {}
-    for i, clip in enumerate(clips):
-        by_instrument.setdefault(clip.instrument.name, []).append(i)
-    features: list[np.ndarray | None] = [None] * len(clips)
+    features: list[np.ndarray] = []
     bar = Progress(len(clips), "data")
-    for indices in by_instrument.values():
-        instrument = clips[indices[0]].instrument
-        signals = render_all(instrument, [clips[i].performance for i in indices])
-        for i, signal in zip(indices, signals, strict=True):
-            gain = 10 ** (rng.uniform(-GAIN_JITTER_DB, GAIN_JITTER_DB) / 20)
-            _, frames = extract(signal * np.float32(gain), SAMPLE_RATE, FRAME_SIZE, HOP_SIZE)
-            features[i] = frames
-            bar.advance(extra=instrument.name)
+    for clip, signal in zip(clips, signals, strict=True):
+        gain = 10 ** (rng.uniform(-GAIN_JITTER_DB, GAIN_JITTER_DB) / 20)
+        _, frames = extract(signal * np.float32(gain), SAMPLE_RATE, FRAME_SIZE, HOP_SIZE)
+        features.append(frames)
+        bar.advance(extra=clip.instrument_name)
     bar.close()
     lengths = [f.shape[0] for f in features]
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -186,7 +284,7 @@ def build(config: DataConfig, out: Path) -> Path:
             labels=np.array([c.performance.target for c in clips], np.float32),
             aux=np.stack([aux_targets(c.performance.target) for c in clips]),
             pieces=np.array([c.performance.piece for c in clips]),
-            instruments=np.array([c.instrument.name for c in clips]),
+            instruments=np.array([c.instrument_name for c in clips]),
             splits=np.array([c.split for c in clips]),
             config=np.array(repr(config)),
         )

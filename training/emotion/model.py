@@ -7,6 +7,11 @@ joined by 18 key-invariant mode features computed from the frame's 12 chroma val
 → Dense 128→64. The mode features are part of the graph, so the input stays the 128-value
 frame the inference actor sends.
 
+With ``slow`` (the shipped model since issue 12): 18 more mode features from a 3 s moving
+average of the chroma (:func:`slow_chroma`; one frame's chroma holds a chord, a few bars'
+hold the key, and the tonic is what tells C ionian from A aeolian), carried from call to
+call in the last 12 values of ``h`` → Dense 164→256 → tanh → LSTM 256→116 → Dense 116→64.
+
 Shapes (sequence-major, like ONNX's LSTM): ``features`` float32 (T, B, 128), ``h``/``c``
 float32 (1, B, 128). Outputs: ``emotion`` float32 (T, B, 4) and ``embedding`` (T, B, 64),
 plus the new ``h``/``c``. The 64 Dense outputs are laid out as
@@ -56,6 +61,8 @@ def keep_mask(raw_chroma: bool) -> torch.Tensor:
 #: 6 key-profile features + 12 chroma values relative to the frame's diatonic collection.
 N_PROFILE = 6
 N_KEY = N_PROFILE + 12
+#: Values of the state ``h`` that carry the slow chroma (:func:`slow_chroma`).
+N_SLOW = 12
 HIDDEN_IN = 256
 N_OUT = 64
 N_AUX = 5
@@ -118,7 +125,12 @@ def diatonic_templates() -> torch.Tensor:
 
 
 def key_features(features: torch.Tensor) -> torch.Tensor:
-    """(…, 128) raw frames → (…, 18), invariant to transposition, 0 for silence:
+    """(…, 128) raw frames → (…, 18): :func:`chroma_key_features` of the frames' chroma."""
+    return chroma_key_features(features[..., CHROMA])
+
+
+def chroma_key_features(chroma: torch.Tensor) -> torch.Tensor:
+    """(…, 12) chroma → (…, 18), invariant to transposition, 0 for silence:
 
     * 0–5: for each of :data:`KEY_PROFILES` the best correlation over the 12 transpositions
       with the frame's centred chroma, then the two major − minor differences;
@@ -127,7 +139,6 @@ def key_features(features: torch.Tensor) -> torch.Tensor:
       ``r + j``. Across frames of one piece ``r`` mostly stays put, and where the energy sits
       among the collection's degrees (0 for ionian, 9 for aeolian, …) is the mode.
     """
-    chroma = features[..., CHROMA]
     norm = (chroma @ centring()).norm(dim=-1, keepdim=True) + KEY_EPS
     corr = (chroma @ key_templates()).unflatten(-1, (len(KEY_PROFILES), 12))
     profile = (corr.amax(-1) / norm) @ KEY_MIX
@@ -138,10 +149,35 @@ def key_features(features: torch.Tensor) -> torch.Tensor:
     return torch.cat([profile, rotated], dim=-1)
 
 
+#: Time constant of the slow chroma (s): a few bars, long enough for the tonic to stand out
+#: of the chords that pass, short enough to follow a change of key.
+SLOW_TAU_S = 3.0
+FRAME_RATE = 48_000 / 512
+SLOW_ALPHA = float(torch.exp(torch.tensor(-1.0 / (SLOW_TAU_S * FRAME_RATE))))
+
+
+def slow_chroma(chroma: torch.Tensor, start: torch.Tensor) -> torch.Tensor:
+    """The chroma's exponential moving average, frame by frame: (T, B, 12) chroma and the
+    average before the first frame ``start`` (B, 12) → (T, B, 12), with
+    ``ema[t] = α·ema[t−1] + (1 − α)·chroma[t]``, α = :data:`SLOW_ALPHA`. Written as one
+    (T, T) weighting so it runs as a few tensor ops in the ONNX graph."""
+    t = torch.arange(chroma.shape[0], dtype=chroma.dtype, device=chroma.device)
+    lag = t[:, None] - t[None, :]
+    weights = torch.where(
+        lag >= 0, (1.0 - SLOW_ALPHA) * SLOW_ALPHA ** lag.clamp(min=0.0), torch.zeros_like(lag)
+    )
+    carried = (SLOW_ALPHA ** (t + 1.0))[:, None, None] * start[None]
+    return torch.einsum("ij,jbk->ibk", weights, chroma) + carried
+
+
 class EmotionNet(nn.Module):
     """See the module docstring. ``mean``/``std``: float32 (128,) from the training frames;
     ``key_mean``/``key_std``: float32 (18,), the same for :func:`key_features`; ``keep``:
-    bool (128,), the raw features not masked (:func:`keep_mask`)."""
+    bool (128,), the raw features not masked (:func:`keep_mask`). With ``slow``, the
+    network also reads :func:`chroma_key_features` of :func:`slow_chroma` (standardised by
+    ``slow_mean``/``slow_std``, float32 (18,)); the average is carried in the last
+    :data:`N_SLOW` values of ``h`` (the LSTM keeps the first ``STATE_SIZE − N_SLOW``, and
+    the same tail of ``c`` is 0), so the model's state keeps its (1, B, 128) shape."""
 
     def __init__(
         self,
@@ -150,33 +186,47 @@ class EmotionNet(nn.Module):
         key_mean: torch.Tensor | None = None,
         key_std: torch.Tensor | None = None,
         keep: torch.Tensor = KEEP,
+        slow_mean: torch.Tensor | None = None,
+        slow_std: torch.Tensor | None = None,
+        slow: bool = False,
     ) -> None:
         super().__init__()
+        self.slow = slow
         self.register_buffer("mean", torch.zeros(N_FEATURES) if mean is None else mean.float())
         inv = torch.ones(N_FEATURES) if std is None else 1.0 / std.float().clamp_min(1e-6)
         # A masked feature is multiplied by 0: it reaches the network as a constant 0.
         self.register_buffer("inv_std", inv * keep)
-        self.register_buffer(
-            "key_mean", torch.zeros(N_KEY) if key_mean is None else key_mean.float()
-        )
-        key_inv = torch.ones(N_KEY) if key_std is None else 1.0 / key_std.float().clamp_min(1e-6)
-        self.register_buffer("key_inv_std", key_inv)
+        self.register_buffer("key_mean", _or_zeros(key_mean))
+        self.register_buffer("key_inv_std", _inverse(key_std))
+        if slow:
+            self.register_buffer("slow_mean", _or_zeros(slow_mean))
+            self.register_buffer("slow_inv_std", _inverse(slow_std))
         #: Std of Gaussian noise added to the standardised inputs while training (not exported).
         self.input_noise = 0.0
-        self.dense_in = nn.Linear(N_FEATURES + N_KEY, HIDDEN_IN)
-        self.lstm = nn.LSTM(HIDDEN_IN, STATE_SIZE)
-        self.dense_out = nn.Linear(STATE_SIZE, N_OUT)
+        self.hidden = STATE_SIZE - N_SLOW if slow else STATE_SIZE
+        self.dense_in = nn.Linear(N_FEATURES + N_KEY * (2 if slow else 1), HIDDEN_IN)
+        self.lstm = nn.LSTM(HIDDEN_IN, self.hidden)
+        self.dense_out = nn.Linear(self.hidden, N_OUT)
 
     def forward(
         self, features: torch.Tensor, h: torch.Tensor, c: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         z = ((features - self.mean) * self.inv_std).clamp(-INPUT_CLIP, INPUT_CLIP)
         k = (key_features(features) - self.key_mean) * self.key_inv_std
-        z = torch.cat([z, k.clamp(-INPUT_CLIP, INPUT_CLIP)], dim=-1)
+        parts = [z, k.clamp(-INPUT_CLIP, INPUT_CLIP)]
+        if self.slow:
+            ema = slow_chroma(features[..., CHROMA], h[0, :, self.hidden :])
+            ks = (chroma_key_features(ema) - self.slow_mean) * self.slow_inv_std
+            parts.append(ks.clamp(-INPUT_CLIP, INPUT_CLIP))
+            h, c = h[..., : self.hidden], c[..., : self.hidden]
+        z = torch.cat(parts, dim=-1)
         if self.training and self.input_noise:
             z = z + self.input_noise * torch.randn_like(z) * (z != 0)
         z = torch.tanh(self.dense_in(z))
         y, (h, c) = self.lstm(z, (h, c))
+        if self.slow:
+            h = torch.cat([h, ema[-1:]], dim=-1)
+            c = torch.cat([c, torch.zeros_like(ema[-1:])], dim=-1)
         raw = self.dense_out(y)
         emotion = torch.cat([torch.tanh(raw[..., :1]), torch.sigmoid(raw[..., 1:4])], dim=-1)
         return emotion, raw, h, c
@@ -184,6 +234,14 @@ class EmotionNet(nn.Module):
     @staticmethod
     def zero_state(batch: int) -> tuple[torch.Tensor, torch.Tensor]:
         return torch.zeros(1, batch, STATE_SIZE), torch.zeros(1, batch, STATE_SIZE)
+
+
+def _or_zeros(t: torch.Tensor | None) -> torch.Tensor:
+    return torch.zeros(N_KEY) if t is None else t.float()
+
+
+def _inverse(std: torch.Tensor | None) -> torch.Tensor:
+    return torch.ones(N_KEY) if std is None else 1.0 / std.float().clamp_min(1e-6)
 
 
 def loss_terms(

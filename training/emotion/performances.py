@@ -15,14 +15,16 @@ own output for the target point (:func:`kelly_actors.composer.compose_emotion`).
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kelly_actors.composer import compose_emotion, map_emotion
 from kelly_actors.composer.emotion.pad import PAD
 from kelly_actors.music.theory import MODES
 
-#: Drum parts of composer pieces are left out: the corpus pieces have none, and a
-#: percussion cue present only in one source would teach the source, not the emotion.
+#: Drum parts of composer pieces are left out of their pitched take: the corpus pieces have
+#: none, and a percussion cue present only in one source would teach the source, not the
+#: emotion. The data set mixes the composer's drums for the take's own target under a share
+#: of the takes of either source instead.
 DRUM_TRACK = "drums"
 
 
@@ -89,20 +91,51 @@ def corpus_score(path: str) -> Score:
     )
 
 
+#: The music21 corpus by family, each a share of the pieces drawn: Bach chorales, Renaissance
+#: polyphony (Palestrina), folk tunes (Ryan's Mammoth Collection, one tune a file), the
+#: Trecento, and every other composer with one score a file (Monteverdi, Mozart, Haydn,
+#: Beethoven, Schumann, Handel, Joplin, Verdi …). Files holding many tunes (Essen, O'Neill)
+#: and the roman-numeral analyses are left out: one parse takes seconds, or has no notes.
+CORPUS_FAMILIES: tuple[tuple[str, float], ...] = (
+    ("bach", 0.3),
+    ("palestrina", 0.2),
+    ("ryansMammoth", 0.15),
+    ("trecento", 0.1),
+    ("other", 0.25),
+)
+_SCORE_SUFFIXES = (".mxl", ".krn", ".xml", ".musicxml")
+_NOT_OTHER = ("bach", "palestrina", "ryansMammoth", "trecento", "demos", "theoryExercises")
+
+
+def corpus_family(relative: str) -> str | None:
+    """The :data:`CORPUS_FAMILIES` name of a corpus path (relative to ``corpus/``), or None
+    for a file the data set does not use."""
+    top = relative.split("/", 1)[0]
+    if top == "ryansMammoth":
+        return top if relative.endswith(".abc") else None
+    if not relative.endswith(_SCORE_SUFFIXES):
+        return None
+    if top in ("bach", "palestrina", "trecento"):
+        return top
+    return None if top in _NOT_OTHER else "other"
+
+
 def corpus_paths(count: int, seed: int) -> list[str]:
-    """``count`` corpus pieces: Bach chorales plus a few other composers, chosen by seed."""
+    """``count`` corpus pieces drawn by seed, each family its share (the last family takes
+    what rounding leaves)."""
     from music21 import corpus
 
     rng = random.Random(seed)
-    bach = sorted(str(p) for p in corpus.getComposer("bach") if str(p).endswith(".mxl"))
-    others = sorted(
-        str(p)
-        for composer in ("monteverdi", "mozart", "haydn", "beethoven")
-        for p in corpus.getComposer(composer)
-        if str(p).endswith(".mxl")
-    )
-    n_other = count // 4
-    return rng.sample(bach, count - n_other) + rng.sample(others, n_other)
+    pool: dict[str, list[str]] = {name: [] for name, _ in CORPUS_FAMILIES}
+    for path in sorted(str(p) for p in corpus.getPaths()):
+        family = corpus_family(path.rsplit("corpus/", 1)[-1])
+        if family is not None:
+            pool[family].append(path)
+    chosen: list[str] = []
+    for k, (name, share) in enumerate(CORPUS_FAMILIES):
+        n = count - len(chosen) if k == len(CORPUS_FAMILIES) - 1 else round(share * count)
+        chosen += rng.sample(pool[name], min(n, len(pool[name])))
+    return chosen
 
 
 def move_to_mode(pitch: int, tonic: int, source: str, target: str) -> int:
@@ -115,8 +148,11 @@ def move_to_mode(pitch: int, tonic: int, source: str, target: str) -> int:
     return pitch + MODES[target][steps.index(rel)] - rel
 
 
-def perform(score: Score, target: PAD, seconds: float, rng: random.Random) -> Performance:
-    """Play ``score`` as ``target`` for ``seconds`` (the piece repeats if it is shorter)."""
+def perform(
+    score: Score, target: PAD, seconds: float, rng: random.Random, transpose: int = 0
+) -> Performance:
+    """Play ``score`` as ``target`` for ``seconds`` (the piece repeats if it is shorter),
+    ``transpose`` semitones away from where it is written (before the register shift)."""
     params = map_emotion(target)
     beat_s = 60.0 / params.tempo_bpm
     played: list[PlayedNote] = []
@@ -128,7 +164,7 @@ def perform(score: Score, target: PAD, seconds: float, rng: random.Random) -> Pe
             if start >= seconds:
                 break
             pitch = move_to_mode(note.pitch, score.tonic, score.mode, params.mode)
-            pitch = min(108, max(21, pitch + params.register_shift))
+            pitch = min(108, max(21, pitch + transpose + params.register_shift))
             velocity = round(params.velocity + rng.gauss(0.0, params.velocity_jitter))
             duration = max(0.03, note.duration * params.legato * beat_s)
             played.append(PlayedNote(max(0.0, start), duration, pitch, min(127, max(1, velocity))))
@@ -136,14 +172,15 @@ def perform(score: Score, target: PAD, seconds: float, rng: random.Random) -> Pe
     return Performance(score.name, score.source, target.as_tuple(), tuple(played), seconds)
 
 
-def composed(target: PAD, seed: int, seconds: float) -> Performance:
-    """The composer's own piece for ``target`` (drums left out), cut to ``seconds``."""
+def composed(target: PAD, seed: int, seconds: float, drums: bool = False) -> Performance:
+    """The composer's own piece for ``target``, cut to ``seconds``: its pitched tracks, or
+    with ``drums`` its drum track alone (GM kit note numbers)."""
     params = map_emotion(target)
     bars = max(2, int(seconds * params.tempo_bpm / 60.0 / 4.0) + 1)
     piece = compose_emotion(target, bars=bars, seed=seed)
     played = []
     for note in piece.notes:
-        if note.track == DRUM_TRACK:
+        if (note.track == DRUM_TRACK) != drums:
             continue
         start = _seconds(piece, note.start_beat)
         if start >= seconds:
@@ -154,6 +191,18 @@ def composed(target: PAD, seed: int, seconds: float) -> Performance:
     return Performance(
         f"composer:seed{seed}", "composer", target.as_tuple(), tuple(played), seconds
     )
+
+
+def split_voices(performance: Performance) -> tuple[Performance, Performance]:
+    """An ensemble's two parts: the notes at or above the median pitch, and those below
+    (the low part may be empty for a one-pitch piece). Labels and length stay."""
+    if not performance.notes:
+        return performance, performance
+    pitches = sorted(n.pitch for n in performance.notes)
+    middle = pitches[len(pitches) // 2]
+    high = tuple(n for n in performance.notes if n.pitch >= middle)
+    low = tuple(n for n in performance.notes if n.pitch < middle)
+    return replace(performance, notes=high), replace(performance, notes=low)
 
 
 def _seconds(piece, beat: float) -> float:

@@ -35,13 +35,19 @@ class RenderError(RuntimeError):
 
 @dataclass(frozen=True)
 class Instrument:
-    """``renderer`` is ``fluidsynth`` (``program``: GM program, 0-based) or ``ddsp``
-    (``preset``: a :data:`kelly_actors.synth.presets.PRESETS` name)."""
+    """``renderer`` is ``fluidsynth`` (``program``: GM program, 0-based; ``channel`` 9 is
+    the GM drum kit) or ``ddsp`` (``preset``: a :data:`kelly_actors.synth.presets.PRESETS`
+    name)."""
 
     name: str
     renderer: str
     program: int = 0
     preset: str = ""
+    channel: int = 0
+
+
+#: The GM standard kit, for drum parts mixed under a take.
+DRUM_KIT = Instrument("gm_drums", "fluidsynth", program=0, channel=9)
 
 
 REFERENCE = Performance(
@@ -58,7 +64,7 @@ REFERENCE = Performance(
 def render_all(instrument: Instrument, performances: list[Performance]) -> list[np.ndarray]:
     """One float32 mono signal per performance, calibrated, ``seconds × 48 kHz`` samples."""
     if instrument.renderer == "fluidsynth":
-        signals = _fluidsynth([REFERENCE, *performances], instrument.program)
+        signals = _fluidsynth([REFERENCE, *performances], instrument.program, instrument.channel)
     elif instrument.renderer == "ddsp":
         signals = [_ddsp(p, instrument.preset) for p in [REFERENCE, *performances]]
     else:
@@ -99,7 +105,9 @@ def _ddsp(performance: Performance, preset: str) -> np.ndarray:
     return out
 
 
-def _fluidsynth(performances: list[Performance], program: int) -> list[np.ndarray]:
+def _fluidsynth(
+    performances: list[Performance], program: int, channel: int = 0
+) -> list[np.ndarray]:
     """All performances in one MIDI file, rendered by one FluidSynth run, cut apart again."""
     if shutil.which("fluidsynth") is None or not SOUNDFONT.exists():
         raise RenderError(
@@ -114,12 +122,16 @@ def _fluidsynth(performances: list[Performance], program: int) -> list[np.ndarra
             events.append((on + note.duration, 0, note.pitch, 0))
         t += perf.seconds + GAP_S
     events.sort(key=lambda e: (e[0], e[1]))
-    track = mido.MidiTrack([mido.Message("program_change", program=program, time=0)])
+    track = mido.MidiTrack(
+        [mido.Message("program_change", channel=channel, program=program, time=0)]
+    )
     last = 0
     for when, is_on, pitch, velocity in events:
         tick = round(when * _TICKS_PER_S)
         kind = "note_on" if is_on else "note_off"
-        track.append(mido.Message(kind, note=pitch, velocity=velocity, time=tick - last))
+        track.append(
+            mido.Message(kind, channel=channel, note=pitch, velocity=velocity, time=tick - last)
+        )
         last = tick
     with tempfile.TemporaryDirectory(prefix="kelly-render-") as tmp:
         midi_path, wav_path = Path(tmp) / "batch.mid", Path(tmp) / "batch.wav"

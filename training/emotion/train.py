@@ -17,7 +17,15 @@ import torch
 from kelly_actors.bus.frames import CHROMA
 from kelly_actors.files import atomic_path
 from training.emotion.dataset import Dataset
-from training.emotion.model import EmotionNet, keep_mask, key_features, loss_terms, total_loss
+from training.emotion.model import (
+    EmotionNet,
+    chroma_key_features,
+    keep_mask,
+    key_features,
+    loss_terms,
+    slow_chroma,
+    total_loss,
+)
 from training.progress import Progress
 
 #: Frames at the start of every clip left out of metrics (1 s at 48 kHz / 512): every
@@ -32,7 +40,8 @@ class TrainConfig:
     about one pass over the training frames); raw_chroma (the network sees the 12 raw
     chroma values besides the key features, :func:`~training.emotion.model.keep_mask`);
     valence_weight (valence's error scale in the loss; 0.5 makes its range 1 like the
-    others')."""
+    others'); slow_key (the network also reads the key features of a slow chroma average,
+    :func:`~training.emotion.model.slow_chroma`)."""
 
     epochs: int = 20
     batch: int = 32
@@ -47,6 +56,7 @@ class TrainConfig:
     transpose: bool = False
     input_noise: float = 0.0
     weight_decay: float = 0.0
+    slow_key: bool = True
 
 
 @dataclass
@@ -59,16 +69,25 @@ class TrainResult:
     history: list[dict[str, float]]
 
 
-def _stats(data: Dataset, train: list[int]) -> tuple[torch.Tensor, ...]:
-    """mean and std of the training frames' 128 features and of their key features."""
+def _stats(data: Dataset, train: list[int]) -> dict[str, torch.Tensor]:
+    """Mean and std of the training frames' 128 features, of their key features and of the
+    key features of their slow chroma (each clip from a zero average, as the stream starts):
+    :class:`EmotionNet`'s standardisation keywords."""
     frames = np.concatenate([data.clip(i) for i in train])
     with torch.no_grad():
         key = key_features(torch.from_numpy(frames)).double().numpy()
+        slow = []
+        for i in train:
+            chroma = torch.from_numpy(data.clip(i)[:, None, CHROMA])
+            slow.append(chroma_key_features(slow_chroma(chroma, torch.zeros(1, 12)))[:, 0])
+        slow_key = torch.cat(slow).double().numpy()
     frames = frames.astype(np.float64)
-    return tuple(
-        torch.from_numpy(a.astype(np.float32))
-        for a in (frames.mean(0), frames.std(0), key.mean(0), key.std(0))
-    )
+    names = ("mean", "std", "key_mean", "key_std", "slow_mean", "slow_std")
+    values = (frames, frames, key, key, slow_key, slow_key)
+    return {
+        name: torch.from_numpy((a.mean(0) if k % 2 == 0 else a.std(0)).astype(np.float32))
+        for k, (name, a) in enumerate(zip(names, values, strict=True))
+    }
 
 
 def stacked(data: Dataset, clips: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -134,7 +153,7 @@ def train(data: Dataset, config: TrainConfig, checkpoints: Path, resume: bool) -
     train_clips, val_clips = data.clips("train"), data.clips("val")
     stats = _stats(data, train_clips)
     keep = keep_mask(config.raw_chroma)
-    net = EmotionNet(*stats, keep=keep)
+    net = EmotionNet(**stats, keep=keep, slow=config.slow_key)
     net.input_noise = config.input_noise
     opt = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.epochs)
@@ -208,7 +227,7 @@ def train(data: Dataset, config: TrainConfig, checkpoints: Path, resume: bool) -
                 tmp,
             )
     bar.close()
-    best_net = EmotionNet(*stats, keep=keep)
+    best_net = EmotionNet(**stats, keep=keep, slow=config.slow_key)
     best_net.load_state_dict(torch.load(checkpoints / "best.pt", weights_only=True))
     best_net.eval()
     return TrainResult(best_net, best_epoch, best, config.epochs, time.monotonic() - t0, history)

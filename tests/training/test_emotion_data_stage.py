@@ -1,0 +1,93 @@
+"""The listener's training takes: the stage they are heard on (room, noise floor) and the
+ensemble split, checked against what each function promises."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kelly_actors.composer.emotion.pad import PAD
+from training.emotion.augment import (
+    SAMPLE_RATE,
+    Stage,
+    add_noise,
+    on_stage,
+    pink_noise,
+    reverberate,
+    room_impulse,
+)
+from training.emotion.dataset import TRAIN_INSTRUMENTS, DataConfig, plan_clips
+from training.emotion.performances import composed, split_voices
+
+
+def _tone(seconds: float = 1.0) -> np.ndarray:
+    t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+    return (0.3 * np.sin(2 * np.pi * 440.0 * t)).astype(np.float32)
+
+
+def test_a_room_impulse_has_unit_energy_and_falls_60_db_by_its_rt60() -> None:
+    rng = np.random.default_rng(0)
+    ir = room_impulse(0.5, rng)
+    assert abs(float(np.sum(ir**2)) - 1.0) < 1e-9
+    window = int(0.02 * SAMPLE_RATE)
+    start = np.sqrt(np.mean(ir[:window] ** 2))
+    at_rt60 = np.sqrt(np.mean(ir[int(0.5 * SAMPLE_RATE) - window // 2 :][:window] ** 2))
+    assert -64.0 < 20 * np.log10(at_rt60 / start) < -56.0
+
+
+def test_a_dry_stage_leaves_the_signal_as_it_was() -> None:
+    signal = _tone()
+    out = on_stage(signal, Stage(), np.random.default_rng(0))
+    assert np.array_equal(out, signal) and out is not signal
+
+
+def test_reverberation_keeps_the_length_and_adds_a_tail_after_the_note_stops() -> None:
+    signal = np.concatenate([_tone(0.5), np.zeros(SAMPLE_RATE // 2, np.float32)])
+    wet = reverberate(signal, 1.0, 0.5, np.random.default_rng(1))
+    assert wet.shape == signal.shape and wet.dtype == signal.dtype
+    assert np.sqrt(np.mean(wet[-SAMPLE_RATE // 4 :] ** 2)) > 1e-3
+
+
+def test_noise_sits_the_asked_number_of_decibels_below_the_signal() -> None:
+    signal = _tone(2.0)
+    noisy = add_noise(signal, 20.0, np.random.default_rng(2))
+    noise = noisy.astype(np.float64) - signal
+    ratio = 20 * np.log10(np.sqrt(np.mean(signal.astype(np.float64) ** 2)) / np.std(noise))
+    assert abs(ratio - 20.0) < 0.1
+
+
+def test_pink_noise_has_3_db_less_power_per_octave_up() -> None:
+    noise = pink_noise(1 << 18, np.random.default_rng(3))
+    power = np.abs(np.fft.rfft(noise)) ** 2
+    low, high = power[1000:2000].mean(), power[2000:4000].mean()
+    assert abs(10 * np.log10(low / high) - 3.0) < 0.5
+
+
+def test_silence_gets_no_noise_floor() -> None:
+    silence = np.zeros(SAMPLE_RATE, np.float32)
+    assert not add_noise(silence, 10.0, np.random.default_rng(4)).any()
+
+
+def test_an_ensemble_split_keeps_every_note_once_high_part_at_or_above_low() -> None:
+    perf = composed(PAD(0.4, 0.6, 0.5), seed=3, seconds=4.0)
+    high, low = split_voices(perf)
+    assert len(high.notes) + len(low.notes) == len(perf.notes)
+    assert min(n.pitch for n in high.notes) > max(n.pitch for n in low.notes)
+    assert high.target == low.target == perf.target
+
+
+def test_training_takes_vary_their_stage_and_held_out_takes_stay_dry() -> None:
+    config = DataConfig(
+        corpus_pieces=4,
+        composer_pieces=6,
+        takes=3,
+        seconds=2.0,
+        train_instruments=len(TRAIN_INSTRUMENTS),
+        seed=5,
+    )
+    clips = plan_clips(config)
+    train = [c for c in clips if c.split == "train"]
+    held = [c for c in clips if c.split != "train"]
+    assert all(c.stage == Stage() and c.drums is None for c in held)
+    assert any(c.stage.rt60_s > 0 for c in train) and any(c.stage.snr_db for c in train)
+    assert any(len(c.parts) == 2 for c in train) and any(len(c.parts) == 1 for c in train)
+    assert any(c.drums is not None for c in train)
