@@ -46,9 +46,9 @@ DATA_CARD = (
     "at the median pitch), corpus pieces transposed by up to ±{transpose} semitones, "
     "{room:.0%} in a simulated room (RT60 0.2–1.6 s, wet 10–50 %), {noise:.0%} over a "
     "pink noise floor (SNR 12–40 dB), {drums:.0%} over the composer's drums for the same "
-    "point, level ±2 dB. Not augmented: tempo (it is the arousal cue; changing it would "
-    "change the label). Held-out takes are dry: each piece on each held-out instrument "
-    "alone and by the two together."
+    "point. Every take's level varies by ±2 dB. Not augmented: tempo (it is the arousal "
+    "cue; changing it would change the label). Held-out takes are otherwise dry: each "
+    "piece on each held-out instrument alone and by the two together."
 )
 
 

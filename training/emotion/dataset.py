@@ -171,7 +171,7 @@ def _ensemble(perf: Performance, high: Instrument, low: Instrument):
     return ((high, upper), (low, lower))
 
 
-def _line_ups(split: str, pool: tuple[Instrument, ...], config: DataConfig, rng):
+def _line_ups(split: str, pool: tuple[Instrument, ...], config: DataConfig) -> list:
     """The instrument line-ups of one piece's takes: ``None`` entries mean "draw one now"
     (training), else a tuple of instruments."""
     if split == "train":
@@ -200,7 +200,7 @@ def plan_clips(config: DataConfig) -> list[Clip]:
         split = splits[name]
         pool = instruments_of[split]
         score = by_name.get(name)
-        for line_up in _line_ups(split, pool, config, rng):
+        for line_up in _line_ups(split, pool, config):
             target = random_target(rng)
             if score is not None:
                 shift = rng.randint(-config.transpose, config.transpose) if split == "train" else 0

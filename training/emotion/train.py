@@ -82,12 +82,11 @@ def _stats(data: Dataset, train: list[int]) -> dict[str, torch.Tensor]:
             slow.append(chroma_key_features(slow_chroma(chroma, torch.zeros(1, 12)))[:, 0])
         slow_key = torch.cat(slow).double().numpy()
     frames = frames.astype(np.float64)
-    names = ("mean", "std", "key_mean", "key_std", "slow_mean", "slow_std")
-    values = (frames, frames, key, key, slow_key, slow_key)
-    return {
-        name: torch.from_numpy((a.mean(0) if k % 2 == 0 else a.std(0)).astype(np.float32))
-        for k, (name, a) in enumerate(zip(names, values, strict=True))
-    }
+    stats = {}
+    for prefix, values in (("", frames), ("key_", key), ("slow_", slow_key)):
+        stats[prefix + "mean"] = torch.from_numpy(values.mean(0).astype(np.float32))
+        stats[prefix + "std"] = torch.from_numpy(values.std(0).astype(np.float32))
+    return stats
 
 
 def stacked(data: Dataset, clips: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
