@@ -3,8 +3,10 @@ loops at a given rate, each a whole number of seconds so they repeat without a s
 
 * ``bright``: a fast, loud major arpeggio (C major, 8 notes a second, bright sawtooth-like
   partials, short decays) — high arousal;
-* ``dark``: a slow, quiet low minor line (two notes a bar of 2 s, sine-like, long notes) —
-  low arousal;
+* ``dark``: a slow, quiet low minor line (C3 and E♭3, two notes a bar of 2 s, sine-like,
+  long notes) — low arousal. An octave lower (C2, 65 Hz) the 2048-sample chroma blurs
+  the semitones and the listener's signal check hears music in only a quarter of the
+  frames, so whether the performer counts hung on how confident the model was;
 * ``silence``: zeros — a performer who stops.
 """
 
@@ -34,7 +36,7 @@ def bright(rate: int, seconds: int = 2) -> np.ndarray:
 
 
 def dark(rate: int, seconds: int = 2) -> np.ndarray:
-    notes = [36, 39] * seconds
+    notes = [48, 51] * seconds
     parts = [_note(_midi_hz(n), 1.0, rate, 2, 2.0) for n in notes[:seconds]]
     return (0.05 * np.concatenate(parts)).astype(np.float32)
 
