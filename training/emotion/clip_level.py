@@ -30,7 +30,7 @@ import torch
 from kelly_actors.bus.frames import CHROMA, TEMPO_BPM
 from training.emotion.dataset import Dataset
 from training.emotion.evaluate import AXES, HIGH, LOW, inputs, quadrant
-from training.emotion.model import KEY_PROFILES, chroma_key_features
+from training.emotion.model import chroma_key_features
 from training.emotion.train import WARMUP_FRAMES
 
 RESAMPLES = 1000
@@ -120,23 +120,16 @@ def fit_clip_ridge(data: Dataset, keep: np.ndarray) -> ClipRidge:
     return min((_fit_ridge(x, y, keep, lam) for lam in RIDGE_GRID), key=val_error)
 
 
-def _best_profile_match(chroma: np.ndarray, profile: tuple[float, ...]) -> np.ndarray:
-    """(n, 12) chroma → (n,) the best correlation with ``profile`` over 12 transpositions."""
-    p = np.asarray(profile, np.float64)
-    p = (p - p.mean()) / np.linalg.norm(p - p.mean())
-    c = chroma - chroma.mean(1, keepdims=True)
-    c = c / (np.linalg.norm(c, axis=1, keepdims=True) + 1e-9)
-    return np.max(np.stack([c @ np.roll(p, r) for r in range(12)], 1), axis=1)
-
-
 def rule_predictions(data: Dataset, clips: list[int], dominance: float) -> np.ndarray:
-    """float64 (n_clips, 3): the rule baseline (module docstring)."""
+    """float64 (n_clips, 3): the rule baseline (module docstring). The mode is read by the
+    network's own key features of the clip-mean chroma: value 0 is the best major and
+    value 1 the best minor key-profile correlation (:func:`chroma_key_features`)."""
     out = np.empty((len(clips), 3))
     for row, i in enumerate(clips):
-        frames = data.clip(i)[WARMUP_FRAMES:].astype(np.float64)
-        chroma = frames[:, CHROMA].mean(0, keepdims=True)
-        major = _best_profile_match(chroma, KEY_PROFILES[0])[0]
-        minor = _best_profile_match(chroma, KEY_PROFILES[1])[0]
+        frames = data.clip(i)[WARMUP_FRAMES:]
+        chroma = torch.from_numpy(frames[:, CHROMA].mean(0).astype(np.float32))
+        with torch.no_grad():
+            major, minor = chroma_key_features(chroma)[:2].tolist()
         tempo = frames[:, TEMPO_BPM]
         bpm = float(np.median(tempo[tempo > 0])) if np.any(tempo > 0) else 120.0
         out[row] = (
