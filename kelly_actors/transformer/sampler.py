@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -13,16 +13,26 @@ from kelly_actors.transformer.grammar import Grammar
 
 @dataclass(frozen=True)
 class SamplingConfig:
-    """``temperature`` > 0 divides the logits; ``top_k`` ≥ 1 keeps that many best values."""
+    """``temperature`` > 0 divides the logits; ``top_k`` ≥ 1 keeps that many best values;
+    ``key_temperature`` > 0, when given, divides the bar line's key logits instead."""
 
     temperature: float = 1.0
     top_k: int = 8
+    key_temperature: float | None = None
 
     def __post_init__(self) -> None:
         if not self.temperature > 0:
             raise ValueError(f"temperature must be > 0, got {self.temperature}")
         if self.top_k < 1:
             raise ValueError(f"top_k must be >= 1, got {self.top_k}")
+        if self.key_temperature is not None and not self.key_temperature > 0:
+            raise ValueError(f"key_temperature must be > 0, got {self.key_temperature}")
+
+    def for_key(self) -> SamplingConfig:
+        """The settings the bar line's key field is sampled with."""
+        if self.key_temperature is None:
+            return self
+        return replace(self, temperature=self.key_temperature, key_temperature=None)
 
 
 def sample_value(
@@ -52,7 +62,7 @@ def sample_token(
     row[V.TYPE] = kind
     if kind == V.BAR:
         row[V.TEMPO] = sample_value(logits[V.TEMPO], grammar.tempo_mask(), config, rng)
-        row[V.KEY] = sample_value(logits[V.KEY], grammar.key_mask(), config, rng)
+        row[V.KEY] = sample_value(logits[V.KEY], grammar.key_mask(), config.for_key(), rng)
     elif kind == V.NOTE:
         track = sample_value(logits[V.TRACK], grammar.track_mask(), config, rng)
         position = sample_value(logits[V.POSITION], grammar.position_mask(track), config, rng)

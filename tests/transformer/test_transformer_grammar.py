@@ -80,10 +80,35 @@ def test_low_temperature_concentrates_and_high_temperature_spreads() -> None:
     assert share_of_best(0.2) > 0.95 > share_of_best(1.0) > share_of_best(5.0)
 
 
-@pytest.mark.parametrize(("temperature", "top_k"), [(0.0, 8), (-1.0, 8), (1.0, 0)])
-def test_bad_sampling_settings_are_refused(temperature: float, top_k: int) -> None:
+def test_a_key_temperature_sharpens_the_bar_lines_key_and_leaves_the_notes_alone() -> None:
+    grammar = Grammar()
+    grammar.feed(np.asarray(SPECIAL[V.BOS], np.int64))
+    logits = [np.zeros(size) for size in V.FIELD_SIZES]
+    logits[V.TYPE][V.BAR] = 50.0  # a bar line, then its key
+    logits[V.KEY][1:3] = (1.0, 0.0)  # key 0 (value 1) a little likelier than key 1
+    logits[V.TEMPO][1] = 50.0
+
+    def share_of_first_key(config: SamplingConfig) -> float:
+        rng = np.random.default_rng(3)
+        rows = [sample_token(logits, grammar, config, rng) for _ in range(1000)]
+        return float(np.mean([row[V.KEY] == 1 for row in rows]))
+
+    plain, sharp = SamplingConfig(top_k=2), SamplingConfig(top_k=2, key_temperature=0.1)
+    assert share_of_first_key(sharp) > 0.99
+    assert 0.6 < share_of_first_key(plain) < 0.85  # e / (1 + e) ≈ 0.73
+    assert sharp.for_key().temperature == 0.1 and sharp.temperature == 1.0
+    assert plain.for_key() is plain
+
+
+@pytest.mark.parametrize(
+    ("temperature", "top_k", "key_temperature"),
+    [(0.0, 8, None), (-1.0, 8, None), (1.0, 0, None), (1.0, 8, 0.0), (1.0, 8, -0.5)],
+)
+def test_bad_sampling_settings_are_refused(
+    temperature: float, top_k: int, key_temperature: float | None
+) -> None:
     with pytest.raises(ValueError, match="must be"):
-        SamplingConfig(temperature=temperature, top_k=top_k)
+        SamplingConfig(temperature=temperature, top_k=top_k, key_temperature=key_temperature)
 
 
 def test_a_scale_limit_keeps_pitched_tracks_in_the_scale_and_leaves_drums_free() -> None:

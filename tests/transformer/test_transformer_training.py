@@ -85,6 +85,39 @@ def test_resuming_from_the_checkpoint_continues_exactly_like_an_unbroken_run(
     assert logs[0]["train"] == logs[1]["train"]
 
 
+def test_rescoring_rewrites_the_card_of_the_same_file_without_the_torch_model(
+    trained: Path, tmp_path: Path
+) -> None:
+    work = tmp_path / "rescored"
+    work.mkdir()
+    for name in ("data.npz", "data.json", "t.onnx", "t.json"):
+        shutil.copy(trained / name, work / name)
+    before = json.loads((work / "t.json").read_text())
+    onnx = (work / "t.onnx").read_bytes()
+    done = kelly_train(work, "--rescore")
+    assert done.returncode == 0, done.stderr
+    after = json.loads((work / "t.json").read_text())
+    assert (work / "t.onnx").read_bytes() == onnx and not (work / "model.pt").exists()
+    assert after["sha256"] == before["sha256"]
+    for kept in ("held_out", "parity_max_abs_logit_diff", "training", "train_config"):
+        assert after[kept] == before[kept], kept
+    assert after["controllability"] == before["controllability"]  # seeded: the same pieces
+    assert after["sha256"] in (work / "t.md").read_text()
+
+
+def test_rescoring_refuses_a_card_written_for_another_file(trained: Path, tmp_path: Path) -> None:
+    work = tmp_path / "other"
+    work.mkdir()
+    for name in ("data.npz", "data.json", "t.onnx", "t.json"):
+        shutil.copy(trained / name, work / name)
+    card = json.loads((work / "t.json").read_text())
+    (work / "t.json").write_text(json.dumps({**card, "sha256": "0" * 64}))
+    done = kelly_train(work, "--rescore")
+    assert done.returncode != 0
+    assert "describes another file" in done.stderr
+    assert json.loads((work / "t.json").read_text())["sha256"] == "0" * 64
+
+
 def test_bad_training_arguments_exit_with_a_usage_error(tmp_path: Path) -> None:
     done = kelly_train(tmp_path, "--steps", "0")
     assert done.returncode == 2

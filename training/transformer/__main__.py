@@ -36,6 +36,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="re-export and re-evaluate the trained model.pt",
     )
+    parser.add_argument(
+        "--rescore",
+        action="store_true",
+        help="re-score the decodings of the ONNX file as it is (no model.pt needed) and "
+        "rewrite its card, keeping what only the weights decide from its card",
+    )
     args = parser.parse_args(argv)
     if args.threads < 1 or (args.steps is not None and args.steps < 1):
         parser.error("--threads and --steps must be >= 1")
@@ -63,6 +69,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.rebuild_data or not data_file.exists():
         build(data_cfg, work)
     data = load_data(data_file)
+    if args.rescore:
+        from training.transformer.card import rescore
+
+        rescore(data, work, model_path, quick=args.quick)
+        print(f"rewrote the card of {model_path}")
+        return 0
     if args.evaluate_only:
         state = torch.load(work / "model.pt", weights_only=False)
         model = CompoundTransformer(ModelConfig(**state["model_config"]))
