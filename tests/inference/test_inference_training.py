@@ -6,10 +6,12 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from inference_support import REPO
 
 from kelly_actors.inference.model import load_model
+from training.emotion.clip_level import CLIP_INPUTS_TEMPO
 from training.emotion.dataset import DataConfig, assign_splits, plan_clips
 
 
@@ -58,3 +60,22 @@ def test_kelly_train_emotion_quick_builds_trains_resumes_and_writes_a_loadable_m
     assert "resumed from" in again.stdout and "after epoch 2" in again.stdout
     history = json.loads((out / "emotion.json").read_text())["training"]["history"]
     assert [h["epoch"] for h in history] == [1, 2, 3]
+
+
+@pytest.mark.slow
+def test_the_beat_resonator_variant_trains_from_warm_crops_into_a_model_the_actor_loads(
+    tmp_path,
+) -> None:
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "kelly_actors.cli", "train", "emotion", "--quick"]
+    command += ["--out", str(out), "--checkpoints", str(tmp_path / "ck")]
+    command += ["--data", str(tmp_path / "data.npz"), "--tempo", "--warm-carry", "--epochs", "1"]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    card = json.loads((out / "emotion.json").read_text())
+    assert card["training"]["tempo"] and card["training"]["warm_carry"]
+    assert "beat resonators" in card["architecture"]
+    model = load_model(out / "emotion.onnx")
+    assert model.version == card["model_version"]
+    with np.load(out / "emotion.baseline.npz") as baseline:
+        assert baseline["clip_mean"].shape == (CLIP_INPUTS_TEMPO,)

@@ -67,6 +67,18 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         default=True,
         help="also read the key of a 3 s chroma average (default; --no-slow-key: frames only)",
     )
+    p.add_argument(
+        "--tempo",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="also read 24 beat resonators on the onset strength (needs --slow-key)",
+    )
+    p.add_argument(
+        "--warm-carry",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="start each crop with the carried features as they stand at its first frame",
+    )
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     p.add_argument("--data", type=Path, help="data set path (.npz)")
     p.add_argument("--rebuild-data", action="store_true")
@@ -97,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         input_noise=args.input_noise,
         weight_decay=args.weight_decay,
         slow_key=args.slow_key,
+        tempo=args.tempo,
+        warm_carry=args.warm_carry,
     )
     if args.quick:
         train_config = replace(train_config, batch=8, crop=96)
@@ -138,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     keep = keep_mask(training["raw_chroma"]).numpy()
     linear = fit_linear(data, keep, key=True)
     linear_all = fit_linear(data)
-    ridge = fit_clip_ridge(data, keep)
+    ridge = fit_clip_ridge(data, keep, tempo=bool(training.get("tempo")))
     with atomic_path(out / "emotion.baseline.npz") as tmp:
         np.savez(
             tmp,

@@ -6,9 +6,10 @@ while the LSTM state fills), which is how the product and ``benchmarks/closed_lo
 a piece. Three baselines read the same clips:
 
 * **clip-mean ridge**: ridge regression from the clip mean of the network's own inputs (the
-  raw features it does not mask plus the 18 key features) and the key features of the
-  clip's mean chroma, fitted on the training clips, its λ chosen on the validation clips
-  (the network's early stopping sees those too);
+  raw features it does not mask plus the 18 key features), the key features of the
+  clip's mean chroma and, for a network that reads them, the clip mean of the beat
+  resonators' tempo features, fitted on the training clips, its λ chosen on the validation
+  clips (the network's early stopping sees those too);
 * **rule**: mode and tempo as the project's formulas write them, read back: valence ±0.5
   (the mean |valence| of a uniform label on each side) by whether the clip-mean chroma
   correlates better with a major or a minor key profile over the 12 transpositions; arousal
@@ -30,8 +31,8 @@ import torch
 from kelly_actors.bus.frames import CHROMA, TEMPO_BPM
 from training.emotion.dataset import Dataset
 from training.emotion.evaluate import AXES, HIGH, LOW, inputs, quadrant
-from training.emotion.model import chroma_key_features
-from training.emotion.train import WARMUP_FRAMES
+from training.emotion.model import N_TEMPO_FEATURES, chroma_key_features
+from training.emotion.train import WARMUP_FRAMES, clip_tempo_features
 
 RESAMPLES = 1000
 #: Ridge strengths the clip-mean baseline chooses from on the validation clips.
@@ -42,20 +43,30 @@ RULE_VALENCE = 0.5
 TARGETS = {"valence_r2": 0.5, "arousal_r2": 0.6, "quadrant_accuracy": 0.70}
 
 
-def clip_inputs(frames: np.ndarray) -> np.ndarray:
+#: Width of :func:`clip_inputs` without and with the tempo features.
+CLIP_INPUTS = 164
+CLIP_INPUTS_TEMPO = CLIP_INPUTS + N_TEMPO_FEATURES
+
+
+def clip_inputs(frames: np.ndarray, tempo: bool = False) -> np.ndarray:
     """One clip's frames float32 (T, 128) → float64 (164,): the mean after the warm-up of
     the 128 raw features and of the 18 frame key features (:func:`inputs`), then the 18 key
-    features of the clip's mean chroma (what a slow chroma average reads by the clip's end)."""
+    features of the clip's mean chroma (what a slow chroma average reads by the clip's end);
+    with ``tempo`` (for a network that reads the beat resonators), (189,): then the mean
+    after the warm-up of the 25 tempo features, streamed from the clip's start."""
+    parts = []
+    if tempo:
+        parts.append(clip_tempo_features(frames)[WARMUP_FRAMES:].mean(0))
     frames = frames[WARMUP_FRAMES:]
     chroma = torch.from_numpy(frames[:, CHROMA].mean(0).astype(np.float32))
     with torch.no_grad():
         slow = chroma_key_features(chroma).numpy()
-    return np.concatenate([inputs(frames, True).mean(0), slow]).astype(np.float64)
+    return np.concatenate([inputs(frames, True).mean(0), slow, *parts]).astype(np.float64)
 
 
-def clip_means(data: Dataset, clips: list[int]) -> np.ndarray:
-    """float64 (n_clips, 164): :func:`clip_inputs` of each clip."""
-    return np.stack([clip_inputs(data.clip(i)) for i in clips])
+def clip_means(data: Dataset, clips: list[int], tempo: bool = False) -> np.ndarray:
+    """float64 (n_clips, 164 or 189): :func:`clip_inputs` of each clip."""
+    return np.stack([clip_inputs(data.clip(i), tempo) for i in clips])
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,11 @@ class ClipRidge:
     weights: np.ndarray
     bias: np.ndarray
     ridge: float
+
+    @property
+    def tempo(self) -> bool:
+        """Whether the fit reads the tempo features (:func:`clip_inputs`)."""
+        return self.mean.shape[0] == CLIP_INPUTS_TEMPO
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         z = np.clip((x - self.mean) / self.std, -8, 8)
@@ -104,13 +120,13 @@ def _fit_ridge(x: np.ndarray, y: np.ndarray, keep: np.ndarray, ridge: float) -> 
     return ClipRidge(mean, std, w, bias, ridge)
 
 
-def fit_clip_ridge(data: Dataset, keep: np.ndarray) -> ClipRidge:
+def fit_clip_ridge(data: Dataset, keep: np.ndarray, tempo: bool = False) -> ClipRidge:
     """Ridge on the training clips' means; ``keep`` bool (128,) the raw features the network
     sees (the key features are always kept); λ from :data:`RIDGE_GRID` by the lowest
     validation squared error (valence halved, as the network's loss weighs it)."""
     train, val = data.clips("train"), data.clips("val")
-    x, y = clip_means(data, train), data.labels[train].astype(np.float64)
-    xv, yv = clip_means(data, val), data.labels[val].astype(np.float64)
+    x, y = clip_means(data, train, tempo), data.labels[train].astype(np.float64)
+    xv, yv = clip_means(data, val, tempo), data.labels[val].astype(np.float64)
     keep = np.concatenate([keep, np.ones(x.shape[1] - keep.shape[0], bool)])
     scale = np.array([0.5, 1.0, 1.0])
 
@@ -183,7 +199,7 @@ def evaluate_clips(
     train_mean = data.labels[data.clips("train")].mean(0).astype(np.float64)
     readings = {
         "model": model_clip_predictions(frame_predictions),
-        "clip_mean_ridge": ridge.predict(clip_means(data, clips)),
+        "clip_mean_ridge": ridge.predict(clip_means(data, clips, ridge.tempo)),
         "rule": rule_predictions(data, clips, float(train_mean[2])),
         "mean_baseline": np.repeat(train_mean[None], len(clips), 0),
     }

@@ -12,6 +12,13 @@ average of the chroma (:func:`slow_chroma`; one frame's chroma holds a chord, a 
 hold the key, and the tonic is what tells C ionian from A aeolian), carried from call to
 call in the last 12 values of ``h`` → Dense 164→256 → tanh → LSTM 256→116 → Dense 116→64.
 
+With ``tempo`` as well: 25 more values from a bank of 24 beat resonators on the onset
+strength (:func:`beat_resonators`, :func:`tempo_features`: how the onsets' energy is spread
+over 30…360 BPM, and how much there is), whose state is carried after the slow chroma in
+the tails of ``h`` and ``c`` → Dense 189→256 → tanh → LSTM 256→96 → Dense 96→64. Arousal
+sets the tempo, and neither one frame's onset strength nor the single running tempo
+estimate (right within an octave in 3 of 4 clips, exactly in half) hears it well.
+
 Shapes (sequence-major, like ONNX's LSTM): ``features`` float32 (T, B, 128), ``h``/``c``
 float32 (1, B, 128). Outputs: ``emotion`` float32 (T, B, 4) and ``embedding`` (T, B, 64),
 plus the new ``h``/``c``. The 64 Dense outputs are laid out as
@@ -30,7 +37,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from kelly_actors.bus.frames import CHROMA, FEATURE_NAMES, N_FEATURES, STATE_SIZE
+from kelly_actors.bus.frames import CHROMA, FEATURE_NAMES, N_FEATURES, ONSET_STRENGTH, STATE_SIZE
 
 #: Features the network does not look at: spectral shape and timbre (ZCR, centroid,
 #: bandwidth, rolloff, flatness, contrast, MFCCs and their deltas, the log-mel bands). A
@@ -170,6 +177,82 @@ def slow_chroma(chroma: torch.Tensor, start: torch.Tensor) -> torch.Tensor:
     return torch.einsum("ij,jbk->ibk", weights, chroma) + carried
 
 
+#: Centre tempi of the beat resonators (BPM): log-spaced, 11 % apart, wide enough for a
+#: beat or its half or double anywhere in the composer's 60…180 BPM.
+TEMPO_BPM = torch.logspace(
+    float(torch.log10(torch.tensor(30.0))), float(torch.log10(torch.tensor(360.0))), 24
+)
+N_TEMPO = len(TEMPO_BPM)
+#: Each resonator remembers about this many of its own periods (time constant cycles / f):
+#: long enough to tell a period from its neighbours', short enough to follow a change.
+TEMPO_CYCLES = 2.5
+#: Carried values: the previous frame's onset strength, then each resonator's real parts
+#: and imaginary parts.
+N_TEMPO_STATE = 1 + 2 * N_TEMPO
+#: :func:`tempo_features` per frame: N_TEMPO shares and the log of their total.
+N_TEMPO_FEATURES = N_TEMPO + 1
+#: Width of each of the ``h`` and ``c`` tails when the resonators are carried too:
+#: 2 · 32 ≥ N_SLOW + N_TEMPO_STATE (61).
+TAIL_TEMPO = 32
+#: Added to the resonators' total so a silent stream reads shares of 0, not 0/0.
+TEMPO_EPS = 1e-3
+
+
+def _resonator_constants() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """float64 (N_TEMPO,) each: angle per frame ω (rad), decay per frame ρ, and the gain
+    that undoes the first difference's tilt (1 / |1 − e^{−iω}|)."""
+    f = TEMPO_BPM.double() / 60.0
+    omega = 2.0 * torch.pi * f / FRAME_RATE
+    rho = torch.exp(-f / (TEMPO_CYCLES * FRAME_RATE))
+    return omega, rho, 1.0 / (2.0 * torch.sin(omega / 2.0))
+
+
+def resonate(onset: torch.Tensor, carry: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """A bank of complex one-pole filters on the first difference of the onset strength.
+
+    ``onset`` (T, B) onset strength (dB per hop, feature 59); ``carry`` (B, N_TEMPO_STATE),
+    the state after the previous frame (zeros at the start of a stream). Resonator k
+    keeps ``y[t] = ρ·e^{iω}·y[t−1] + (1 − ρ)·(x[t] − x[t−1])``: a sliding Fourier
+    coefficient of the onsets at TEMPO_BPM[k], over about TEMPO_CYCLES of its periods.
+    Returns the real and imaginary parts of ``y``, (T, B, N_TEMPO) each. Written as
+    (N_TEMPO, T, T) weightings so it runs as a few tensor ops in the ONNX graph."""
+    omega, rho, _ = (v.to(onset.dtype) for v in _resonator_constants())
+    previous = torch.cat([carry[None, :, 0], onset[:-1]], dim=0)
+    step = onset - previous
+    t = torch.arange(onset.shape[0], dtype=onset.dtype)
+    lag = t[:, None] - t[None, :]
+    causal = (lag >= 0).to(onset.dtype)
+    lag = lag.clamp(min=0.0)[None]
+    envelope = causal[None] * (1.0 - rho)[:, None, None] * rho[:, None, None] ** lag
+    angle = omega[:, None, None] * lag
+    re = torch.einsum("kij,jb->ibk", envelope * torch.cos(angle), step)
+    im = torch.einsum("kij,jb->ibk", envelope * torch.sin(angle), step)
+    ahead = t[:, None] + 1.0
+    decay = rho[None] ** ahead
+    cos, sin = torch.cos(omega[None] * ahead), torch.sin(omega[None] * ahead)
+    re0, im0 = carry[None, :, 1 : 1 + N_TEMPO], carry[None, :, 1 + N_TEMPO :]
+    re = re + (decay * cos)[:, None] * re0 - (decay * sin)[:, None] * im0
+    im = im + (decay * sin)[:, None] * re0 + (decay * cos)[:, None] * im0
+    return re, im
+
+
+def beat_resonators(onset: torch.Tensor, carry: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`resonate`'s magnitudes with the first difference's tilt undone, (T, B,
+    N_TEMPO), and the new carry (B, N_TEMPO_STATE): the last onset strength, then the last
+    real and imaginary parts."""
+    re, im = resonate(onset, carry)
+    gain = _resonator_constants()[2].to(onset.dtype)
+    magnitude = torch.sqrt(re.square() + im.square() + 1e-12) * gain
+    return magnitude, torch.cat([onset[-1:].T, re[-1], im[-1]], dim=-1)
+
+
+def tempo_features(magnitude: torch.Tensor) -> torch.Tensor:
+    """(…, N_TEMPO) resonator magnitudes → (…, N_TEMPO_FEATURES): each one's share of their
+    total (the shape of the tempogram, free of loudness), then the log of the total."""
+    total = magnitude.sum(-1, keepdim=True) + TEMPO_EPS
+    return torch.cat([magnitude / total, torch.log(total)], dim=-1)
+
+
 class EmotionNet(nn.Module):
     """See the module docstring. ``mean``/``std``: float32 (128,) from the training frames;
     ``key_mean``/``key_std``: float32 (18,), the same for :func:`key_features`; ``keep``:
@@ -177,7 +260,10 @@ class EmotionNet(nn.Module):
     network also reads :func:`chroma_key_features` of :func:`slow_chroma` (standardised by
     ``slow_mean``/``slow_std``, float32 (18,)); the average is carried in the last
     :data:`N_SLOW` values of ``h`` (the LSTM keeps the first ``STATE_SIZE − N_SLOW``, and
-    the same tail of ``c`` is 0), so the model's state keeps its (1, B, 128) shape."""
+    the same tail of ``c`` is 0), so the model's state keeps its (1, B, 128) shape. With
+    ``tempo``, it also reads :func:`tempo_features` (``tempo_mean``/``tempo_std``,
+    float32 (25,)); the LSTM keeps ``STATE_SIZE − 32`` values and the two 32-value tails,
+    joined, carry the slow chroma (first 12) and the resonators' state (next 49)."""
 
     def __init__(
         self,
@@ -189,9 +275,14 @@ class EmotionNet(nn.Module):
         slow_mean: torch.Tensor | None = None,
         slow_std: torch.Tensor | None = None,
         slow: bool = False,
+        tempo_mean: torch.Tensor | None = None,
+        tempo_std: torch.Tensor | None = None,
+        tempo: bool = False,
     ) -> None:
         super().__init__()
-        self.slow = slow
+        if tempo and not slow:
+            raise ValueError("tempo needs slow: the resonators are carried after the slow chroma")
+        self.slow, self.tempo = slow, tempo
         self.register_buffer("mean", torch.zeros(N_FEATURES) if mean is None else mean.float())
         inv = torch.ones(N_FEATURES) if std is None else 1.0 / std.float().clamp_min(1e-6)
         # A masked feature is multiplied by 0: it reaches the network as a constant 0.
@@ -201,10 +292,14 @@ class EmotionNet(nn.Module):
         if slow:
             self.register_buffer("slow_mean", _or_zeros(slow_mean))
             self.register_buffer("slow_inv_std", _inverse(slow_std))
+        if tempo:
+            self.register_buffer("tempo_mean", _or_zeros(tempo_mean, N_TEMPO_FEATURES))
+            self.register_buffer("tempo_inv_std", _inverse(tempo_std, N_TEMPO_FEATURES))
         #: Std of Gaussian noise added to the standardised inputs while training (not exported).
         self.input_noise = 0.0
-        self.hidden = STATE_SIZE - N_SLOW if slow else STATE_SIZE
-        self.dense_in = nn.Linear(N_FEATURES + N_KEY * (2 if slow else 1), HIDDEN_IN)
+        self.hidden = STATE_SIZE - (TAIL_TEMPO if tempo else N_SLOW if slow else 0)
+        width = N_FEATURES + N_KEY * (2 if slow else 1) + (N_TEMPO_FEATURES if tempo else 0)
+        self.dense_in = nn.Linear(width, HIDDEN_IN)
         self.lstm = nn.LSTM(HIDDEN_IN, self.hidden)
         self.dense_out = nn.Linear(self.hidden, N_OUT)
 
@@ -214,34 +309,73 @@ class EmotionNet(nn.Module):
         z = ((features - self.mean) * self.inv_std).clamp(-INPUT_CLIP, INPUT_CLIP)
         k = (key_features(features) - self.key_mean) * self.key_inv_std
         parts = [z, k.clamp(-INPUT_CLIP, INPUT_CLIP)]
+        carried = []
         if self.slow:
-            ema = slow_chroma(features[..., CHROMA], h[0, :, self.hidden :])
+            # The carried values: the tails of h and c, joined.
+            carry = torch.cat([h[0, :, self.hidden :], c[0, :, self.hidden :]], dim=-1)
+            ema = slow_chroma(features[..., CHROMA], carry[:, :N_SLOW])
             ks = (chroma_key_features(ema) - self.slow_mean) * self.slow_inv_std
             parts.append(ks.clamp(-INPUT_CLIP, INPUT_CLIP))
+            carried.append(ema[-1])
             h, c = h[..., : self.hidden], c[..., : self.hidden]
+        if self.tempo:
+            state = carry[:, N_SLOW : N_SLOW + N_TEMPO_STATE]
+            magnitude, state = beat_resonators(features[..., ONSET_STRENGTH], state)
+            kt = (tempo_features(magnitude) - self.tempo_mean) * self.tempo_inv_std
+            parts.append(kt.clamp(-INPUT_CLIP, INPUT_CLIP))
+            carried.append(state)
         z = torch.cat(parts, dim=-1)
         if self.training and self.input_noise:
             z = z + self.input_noise * torch.randn_like(z) * (z != 0)
         z = torch.tanh(self.dense_in(z))
         y, (h, c) = self.lstm(z, (h, c))
         if self.slow:
-            h = torch.cat([h, ema[-1:]], dim=-1)
-            c = torch.cat([c, torch.zeros_like(ema[-1:])], dim=-1)
+            tail = STATE_SIZE - self.hidden
+            carry = torch.cat(carried, dim=-1)
+            pad = torch.zeros(carry.shape[0], 2 * tail - carry.shape[1], dtype=carry.dtype)
+            carry = torch.cat([carry, pad], dim=-1)[None]
+            h = torch.cat([h, carry[..., :tail]], dim=-1)
+            c = torch.cat([c, carry[..., tail:]], dim=-1)
         raw = self.dense_out(y)
         emotion = torch.cat([torch.tanh(raw[..., :1]), torch.sigmoid(raw[..., 1:4])], dim=-1)
         return emotion, raw, h, c
+
+    def carried_sequence(self, features: torch.Tensor) -> torch.Tensor:
+        """The values carried in the state's tails after each frame of ``features``
+        (T, B, 128), from a zero state: (T, B, 2·(STATE_SIZE − hidden)), the tails of ``h``
+        then of ``c``; training starts its crops from them (:meth:`warm_state`)."""
+        tail = STATE_SIZE - self.hidden
+        parts = []
+        if self.slow:
+            parts.append(slow_chroma(features[..., CHROMA], torch.zeros(features.shape[1], N_SLOW)))
+        if self.tempo:
+            onset = features[..., ONSET_STRENGTH]
+            re, im = resonate(onset, torch.zeros(features.shape[1], N_TEMPO_STATE))
+            parts += [onset[..., None], re, im]
+        width = sum(p.shape[-1] for p in parts)
+        parts.append(torch.zeros(*features.shape[:2], 2 * tail - width))
+        return torch.cat(parts, dim=-1)
+
+    def warm_state(self, carried: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``h``, ``c`` (1, B, STATE_SIZE) with the LSTM's part zero and the tails holding
+        ``carried`` (B, 2·(STATE_SIZE − hidden)), a row of :meth:`carried_sequence`."""
+        tail = STATE_SIZE - self.hidden
+        h, c = self.zero_state(carried.shape[0])
+        h[0, :, self.hidden :] = carried[:, :tail]
+        c[0, :, self.hidden :] = carried[:, tail:]
+        return h, c
 
     @staticmethod
     def zero_state(batch: int) -> tuple[torch.Tensor, torch.Tensor]:
         return torch.zeros(1, batch, STATE_SIZE), torch.zeros(1, batch, STATE_SIZE)
 
 
-def _or_zeros(t: torch.Tensor | None) -> torch.Tensor:
-    return torch.zeros(N_KEY) if t is None else t.float()
+def _or_zeros(t: torch.Tensor | None, size: int = N_KEY) -> torch.Tensor:
+    return torch.zeros(size) if t is None else t.float()
 
 
-def _inverse(std: torch.Tensor | None) -> torch.Tensor:
-    return torch.ones(N_KEY) if std is None else 1.0 / std.float().clamp_min(1e-6)
+def _inverse(std: torch.Tensor | None, size: int = N_KEY) -> torch.Tensor:
+    return torch.ones(size) if std is None else 1.0 / std.float().clamp_min(1e-6)
 
 
 def loss_terms(

@@ -14,16 +14,19 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from kelly_actors.bus.frames import CHROMA
+from kelly_actors.bus.frames import CHROMA, ONSET_STRENGTH
 from kelly_actors.files import atomic_path
 from training.emotion.dataset import Dataset
 from training.emotion.model import (
+    N_TEMPO_STATE,
     EmotionNet,
+    beat_resonators,
     chroma_key_features,
     keep_mask,
     key_features,
     loss_terms,
     slow_chroma,
+    tempo_features,
     total_loss,
 )
 from training.progress import Progress
@@ -41,7 +44,11 @@ class TrainConfig:
     chroma values besides the key features, :func:`~training.emotion.model.keep_mask`);
     valence_weight (valence's error scale in the loss; 0.5 makes its range 1 like the
     others'); slow_key (the network also reads the key features of a slow chroma average,
-    :func:`~training.emotion.model.slow_chroma`)."""
+    :func:`~training.emotion.model.slow_chroma`); tempo (and the beat resonators'
+    :func:`~training.emotion.model.tempo_features`; needs slow_key); warm_carry (each crop
+    starts with the values carried in the state, slow chroma and resonators, as they stand
+    at that frame of its clip, and the LSTM from zero: the resonators of the slowest beats
+    take seconds to fill, longer than a crop)."""
 
     epochs: int = 20
     batch: int = 32
@@ -57,6 +64,8 @@ class TrainConfig:
     input_noise: float = 0.0
     weight_decay: float = 0.0
     slow_key: bool = True
+    tempo: bool = False
+    warm_carry: bool = False
 
 
 @dataclass
@@ -69,10 +78,20 @@ class TrainResult:
     history: list[dict[str, float]]
 
 
-def _stats(data: Dataset, train: list[int]) -> dict[str, torch.Tensor]:
-    """Mean and std of the training frames' 128 features, of their key features and of the
-    key features of their slow chroma (each clip from a zero average, as the stream starts):
-    :class:`EmotionNet`'s standardisation keywords."""
+def clip_tempo_features(frames: np.ndarray) -> np.ndarray:
+    """One clip's frames float32 (T, 128), streamed from a zero state → float32 (T, 25):
+    :func:`~training.emotion.model.tempo_features` of its beat resonators."""
+    onset = torch.from_numpy(frames[:, None, ONSET_STRENGTH])
+    with torch.no_grad():
+        magnitude, _ = beat_resonators(onset, torch.zeros(1, N_TEMPO_STATE))
+        return tempo_features(magnitude)[:, 0].numpy()
+
+
+def _stats(data: Dataset, train: list[int], tempo: bool) -> dict[str, torch.Tensor]:
+    """Mean and std of the training frames' 128 features, of their key features, of the
+    key features of their slow chroma and (``tempo``) of their tempo features (each clip
+    from a zero state, as the stream starts): :class:`EmotionNet`'s standardisation
+    keywords."""
     frames = np.concatenate([data.clip(i) for i in train])
     with torch.no_grad():
         key = key_features(torch.from_numpy(frames)).double().numpy()
@@ -82,8 +101,12 @@ def _stats(data: Dataset, train: list[int]) -> dict[str, torch.Tensor]:
             slow.append(chroma_key_features(slow_chroma(chroma, torch.zeros(1, 12)))[:, 0])
         slow_key = torch.cat(slow).double().numpy()
     frames = frames.astype(np.float64)
+    groups = [("", frames), ("key_", key), ("slow_", slow_key)]
+    if tempo:
+        values = np.concatenate([clip_tempo_features(data.clip(i)) for i in train])
+        groups.append(("tempo_", values.astype(np.float64)))
     stats = {}
-    for prefix, values in (("", frames), ("key_", key), ("slow_", slow_key)):
+    for prefix, values in groups:
         stats[prefix + "mean"] = torch.from_numpy(values.mean(0).astype(np.float32))
         stats[prefix + "std"] = torch.from_numpy(values.std(0).astype(np.float32))
     return stats
@@ -145,14 +168,24 @@ def augment(x: np.ndarray, rng: np.random.Generator, config: TrainConfig) -> np.
     return x
 
 
+def _carried(net: EmotionNet, data: Dataset, clips: list[int]) -> list[np.ndarray]:
+    """Per clip, float32 (T, 2·tail): the values ``net`` carries in its state after each
+    frame, streamed from the clip's start (:meth:`EmotionNet.carried_sequence`)."""
+    with torch.no_grad():
+        return [
+            net.carried_sequence(torch.from_numpy(data.clip(i)[:, None]))[:, 0].numpy()
+            for i in clips
+        ]
+
+
 def train(data: Dataset, config: TrainConfig, checkpoints: Path, resume: bool) -> TrainResult:
     torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     train_clips, val_clips = data.clips("train"), data.clips("val")
-    stats = _stats(data, train_clips)
+    stats = _stats(data, train_clips, config.tempo)
     keep = keep_mask(config.raw_chroma)
-    net = EmotionNet(**stats, keep=keep, slow=config.slow_key)
+    net = EmotionNet(**stats, keep=keep, slow=config.slow_key, tempo=config.tempo)
     net.input_noise = config.input_noise
     opt = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.epochs)
@@ -173,6 +206,7 @@ def train(data: Dataset, config: TrainConfig, checkpoints: Path, resume: bool) -
         history = state["history"]
         print(f"resumed from {last} after epoch {state['epoch'] + 1}", flush=True)
 
+    carried = _carried(net, data, train_clips) if config.warm_carry and net.slow else None
     lengths = np.array([data.clip(i).shape[0] for i in train_clips])
     crop = int(min(config.crop, lengths.min()))
     steps = config.steps_per_epoch or max(1, int(lengths.sum() / (config.batch * crop)))
@@ -185,14 +219,20 @@ def train(data: Dataset, config: TrainConfig, checkpoints: Path, resume: bool) -
         losses = []
         for _ in range(steps):
             pick = rng.integers(0, len(train_clips), config.batch)
-            xs, idx = [], []
+            xs, idx, starts = [], [], []
             for k in pick:
                 clip = train_clips[k]
                 at = int(rng.integers(0, lengths[k] - crop + 1))
                 xs.append(data.clip(clip)[at : at + crop])
                 idx.append(clip)
+                if carried is not None:
+                    starts.append(carried[k][at - 1] if at else np.zeros_like(carried[k][0]))
             x = torch.from_numpy(augment(np.stack(xs, axis=1), rng, config))
-            emotion, raw, _, _ = net(x, *net.zero_state(config.batch))
+            if carried is None:
+                state = net.zero_state(config.batch)
+            else:
+                state = net.warm_state(torch.from_numpy(np.stack(starts)))
+            emotion, raw, _, _ = net(x, *state)
             terms = loss_terms(emotion[8:], raw[8:], labels[idx], aux[idx], config.valence_weight)
             loss = total_loss(terms)
             opt.zero_grad()
@@ -226,7 +266,7 @@ def train(data: Dataset, config: TrainConfig, checkpoints: Path, resume: bool) -
                 tmp,
             )
     bar.close()
-    best_net = EmotionNet(**stats, keep=keep, slow=config.slow_key)
+    best_net = EmotionNet(**stats, keep=keep, slow=config.slow_key, tempo=config.tempo)
     best_net.load_state_dict(torch.load(checkpoints / "best.pt", weights_only=True))
     best_net.eval()
     return TrainResult(best_net, best_epoch, best, config.epochs, time.monotonic() - t0, history)
