@@ -79,3 +79,13 @@ def test_the_beat_resonator_variant_trains_from_warm_crops_into_a_model_the_acto
     assert model.version == card["model_version"]
     with np.load(out / "emotion.baseline.npz") as baseline:
         assert baseline["clip_mean"].shape == (CLIP_INPUTS_TEMPO,)
+
+
+@pytest.mark.parametrize("flag", ["--tempo", "--warm-carry"])
+def test_carried_features_without_the_slow_chroma_are_a_usage_error(tmp_path, flag) -> None:
+    command = [sys.executable, "-m", "kelly_actors.cli", "train", "emotion", "--quick"]
+    command += ["--data", str(tmp_path / "data.npz"), "--no-slow-key", flag]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert f"{flag} needs --slow-key" in done.stderr
+    assert not (tmp_path / "data.npz").exists()

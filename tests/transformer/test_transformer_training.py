@@ -118,6 +118,20 @@ def test_rescoring_refuses_a_card_written_for_another_file(trained: Path, tmp_pa
     assert json.loads((work / "t.json").read_text())["sha256"] == "0" * 64
 
 
+@pytest.mark.parametrize("card", ["{not json", "[]", '{"sha256": "00"}'])
+def test_rescoring_a_broken_card_exits_with_a_reason(
+    trained: Path, tmp_path: Path, card: str
+) -> None:
+    for name in ("data.npz", "data.json", "t.onnx"):
+        shutil.copy(trained / name, tmp_path / name)
+    (tmp_path / "t.json").write_text(card)
+    done = kelly_train(tmp_path, "--rescore")
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "cannot rescore" in done.stderr or "not a card of a trained model" in done.stderr
+    assert (tmp_path / "t.json").read_text() == card
+
+
 def test_bad_training_arguments_exit_with_a_usage_error(tmp_path: Path) -> None:
     done = kelly_train(tmp_path, "--steps", "0")
     assert done.returncode == 2

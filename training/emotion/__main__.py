@@ -90,7 +90,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="score <out>/emotion.onnx as it is and rewrite its card (no training)",
     )
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.tempo and not args.slow_key:
+        p.error("--tempo needs --slow-key: the resonators are carried after the slow chroma")
+    if args.warm_carry and not args.slow_key:
+        p.error("--warm-carry needs --slow-key: without it nothing is carried")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -179,8 +179,15 @@ def rescore(data: dict, work: Path, model_path: Path, quick: bool) -> dict:
     """Score the decodings of ``model_path`` as it is (no export, no torch model) and
     rewrite its card, keeping :data:`WEIGHTS_ONLY` from the card written for this very file
     (its sha256 must match: a card of another file is refused)."""
-    card = json.loads(model_path.with_suffix(".json").read_text())
-    digest = hashlib.sha256(model_path.read_bytes()).hexdigest()
+    card_path = model_path.with_suffix(".json")
+    try:
+        card = json.loads(card_path.read_text())
+        digest = hashlib.sha256(model_path.read_bytes()).hexdigest()
+    except (OSError, ValueError) as error:
+        raise SystemExit(f"cannot rescore {model_path}: {error}") from None
+    missing = [k for k in ("sha256", *WEIGHTS_ONLY) if not isinstance(card, dict) or k not in card]
+    if missing:
+        raise SystemExit(f"{card_path} is not a card of a trained model: no {', '.join(missing)}")
     if card.get("sha256") != digest:
         raise SystemExit(
             f"{model_path.with_suffix('.json')} describes another file "
