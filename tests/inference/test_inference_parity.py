@@ -9,6 +9,7 @@ import torch
 from kelly_actors.inference.model import MAX_FRAMES_PER_CALL, EmotionModel
 from training.emotion.export import model_bytes
 from training.emotion.model import (
+    FRAME_RATE,
     N_TEMPO,
     N_TEMPO_STATE,
     SLOW_ALPHA,
@@ -18,8 +19,6 @@ from training.emotion.model import (
     beat_resonators,
     slow_chroma,
 )
-
-FRAME_RATE = 48_000 / 512
 
 #: float32 through 30–40 LSTM steps with doubled weights: torch's GEMM picks its
 #: blocking (so its summation order) by the threads it gets, which a busy machine

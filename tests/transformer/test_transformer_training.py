@@ -85,13 +85,18 @@ def test_resuming_from_the_checkpoint_continues_exactly_like_an_unbroken_run(
     assert logs[0]["train"] == logs[1]["train"]
 
 
+def _scored_file(trained: Path, work: Path, card: bool = True) -> Path:
+    """``work`` holding what --rescore reads: the data, the ONNX file and (``card``) its card."""
+    work.mkdir(exist_ok=True)
+    for name in ("data.npz", "data.json", "t.onnx", *(("t.json",) if card else ())):
+        shutil.copy(trained / name, work / name)
+    return work
+
+
 def test_rescoring_rewrites_the_card_of_the_same_file_without_the_torch_model(
     trained: Path, tmp_path: Path
 ) -> None:
-    work = tmp_path / "rescored"
-    work.mkdir()
-    for name in ("data.npz", "data.json", "t.onnx", "t.json"):
-        shutil.copy(trained / name, work / name)
+    work = _scored_file(trained, tmp_path / "rescored")
     before = json.loads((work / "t.json").read_text())
     onnx = (work / "t.onnx").read_bytes()
     done = kelly_train(work, "--rescore")
@@ -106,10 +111,7 @@ def test_rescoring_rewrites_the_card_of_the_same_file_without_the_torch_model(
 
 
 def test_rescoring_refuses_a_card_written_for_another_file(trained: Path, tmp_path: Path) -> None:
-    work = tmp_path / "other"
-    work.mkdir()
-    for name in ("data.npz", "data.json", "t.onnx", "t.json"):
-        shutil.copy(trained / name, work / name)
+    work = _scored_file(trained, tmp_path / "other")
     card = json.loads((work / "t.json").read_text())
     (work / "t.json").write_text(json.dumps({**card, "sha256": "0" * 64}))
     done = kelly_train(work, "--rescore")
@@ -122,8 +124,7 @@ def test_rescoring_refuses_a_card_written_for_another_file(trained: Path, tmp_pa
 def test_rescoring_a_broken_card_exits_with_a_reason(
     trained: Path, tmp_path: Path, card: str
 ) -> None:
-    for name in ("data.npz", "data.json", "t.onnx"):
-        shutil.copy(trained / name, tmp_path / name)
+    _scored_file(trained, tmp_path, card=False)
     (tmp_path / "t.json").write_text(card)
     done = kelly_train(tmp_path, "--rescore")
     assert done.returncode == 1

@@ -207,6 +207,9 @@ def _resonator_constants() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     return omega, rho, 1.0 / (2.0 * torch.sin(omega / 2.0))
 
 
+TEMPO_OMEGA, TEMPO_RHO, TEMPO_GAIN = _resonator_constants()
+
+
 def resonate(onset: torch.Tensor, carry: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """A bank of complex one-pole filters on the first difference of the onset strength.
 
@@ -216,7 +219,7 @@ def resonate(onset: torch.Tensor, carry: torch.Tensor) -> tuple[torch.Tensor, to
     coefficient of the onsets at TEMPO_BPM[k], over about TEMPO_CYCLES of its periods.
     Returns the real and imaginary parts of ``y``, (T, B, N_TEMPO) each. Written as
     (N_TEMPO, T, T) weightings so it runs as a few tensor ops in the ONNX graph."""
-    omega, rho, _ = (v.to(onset.dtype) for v in _resonator_constants())
+    omega, rho = TEMPO_OMEGA.to(onset.dtype), TEMPO_RHO.to(onset.dtype)
     previous = torch.cat([carry[None, :, 0], onset[:-1]], dim=0)
     step = onset - previous
     t = torch.arange(onset.shape[0], dtype=onset.dtype)
@@ -241,9 +244,14 @@ def beat_resonators(onset: torch.Tensor, carry: torch.Tensor) -> tuple[torch.Ten
     N_TEMPO), and the new carry (B, N_TEMPO_STATE): the last onset strength, then the last
     real and imaginary parts."""
     re, im = resonate(onset, carry)
-    gain = _resonator_constants()[2].to(onset.dtype)
-    magnitude = torch.sqrt(re.square() + im.square() + 1e-12) * gain
-    return magnitude, torch.cat([onset[-1:].T, re[-1], im[-1]], dim=-1)
+    magnitude = torch.sqrt(re.square() + im.square() + 1e-12) * TEMPO_GAIN.to(onset.dtype)
+    return magnitude, resonator_state(onset, re, im)[-1]
+
+
+def resonator_state(onset: torch.Tensor, re: torch.Tensor, im: torch.Tensor) -> torch.Tensor:
+    """The carry after each frame, (T, B, N_TEMPO_STATE): its onset strength ``onset``
+    (T, B), then :func:`resonate`'s real and imaginary parts (T, B, N_TEMPO) each."""
+    return torch.cat([onset[..., None], re, im], dim=-1)
 
 
 def tempo_features(magnitude: torch.Tensor) -> torch.Tensor:
@@ -331,9 +339,7 @@ class EmotionNet(nn.Module):
         y, (h, c) = self.lstm(z, (h, c))
         if self.slow:
             tail = STATE_SIZE - self.hidden
-            carry = torch.cat(carried, dim=-1)
-            pad = torch.zeros(carry.shape[0], 2 * tail - carry.shape[1], dtype=carry.dtype)
-            carry = torch.cat([carry, pad], dim=-1)[None]
+            carry = self._join_carried(carried)[None]
             h = torch.cat([h, carry[..., :tail]], dim=-1)
             c = torch.cat([c, carry[..., tail:]], dim=-1)
         raw = self.dense_out(y)
@@ -344,17 +350,21 @@ class EmotionNet(nn.Module):
         """The values carried in the state's tails after each frame of ``features``
         (T, B, 128), from a zero state: (T, B, 2·(STATE_SIZE − hidden)), the tails of ``h``
         then of ``c``; training starts its crops from them (:meth:`warm_state`)."""
-        tail = STATE_SIZE - self.hidden
         parts = []
         if self.slow:
             parts.append(slow_chroma(features[..., CHROMA], torch.zeros(features.shape[1], N_SLOW)))
         if self.tempo:
             onset = features[..., ONSET_STRENGTH]
             re, im = resonate(onset, torch.zeros(features.shape[1], N_TEMPO_STATE))
-            parts += [onset[..., None], re, im]
-        width = sum(p.shape[-1] for p in parts)
-        parts.append(torch.zeros(*features.shape[:2], 2 * tail - width))
-        return torch.cat(parts, dim=-1)
+            parts.append(resonator_state(onset, re, im))
+        return self._join_carried(parts)
+
+    def _join_carried(self, parts: list[torch.Tensor]) -> torch.Tensor:
+        """The carried values (…, width) each, in state order → (…, 2·(STATE_SIZE −
+        hidden)), zero-padded: the tails of ``h`` then of ``c``."""
+        carry = torch.cat(parts, dim=-1)
+        pad = 2 * (STATE_SIZE - self.hidden) - carry.shape[-1]
+        return torch.cat([carry, torch.zeros(*carry.shape[:-1], pad, dtype=carry.dtype)], -1)
 
     def warm_state(self, carried: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``h``, ``c`` (1, B, STATE_SIZE) with the LSTM's part zero and the tails holding

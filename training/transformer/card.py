@@ -185,13 +185,14 @@ def rescore(data: dict, work: Path, model_path: Path, quick: bool) -> dict:
         digest = hashlib.sha256(model_path.read_bytes()).hexdigest()
     except (OSError, ValueError) as error:
         raise SystemExit(f"cannot rescore {model_path}: {error}") from None
-    missing = [k for k in ("sha256", *WEIGHTS_ONLY) if not isinstance(card, dict) or k not in card]
+    needed = ("sha256", *WEIGHTS_ONLY)
+    missing = [k for k in needed if k not in card] if isinstance(card, dict) else list(needed)
     if missing:
         raise SystemExit(f"{card_path} is not a card of a trained model: no {', '.join(missing)}")
-    if card.get("sha256") != digest:
+    if card["sha256"] != digest:
         raise SystemExit(
-            f"{model_path.with_suffix('.json')} describes another file "
-            f"(sha256 {card.get('sha256')}, the file's {digest}): train or --evaluate-only"
+            f"{card_path} describes another file "
+            f"(sha256 {card['sha256']}, the file's {digest}): train or --evaluate-only"
         )
     weights = {k: card[k] for k in WEIGHTS_ONLY}
     seed = card["train_config"]["seed"]
