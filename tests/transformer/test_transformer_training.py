@@ -138,3 +138,11 @@ def test_bad_training_arguments_exit_with_a_usage_error(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "--steps must be >= 1" in done.stderr
     assert not (tmp_path / "data.npz").exists()
+
+
+def test_data_options_that_differ_from_the_data_built_ask_for_a_rebuild(trained: Path) -> None:
+    data = (trained / "data.npz").read_bytes()
+    done = kelly_train(trained, "--no-rule-tonal", "--evaluate-only")
+    assert done.returncode == 2
+    assert "rule_tonal=True, not False" in done.stderr and "--rebuild-data" in done.stderr
+    assert (trained / "data.npz").read_bytes() == data

@@ -32,6 +32,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, help="ONNX output (card beside it)")
     parser.add_argument("--rebuild-data", action="store_true", help="rebuild the data set")
     parser.add_argument(
+        "--rule-tonal",
+        action=argparse.BooleanOptionalAction,
+        help="write the rule pieces in major or minor only (data; default: the data config's)",
+    )
+    parser.add_argument(
+        "--rule-key-filter",
+        action=argparse.BooleanOptionalAction,
+        help="keep only rule pieces whose notes hold the key their bar lines name (data; "
+        "default: the data config's)",
+    )
+    parser.add_argument(
         "--evaluate-only",
         action="store_true",
         help="re-export and re-evaluate the trained model.pt",
@@ -48,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from training.transformer.dataset import DataConfig, build
+    from training.transformer.dataset import DataConfig, build, data_differs
     from training.transformer.model import CompoundTransformer, ModelConfig
     from training.transformer.train import TrainConfig, load_data, train
 
@@ -58,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
         work / "transformer.onnx" if args.quick else REPO / "models/transformer.onnx"
     )
     data_cfg = replace(DataConfig.quick() if args.quick else DataConfig(), seed=args.seed)
+    for name in ("rule_tonal", "rule_key_filter"):
+        if getattr(args, name) is not None:
+            data_cfg = replace(data_cfg, **{name: getattr(args, name)})
     model_cfg = ModelConfig(d_model=32, layers=1, heads=2, d_ff=64) if args.quick else ModelConfig()
     train_cfg = replace(
         TrainConfig.quick() if args.quick else TrainConfig(), seed=args.seed, threads=args.threads
@@ -68,6 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     data_file = work / "data.npz"
     if args.rebuild_data or not data_file.exists():
         build(data_cfg, work)
+    else:
+        stale = data_differs(work, data_cfg)
+        if stale:
+            parser.error(f"{data_file} was built {stale}: add --rebuild-data")
     data = load_data(data_file)
     if args.rescore:
         from training.transformer.card import rescore

@@ -248,7 +248,9 @@ def _write(
                 "tunes",
                 "tunes_shared_by_several_files",
                 "test_tunes",
+                "rule_pieces_composed",
             )
+            if k in summary
         },
         "held_out": weights["held_out"],
         "parity_max_abs_logit_diff": weights["parity_max_abs_logit_diff"],
@@ -306,6 +308,23 @@ def _table(control: dict, names: list[tuple[str, str]]) -> str:
             f"| {_ci(c, 'spearman_tempo_arousal')} | {c['pitch_class_entropy_median']:.2f} |"
         )
     return "\n".join(rows)
+
+
+def _rule_choices(data: dict) -> str:
+    """What the data options chose about the rule pieces, as a clause of the card."""
+    config, text = data["config"], ""
+    if config.get("rule_tonal"):
+        text += (
+            ", **written in major or minor only** (the rule mapper's lydian, ionian and"
+            " mixolydian as major; dorian, aeolian and phrygian as minor)"
+        )
+    if config.get("rule_key_filter"):
+        text += (
+            ", **kept only when their notes hold their key** (the Krumhansl–Kessler key of"
+            f" the whole piece is the one its bar lines name: {config['rule_pieces']} of"
+            f" {data['rule_pieces_composed']} composed)"
+        )
+    return text
 
 
 def render(card: dict) -> str:
@@ -395,7 +414,7 @@ and played at a mean velocity drawn from {d["config"]["velocity_range"]}, with *
 emotion labels from mode, register, tempo, density and loudness
 ({d["by_source_tokens"]["corpus"]:,} tokens). Rule composer:
 {d["config"]["rule_pieces"]} pieces of {d["config"]["rule_bars"]} bars at random points
-(valence, arousal uniform; dominance near arousal), **exact** labels
+(valence, arousal uniform; dominance near arousal){_rule_choices(d)}, **exact** labels
 ({d["by_source_tokens"]["rules"]:,} tokens).
 
 **Held-out split by tune**: a chorale's tune is the melody's pitch on its first 16
@@ -464,7 +483,34 @@ the notes written under that key hold it.
 The pitch-class entropy target is the interquartile range of the held-out chorales
 ({low:.2f}–{high:.2f} bits).
 
-**What saw which numbers.** The test split gave the held-out loss and the corpus
+**What saw which numbers.** This model is the recipe, decoding and seed of the model
+shipped before it (sha256 `b56f632a…`) with one change to the data: the rule pieces
+written in major or minor only and kept only when their notes hold their key (Data
+above). Why: that model's free-decoding notes at the positive corners did not hold the
+major key every bar line named (0.68 at its card's seed; read after that card, at seed
+0 at arousal 0.9 four pieces in ten were heard as the mediant's minor key), and at seed
+500 at arousal 0.9 held more of the lydian raised fourth (6 % of the pitched duration
+against 2 % in the rule pieces at valence 0.7–0.9) and less of the fourth (5 % against
+11 %): guidance
+pushes the notes further along what the valence changes, and from valence 0.85 the
+rule pieces were lydian under a major bar line. On the pitch field at seed 501 (30
+pieces per positive corner) a weight of 0 or 1 read 0.77 / 0.70 and 0.80 / 0.63 major
+against 0.60 / 0.30 at 3, but the negative corners needed it (0.83 / 0.53 minor at 1
+against 0.90 / 0.83 at 3), so no decoding was changed. A run with the rule pieces in
+major or minor only had been tried before (below), judged on 10 pieces per corner under
+an earlier decoding; at 40 per corner the old model's own figure moves by ±0.07 between
+seeds. The rule, fixed before this model was scored: keep it if at seeds 500–503 (40
+pieces per corner each, 640 pieces) its free product-path mode match is above the old
+model's, with every seed's median pitch-class entropy inside the corpus range and both
+ρ's met. Old model: 0.725, 0.669, 0.800, 0.819 (mean 0.753); this model: 0.775, 0.800,
+0.787, 0.819 (mean 0.795), entropy 2.87–2.91, ρ 0.87: kept. Its figures at this card's seed
+(above) were computed by the training run beside that check and read after the
+decision. The held-out corpus loss is alike (2.184 against 2.188 nats; the rule pieces'
+test split is other pieces now). Nothing was changed after reading them.
+
+**The models before it**, in order ("this model" below is the one shipped before, and
+its figures are at this card's seed with 10 pieces per corner unless said). The test
+split gave the held-out loss and the corpus
 entropy range above, and once, before this model was trained, a diagnostic of the
 previous model (no key on bar lines): flipping the valence changed its pitch loss on
 test-split windows by 0.005 nats (0.004 on training windows) — it had learned to take

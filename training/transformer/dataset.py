@@ -38,7 +38,7 @@ from training.transformer.corpus import (
     tune_fingerprint,
     weak_label,
 )
-from training.transformer.rules_data import rule_piece
+from training.transformer.rules_data import RulePiece, holds_its_key, rule_piece
 
 TRAIN, VALIDATION, TEST = 0, 1, 2
 
@@ -49,6 +49,10 @@ class DataConfig:
 
     ``parallel`` adds every corpus piece in its parallel mode as well (mode balance);
     each corpus copy is played at a mean velocity drawn from ``velocity_range`` (MIDI).
+    ``rule_tonal`` writes the rule pieces in major or minor only
+    (:data:`~training.transformer.rules_data.TONAL_MODE`); ``rule_key_filter`` keeps only
+    rule pieces whose notes' Krumhansl–Kessler key is the one their bar lines name,
+    composing more until ``rule_pieces`` are kept.
     """
 
     corpus_pieces: int = 410
@@ -58,6 +62,8 @@ class DataConfig:
     tempo_factors: tuple[float, ...] = (0.8, 1.0, 1.25)
     parallel: bool = True
     velocity_range: tuple[float, float] = (50.0, 115.0)
+    rule_tonal: bool = True
+    rule_key_filter: bool = True
     seed: int = 0
 
     @classmethod
@@ -105,11 +111,10 @@ def build(cfg: DataConfig, out: Path) -> dict:
                     v, a = weak_label(bars, mode)
                     sequences.append(tokens)
                     rows.append((v, a, split, 0, piece.name))
-    for i in range(cfg.rule_pieces):
-        piece = rule_piece(i, cfg.rule_bars, rng)
+    pieces, composed = _rule_pieces(cfg, rng, progress)
+    for piece in pieces:
         sequences.append(encode(piece.bars))
         rows.append((piece.valence, piece.arousal, split_of(piece.name), 1, piece.name))
-        progress.advance()
     progress.close()
     out.mkdir(parents=True, exist_ok=True)
     lengths = [len(s) for s in sequences]
@@ -130,6 +135,7 @@ def build(cfg: DataConfig, out: Path) -> dict:
         "tunes": len(tunes),
         "tunes_shared_by_several_files": sorted(v for v in tunes.values() if len(v) > 1),
         "test_tunes": sum(split_of(f"tune:{t}") == TEST for t in tunes),
+        "rule_pieces_composed": composed,
         "sequences": len(sequences),
         "tokens": int(sum(lengths)),
         "by_split": {
@@ -143,6 +149,51 @@ def build(cfg: DataConfig, out: Path) -> dict:
     }
     atomic_write(out / "data.json", json.dumps(summary, indent=2) + "\n")
     return summary
+
+
+#: Data options added after data sets were built without them, and their value there.
+OPTIONS_ADDED = {"rule_tonal": False, "rule_key_filter": False}
+
+
+def data_differs(out: Path, cfg: DataConfig) -> str:
+    """How the data set in ``out`` (its ``data.json``) was built differently from ``cfg``,
+    e.g. ``"with rule_tonal=False, not True"``; "" when alike or not known."""
+    try:
+        built = json.loads((out / "data.json").read_text())["config"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+    wanted = json.loads(json.dumps(asdict(cfg)))
+    differ = [
+        f"{name}={built.get(name, OPTIONS_ADDED.get(name))!r}, not {value!r}"
+        for name, value in wanted.items()
+        if built.get(name, OPTIONS_ADDED.get(name)) != value
+    ]
+    return f"with {'; '.join(differ)}" if differ else ""
+
+
+#: ``rule_key_filter`` gives up when fewer than one composed piece in this many is kept.
+MAX_COMPOSED_PER_KEPT = 4
+
+
+def _rule_pieces(
+    cfg: DataConfig, rng: np.random.Generator, progress: Progress
+) -> tuple[list[RulePiece], int]:
+    """``cfg.rule_pieces`` rule pieces, named by the order they were composed in (a
+    filtered set skips names), and how many were composed."""
+    kept: list[RulePiece] = []
+    for i in range(MAX_COMPOSED_PER_KEPT * cfg.rule_pieces):
+        if len(kept) == cfg.rule_pieces:
+            return kept, i
+        piece = rule_piece(i, cfg.rule_bars, rng, tonal=cfg.rule_tonal)
+        if not cfg.rule_key_filter or holds_its_key(piece.bars):
+            kept.append(piece)
+            progress.advance()
+    if len(kept) < cfg.rule_pieces:
+        raise RuntimeError(
+            f"only {len(kept)} of {MAX_COMPOSED_PER_KEPT * cfg.rule_pieces} composed rule "
+            "pieces hold their key"
+        )
+    return kept, MAX_COMPOSED_PER_KEPT * cfg.rule_pieces
 
 
 def main(argv: list[str] | None = None) -> int:

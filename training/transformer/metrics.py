@@ -30,17 +30,24 @@ def pitch_class_histogram(bars: Sequence[Bar]) -> np.ndarray:
     return hist
 
 
-def key_mode(bars: Sequence[Bar]) -> str:
-    """ "major" or "minor": the best Krumhansl–Kessler correlation over the 24 keys."""
+def key_of(bars: Sequence[Bar]) -> tuple[int, str] | None:
+    """(tonic pitch class 0…11, "major" or "minor"): the best Krumhansl–Kessler
+    correlation over the 24 keys; None without pitched notes."""
     hist = pitch_class_histogram(bars)
     if hist.sum() == 0:
-        return "none"
-    best = max(
-        (float(np.corrcoef(hist, np.roll(profile, tonic))[0, 1]), mode)
+        return None
+    _, mode, tonic = max(
+        (float(np.corrcoef(hist, np.roll(profile, tonic))[0, 1]), mode, tonic)
         for mode, profile in (("major", MAJOR_PROFILE), ("minor", MINOR_PROFILE))
         for tonic in range(12)
     )
-    return best[1]
+    return tonic, mode
+
+
+def key_mode(bars: Sequence[Bar]) -> str:
+    """ "major" or "minor" (:func:`key_of`), "none" without pitched notes."""
+    key = key_of(bars)
+    return "none" if key is None else key[1]
 
 
 def pitch_class_entropy(bars: Sequence[Bar]) -> float:
