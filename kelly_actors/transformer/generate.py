@@ -65,9 +65,10 @@ DECODINGS: tuple[str, ...] = ("scale", "free")
 #: quadrant corners with seeds the card does not use (docs/transformer.md).
 FREE_GUIDANCE = 3.0
 #: Free decoding's guidance weight on the bar line's key field, chosen on the model
-#: shipped before the current one (models/transformer.md) at seeds 500-503 (160 pieces; the card's seed 0 unseen): mode match 0.79 at
-#: 4.5 against 0.74 at 3, 0.80 at 6 (pitch-class entropy 3.05, above the corpus range)
-#: and 0.73 at 8; more weight on the pitch field lowered it (0.61 at 6).
+#: shipped before the current one (models/transformer.md) at seeds 500-503 (160 pieces;
+#: the card's seed 0 unseen): mode match 0.79 at 4.5 against 0.74 at 3, 0.80 at 6
+#: (pitch-class entropy 3.05, above the corpus range) and 0.73 at 8; more weight on the
+#: pitch field lowered it (0.61 at 6).
 FREE_KEY_GUIDANCE = 4.5
 #: Free decoding's sampling temperature on the bar line's key field, chosen on that same
 #: model at seeds 500-503 (160 pieces; the card's seed not run at any candidate): every
