@@ -61,7 +61,7 @@ class SignalCheck:
         self._seen = 0
 
     def update(self, frame: np.ndarray) -> float:
-        """The evidence 0…1 after ``frame`` (float32 (128,), feature layout 1)."""
+        """The evidence 0…1 after ``frame`` (float32 (128,), the feature layout)."""
         slot = self._seen % WINDOW_HOPS
         gliding = self._glide(frame)
         # Until a glide can be judged a frame is no evidence of music (a sweep's first

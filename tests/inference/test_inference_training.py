@@ -60,6 +60,12 @@ def test_kelly_train_emotion_quick_builds_trains_resumes_and_writes_a_loadable_m
     assert "resumed from" in again.stdout and "after epoch 2" in again.stdout
     history = json.loads((out / "emotion.json").read_text())["training"]["history"]
     assert [h["epoch"] for h in history] == [1, 2, 3]
+    built = data.stat().st_mtime_ns
+    other = subprocess.run(
+        [*base, "--no-onset-rate"], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert other.returncode == 2 and "add --rebuild-data" in other.stderr
+    assert data.stat().st_mtime_ns == built
 
 
 @pytest.mark.slow

@@ -82,6 +82,17 @@ def test_a_key_filter_that_keeps_too_few_pieces_stops_with_the_reason(
         corpus_pieces=1, rule_pieces=2, rule_bars=2, transpositions=(0,), tempo_factors=(1.0,),
         parallel=False, rule_key_filter=True,
     )  # fmt: skip
-    with pytest.raises(RuntimeError, match="hold their key"):
+    with pytest.raises(dataset.TooFewRulePieces, match="hold their key"):
         build(cfg, tmp_path)
+    assert not (tmp_path / "data.npz").exists()
+
+
+def test_kelly_train_transformer_says_why_when_too_few_rule_pieces_hold_their_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from training.transformer.__main__ import main
+
+    monkeypatch.setattr(dataset, "holds_its_key", lambda bars: False)
+    assert main(["--quick", "--work", str(tmp_path), "--model", str(tmp_path / "m.onnx")]) == 1
+    assert "hold their key" in capsys.readouterr().err
     assert not (tmp_path / "data.npz").exists()

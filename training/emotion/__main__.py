@@ -33,7 +33,7 @@ from kelly_actors.bus.frames import LAYOUT_VERSION
 from kelly_actors.files import atomic_path
 from training.emotion.card import training_record, write_card
 from training.emotion.clip_level import evaluate_clips, fit_clip_ridge
-from training.emotion.dataset import DataConfig, Dataset, build
+from training.emotion.dataset import DataConfig, Dataset, build, built_with
 from training.emotion.evaluate import beats_baselines, evaluate, fit_linear, model_predictions
 from training.emotion.export import model_bytes
 from training.emotion.model import keep_mask
@@ -48,7 +48,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--quick", action="store_true", help="CI smoke size")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="fixes the data set and training")
+    p.add_argument(
+        "--train-seed", type=int, help="the initialisation and crops alone (default --seed)"
+    )
     p.add_argument("--epochs", type=int, help="default 20 (2 with --quick)")
     p.add_argument("--crop", type=int, help="frames per crop (default 192; 96 with --quick)")
     p.add_argument(
@@ -79,6 +82,14 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         default=False,
         help="start each crop with the carried features as they stand at its first frame",
     )
+    p.add_argument(
+        "--onset-rate",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="play corpus pieces at the onset rate arousal asks for (default; "
+        "--no-onset-rate: a written quarter note is the tempo formula's beat)",
+    )
+    p.add_argument("--takes", type=int, help="performances of each training piece (default 8)")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     p.add_argument("--data", type=Path, help="data set path (.npz)")
     p.add_argument("--rebuild-data", action="store_true")
@@ -91,6 +102,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         help="score <out>/emotion.onnx as it is and rewrite its card (no training)",
     )
     args = p.parse_args(argv)
+    if args.takes is not None and args.takes < 1:
+        p.error("--takes must be at least 1")
     if args.tempo and not args.slow_key:
         p.error("--tempo needs --slow-key: the resonators are carried after the slow chroma")
     if args.warm_carry and not args.slow_key:
@@ -103,9 +116,12 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     tag = "quick" if args.quick else "full"
     data_config = DataConfig.quick(args.seed) if args.quick else DataConfig(seed=args.seed)
+    data_config = replace(data_config, onset_rate=args.onset_rate)
+    if args.takes:
+        data_config = replace(data_config, takes=args.takes)
     train_config = TrainConfig(
         epochs=args.epochs or (2 if args.quick else 20),
-        seed=args.seed,
+        seed=args.seed if args.train_seed is None else args.train_seed,
         threads=args.threads,
         raw_chroma=args.raw_chroma,
         valence_weight=args.valence_weight,
@@ -128,6 +144,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.rebuild_data or not data_path.exists():
         print(f"building the data set → {data_path}", flush=True)
         build(data_config, data_path)
+    elif (built := built_with(data_path)) != repr(data_config):
+        print(
+            f"kelly train emotion: {data_path} was built with {built}, not {data_config!r}; "
+            "add --rebuild-data (or --data elsewhere)",
+            file=sys.stderr,
+        )
+        return 2
     data = Dataset.load(data_path)
     print(
         f"data: {len(data.labels)} clips, {data.features.shape[0]} frames "

@@ -10,11 +10,12 @@ a piece. Three baselines read the same clips:
   clip's mean chroma and, for a network that reads them, the clip mean of the beat
   resonators' tempo features, fitted on the training clips, its λ chosen on the validation
   clips (the network's early stopping sees those too);
-* **rule**: mode and tempo as the project's formulas write them, read back: valence ±0.5
+* **rule**: mode and pace as the project's formulas write them, read back: valence ±0.5
   (the mean |valence| of a uniform label on each side) by whether the clip-mean chroma
   correlates better with a major or a minor key profile over the 12 transpositions; arousal
-  from the tempo feature's clip median, inverting tempo = 60 + 120·arousal; dominance the
-  training mean (neither cue carries it);
+  from the clip's detected onsets a second, inverting the onset rate the performances are
+  played at (:func:`~training.emotion.performances.onsets_per_second`: tempo × melody
+  density); dominance the training mean (neither cue carries it);
 * **mean**: the training labels' mean.
 
 Every score is given with a 95 % percentile interval over :data:`RESAMPLES` bootstrap
@@ -28,8 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from kelly_actors.bus.frames import CHROMA, TEMPO_BPM
-from training.emotion.dataset import Dataset
+from kelly_actors.bus.frames import CHROMA, ONSET
+from training.emotion.dataset import HOP_SIZE, SAMPLE_RATE, Dataset
 from training.emotion.evaluate import AXES, HIGH, LOW, inputs, quadrant
 from training.emotion.model import N_TEMPO_FEATURES, chroma_key_features
 from training.emotion.train import WARMUP_FRAMES, clip_tempo_features
@@ -146,14 +147,20 @@ def rule_predictions(data: Dataset, clips: list[int], dominance: float) -> np.nd
         chroma = torch.from_numpy(frames[:, CHROMA].mean(0).astype(np.float32))
         with torch.no_grad():
             major, minor = chroma_key_features(chroma)[:2].tolist()
-        tempo = frames[:, TEMPO_BPM]
-        bpm = float(np.median(tempo[tempo > 0])) if np.any(tempo > 0) else 120.0
+        per_second = frames[:, ONSET].sum() * SAMPLE_RATE / (HOP_SIZE * max(len(frames), 1))
         out[row] = (
             RULE_VALENCE if major >= minor else -RULE_VALENCE,
-            np.clip((bpm - 60.0) / 120.0, 0.0, 1.0),
+            arousal_of_onset_rate(float(per_second)),
             dominance,
         )
     return out
+
+
+def arousal_of_onset_rate(per_second: float) -> float:
+    """The arousal (0…1) whose onset rate (60 + 120·a)/60 · (0.5 + 3.5·a) onsets a second
+    (formulas 1 and 4) is ``per_second``: the root of 7a² + 4.5a + 0.5 − rate, clipped."""
+    root = (-4.5 + np.sqrt(4.5**2 - 28.0 * (0.5 - per_second))) / 14.0
+    return float(np.clip(root, 0.0, 1.0))
 
 
 def model_clip_predictions(frame_predictions: list[np.ndarray]) -> np.ndarray:

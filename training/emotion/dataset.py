@@ -99,7 +99,10 @@ class DataConfig:
     """corpus_pieces / composer_pieces: how many of each source; takes: performances of
     each training piece (each on a random instrument or pair, on a random stage);
     held_out_takes: performances of each val / test piece on each of its instruments (plus
-    one by the two together); seconds: length of each take; train_instruments /
+    one by the two together); seconds: length of each take; onset_rate: corpus pieces are
+    played at the onset rate arousal asks for, whatever their note values
+    (:func:`~training.emotion.performances.written_beat_seconds`; False: a written quarter
+    note is the tempo formula's beat); train_instruments /
     val_instruments: how many of :data:`TRAIN_INSTRUMENTS` / :data:`VAL_INSTRUMENTS` to use;
     ensemble_share: the share of training takes played by two instruments; transpose: corpus
     pieces move by up to this many semitones either way; room_share / noise_share: the
@@ -109,9 +112,10 @@ class DataConfig:
 
     corpus_pieces: int = 150
     composer_pieces: int = 30
-    takes: int = 4
+    takes: int = 8
     held_out_takes: int = 1
     seconds: float = 6.0
+    onset_rate: bool = True
     train_instruments: int = len(TRAIN_INSTRUMENTS)
     val_instruments: int = len(VAL_INSTRUMENTS)
     ensemble_share: float = 0.3
@@ -204,7 +208,9 @@ def plan_clips(config: DataConfig) -> list[Clip]:
             target = random_target(rng)
             if score is not None:
                 shift = rng.randint(-config.transpose, config.transpose) if split == "train" else 0
-                perf = perform(score, target, config.seconds, rng, transpose=shift)
+                perf = perform(
+                    score, target, config.seconds, rng, shift, onset_rate=config.onset_rate
+                )
             else:
                 perf = composed(target, int(name.rsplit("seed", 1)[1]), config.seconds)
             stage, drums, drum_db = Stage(), None, 0.0
@@ -289,6 +295,12 @@ def build(config: DataConfig, out: Path) -> Path:
             config=np.array(repr(config)),
         )
     return out
+
+
+def built_with(path: Path) -> str:
+    """The ``repr`` of the :class:`DataConfig` the data set at ``path`` was built with."""
+    with np.load(path, allow_pickle=False) as data:
+        return str(data["config"])
 
 
 @dataclass(frozen=True)

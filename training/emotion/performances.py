@@ -2,9 +2,11 @@
 
 A :class:`Score` is a piece reduced to notes in beats, with its key. :func:`perform` plays
 a score *as* a PAD point: the project's own emotion → music formulas
-(:func:`kelly_actors.composer.mapper.map_emotion`) set the tempo, the mode (each note's scale
-degree is moved into the target mode), the mean velocity, the register shift, the
-articulation (legato fraction) and the humanisation. The label of the performance is the
+(:func:`kelly_actors.composer.mapper.map_emotion`) set the pace (formulas 1 and 4 together:
+the piece is played at the speed at which its onsets come as often as the composer's
+melody's would, :func:`onsets_per_second`), the mode (each note's scale degree is moved
+into the target mode), the mean velocity, the register shift, the articulation (legato
+fraction) and the humanisation. The label of the performance is the
 PAD point it was played as — exact by construction, but only as "emotional" as those
 formulas are (said so in the model card).
 
@@ -17,7 +19,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, replace
 
-from kelly_actors.composer import compose_emotion, map_emotion
+from kelly_actors.composer import MusicalParams, compose_emotion, map_emotion
 from kelly_actors.composer.emotion.pad import PAD
 from kelly_actors.music.theory import MODES
 
@@ -148,19 +150,52 @@ def move_to_mode(pitch: int, tonic: int, source: str, target: str) -> int:
     return pitch + MODES[target][steps.index(rel)] - rel
 
 
+def onset_density(score: Score) -> float:
+    """Distinct onsets per written beat (quarter note) of ``score``, all parts together."""
+    onsets = {round(note.onset, 4) for note in score.notes}
+    return len(onsets) / max(score.length, 1.0)
+
+
+def onsets_per_second(params: MusicalParams) -> float:
+    """The onset rate arousal asks for: the composer's melody density (formula 4, onsets
+    per beat) at its tempo (formula 1): 0.5 a second at arousal 0, 4.5 at 0.5, 12 at 1."""
+    return params.density * params.tempo_bpm / 60.0
+
+
+def written_beat_seconds(score: Score, params: MusicalParams, onset_rate: bool) -> float:
+    """Seconds one written beat of ``score`` lasts in the performance. With ``onset_rate``
+    the piece's onsets come at :func:`onsets_per_second` whatever its note values (a
+    Palestrina breve and a reel's eighth note are both "a note"); without, a written
+    quarter note is the formula's beat, so the pace heard depends on how the piece is
+    notated."""
+    beat_s = 60.0 / params.tempo_bpm
+    if not onset_rate or not score.notes:
+        return beat_s
+    return onset_density(score) / onsets_per_second(params)
+
+
 def perform(
-    score: Score, target: PAD, seconds: float, rng: random.Random, transpose: int = 0
+    score: Score,
+    target: PAD,
+    seconds: float,
+    rng: random.Random,
+    transpose: int = 0,
+    onset_rate: bool = True,
 ) -> Performance:
     """Play ``score`` as ``target`` for ``seconds`` (the piece repeats if it is shorter),
-    ``transpose`` semitones away from where it is written (before the register shift)."""
+    ``transpose`` semitones away from where it is written (before the register shift);
+    ``onset_rate`` chooses the pace (:func:`written_beat_seconds`)."""
     params = map_emotion(target)
-    beat_s = 60.0 / params.tempo_bpm
+    beat_s = written_beat_seconds(score, params, onset_rate)
+    # Humanised timing is in the formula's beats, not the piece's: a slow written beat must
+    # not blur the rhythm more than a fast one.
+    jitter_s = params.timing_jitter * 60.0 / params.tempo_bpm
     played: list[PlayedNote] = []
     offset = 0.0
     length = max(score.length, 1.0)
     while offset * beat_s < seconds and score.notes:
         for note in score.notes:
-            start = (offset + note.onset + rng.gauss(0.0, params.timing_jitter)) * beat_s
+            start = (offset + note.onset) * beat_s + rng.gauss(0.0, jitter_s)
             if start >= seconds:
                 break
             pitch = move_to_mode(note.pitch, score.tonic, score.mode, params.mode)

@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from training.transformer.dataset import DataConfig, build, data_differs
+    from training.transformer.dataset import DataConfig, TooFewRulePieces, build, data_differs
     from training.transformer.model import CompoundTransformer, ModelConfig
     from training.transformer.train import TrainConfig, load_data, train
 
@@ -81,7 +81,11 @@ def main(argv: list[str] | None = None) -> int:
 
     data_file = work / "data.npz"
     if args.rebuild_data or not data_file.exists():
-        build(data_cfg, work)
+        try:
+            build(data_cfg, work)
+        except TooFewRulePieces as error:
+            print(f"kelly train transformer: {error}", file=sys.stderr)
+            return 1
     else:
         stale = data_differs(work, data_cfg)
         if stale:

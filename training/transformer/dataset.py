@@ -181,7 +181,8 @@ def _rule_pieces(
     """``cfg.rule_pieces`` rule pieces, named by the order they were composed in (a
     filtered set skips names), and how many were composed."""
     kept: list[RulePiece] = []
-    for i in range(MAX_COMPOSED_PER_KEPT * cfg.rule_pieces):
+    budget = MAX_COMPOSED_PER_KEPT * cfg.rule_pieces
+    for i in range(budget):
         if len(kept) == cfg.rule_pieces:
             return kept, i
         piece = rule_piece(i, cfg.rule_bars, rng, tonal=cfg.rule_tonal)
@@ -189,11 +190,15 @@ def _rule_pieces(
             kept.append(piece)
             progress.advance()
     if len(kept) < cfg.rule_pieces:
-        raise RuntimeError(
-            f"only {len(kept)} of {MAX_COMPOSED_PER_KEPT * cfg.rule_pieces} composed rule "
-            "pieces hold their key"
+        raise TooFewRulePieces(
+            f"only {len(kept)} of {budget} composed rule pieces hold their key "
+            "(--no-rule-key-filter keeps them all)"
         )
-    return kept, MAX_COMPOSED_PER_KEPT * cfg.rule_pieces
+    return kept, budget
+
+
+class TooFewRulePieces(ValueError):
+    """The key filter kept fewer than one composed rule piece in ``MAX_COMPOSED_PER_KEPT``."""
 
 
 def main(argv: list[str] | None = None) -> int:
