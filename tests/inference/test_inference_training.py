@@ -28,6 +28,26 @@ def test_the_data_plan_is_reproducible_from_its_seed_and_splits_by_piece_and_ins
     assert sorted(splits.values()).count("test") == 4 and list(splits.values()).count("val") == 2
 
 
+def test_a_negative_count_of_extra_composer_pieces_is_refused_before_any_work(capsys) -> None:
+    from training.emotion.__main__ import parse
+
+    with pytest.raises(SystemExit) as refused:
+        parse(["--extra-composer-pieces", "-1"])
+    assert refused.value.code == 2
+    assert "--extra-composer-pieces must be 0 or more" in capsys.readouterr().err
+    assert parse(["--extra-composer-pieces", "0"]).extra_composer_pieces == 0
+
+
+def test_a_track_share_outside_0_to_1_is_refused_before_any_work(capsys) -> None:
+    from training.emotion.__main__ import parse
+
+    with pytest.raises(SystemExit) as refused:
+        parse(["--track-share", "1.5"])
+    assert refused.value.code == 2
+    assert "--track-share must be in [0, 1]" in capsys.readouterr().err
+    assert parse(["--track-share", "0.5"]).track_share == 0.5
+
+
 @pytest.mark.slow
 def test_kelly_train_emotion_quick_builds_trains_resumes_and_writes_a_loadable_model(
     tmp_path,

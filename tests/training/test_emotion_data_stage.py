@@ -3,6 +3,9 @@ ensemble split, checked against what each function promises."""
 
 from __future__ import annotations
 
+import random
+from collections import Counter
+
 import numpy as np
 
 from kelly_actors.composer.emotion.pad import PAD
@@ -15,8 +18,13 @@ from training.emotion.augment import (
     reverberate,
     room_impulse,
 )
-from training.emotion.dataset import TRAIN_INSTRUMENTS, DataConfig, plan_clips
-from training.emotion.performances import composed, split_voices
+from training.emotion.dataset import (
+    EXTRA_COMPOSER_SEED,
+    TRAIN_INSTRUMENTS,
+    DataConfig,
+    plan_clips,
+)
+from training.emotion.performances import composed, split_tracks, split_voices
 
 
 def _tone(seconds: float = 1.0) -> np.ndarray:
@@ -75,16 +83,56 @@ def test_an_ensemble_split_keeps_every_note_once_high_part_at_or_above_low() -> 
     assert high.target == low.target == perf.target
 
 
-def test_training_takes_vary_their_stage_and_held_out_takes_stay_dry() -> None:
-    config = DataConfig(
+def test_a_track_split_gives_each_track_to_one_player_and_keeps_every_note() -> None:
+    perf = composed(PAD(0.6, 0.8, 0.5), seed=3, seconds=4.0)
+    tracks = {n.track for n in perf.notes}
+    parts = split_tracks(perf, 3, random.Random(0))
+    assert len(parts) == 3 and all(p.notes for p in parts)
+    assert Counter(n for p in parts for n in p.notes) == Counter(perf.notes)
+    owners = [{n.track for n in p.notes} for p in parts]
+    assert set().union(*owners) == tracks and sum(map(len, owners)) == len(tracks)
+    assert all(p.target == perf.target and p.seconds == perf.seconds for p in parts)
+
+
+def _small(extra_composer_pieces: int = 0, track_share: float = 0.0) -> DataConfig:
+    return DataConfig(
         corpus_pieces=4,
         composer_pieces=6,
         takes=3,
         seconds=2.0,
         train_instruments=len(TRAIN_INSTRUMENTS),
+        extra_composer_pieces=extra_composer_pieces,
+        track_share=track_share,
         seed=5,
     )
-    clips = plan_clips(config)
+
+
+def test_extra_composer_pieces_are_training_takes_added_after_the_clips_they_leave_as_they_were():
+    plain, more = plan_clips(_small()), plan_clips(_small(extra_composer_pieces=2))
+    assert more[: len(plain)] == plain
+    extra = more[len(plain) :]
+    assert len(extra) == 2 * 3 and all(c.split == "train" for c in extra)
+    seeds = {int(c.performance.piece.rsplit("seed", 1)[1]) for c in extra}
+    assert seeds == {EXTRA_COMPOSER_SEED, EXTRA_COMPOSER_SEED + 1}
+    assert {c.performance.source for c in extra} == {"composer"}
+    assert len({c.performance.target for c in extra}) == len(extra)
+    assert all(c.performance.notes for c in extra)
+
+
+def test_composer_takes_spread_over_instruments_by_track_and_the_other_clips_stay() -> None:
+    spread, plain = plan_clips(_small(track_share=1.0)), plan_clips(_small())
+    composer = [c for c in spread if c.split == "train" and c.performance.source == "composer"]
+    assert composer and all(len(c.parts) in (2, 3) for c in composer)
+    for clip in composer:
+        players = [{n.track for n in part.notes} for _, part in clip.parts]
+        assert all(players) and not set.intersection(*players)
+        assert len({instrument.name for instrument, _ in clip.parts}) == len(clip.parts)
+    others = [c for c in spread if c not in composer]
+    assert others == [c for c in plain if c.split != "train" or c.performance.source != "composer"]
+
+
+def test_training_takes_vary_their_stage_and_held_out_takes_stay_dry() -> None:
+    clips = plan_clips(_small(extra_composer_pieces=2))
     train = [c for c in clips if c.split == "train"]
     held = [c for c in clips if c.split != "train"]
     assert all(c.stage == Stage() and c.drums is None for c in held)

@@ -90,6 +90,17 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--no-onset-rate: a written quarter note is the tempo formula's beat)",
     )
     p.add_argument("--takes", type=int, help="performances of each training piece (default 8)")
+    p.add_argument(
+        "--extra-composer-pieces",
+        type=int,
+        help="composer pieces played in training only (default 0)",
+    )
+    p.add_argument(
+        "--track-share",
+        type=float,
+        help="share of the composer's training takes with its tracks on 2-3 instruments "
+        "(default 0)",
+    )
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     p.add_argument("--data", type=Path, help="data set path (.npz)")
     p.add_argument("--rebuild-data", action="store_true")
@@ -104,6 +115,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.takes is not None and args.takes < 1:
         p.error("--takes must be at least 1")
+    if args.extra_composer_pieces is not None and args.extra_composer_pieces < 0:
+        p.error("--extra-composer-pieces must be 0 or more")
+    if args.track_share is not None and not 0.0 <= args.track_share <= 1.0:
+        p.error("--track-share must be in [0, 1]")
     if args.tempo and not args.slow_key:
         p.error("--tempo needs --slow-key: the resonators are carried after the slow chroma")
     if args.warm_carry and not args.slow_key:
@@ -119,6 +134,10 @@ def main(argv: list[str] | None = None) -> int:
     data_config = replace(data_config, onset_rate=args.onset_rate)
     if args.takes:
         data_config = replace(data_config, takes=args.takes)
+    if args.extra_composer_pieces is not None:
+        data_config = replace(data_config, extra_composer_pieces=args.extra_composer_pieces)
+    if args.track_share is not None:
+        data_config = replace(data_config, track_share=args.track_share)
     train_config = TrainConfig(
         epochs=args.epochs or (2 if args.quick else 20),
         seed=args.seed if args.train_seed is None else args.train_seed,

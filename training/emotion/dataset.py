@@ -18,10 +18,14 @@ shared by any two splits: validation (early stopping) measures what test measure
 unheard pieces on unheard timbres — without touching the test instruments.
 
 Each training take is played by one training instrument drawn at random, or by two
-(:data:`DataConfig.ensemble_share`; the notes split at the median pitch), corpus pieces
+(:data:`DataConfig.ensemble_share`; the notes split at the median pitch) — or, for a share
+of the composer's takes (:data:`DataConfig.track_share`, 0 in the shipped data), each of
+its tracks on one of two or three instruments, as the product plays its pieces — corpus pieces
 transposed by up to :data:`DataConfig.transpose` semitones, and heard on a random stage
 (:mod:`training.emotion.augment`: a room, a noise floor), a share of them over the
-composer's drums for the same target (the product plays drums). A held-out piece is played
+composer's drums for the same target (the product plays drums). Beside the split's
+pieces, :data:`DataConfig.extra_composer_pieces` more of the composer's pieces can be
+played in training only (0 in the shipped data). A held-out piece is played
 ``held_out_takes`` times on each held-out instrument alone and once by the two together,
 dry: the held-out figures are read on clean renders, as ``benchmarks/closed_loop.py`` is.
 """
@@ -29,13 +33,14 @@ dry: the held-out figures are read on clean renders, as ``benchmarks/closed_loop
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from kelly_actors.audio.features import extract
 from kelly_actors.composer import map_emotion
+from kelly_actors.composer.emotion.pad import PAD
 from kelly_actors.files import atomic_path
 from kelly_actors.music.theory import MINOR_MODES
 from training.emotion.augment import Stage, draw_stage, on_stage
@@ -46,6 +51,7 @@ from training.emotion.performances import (
     corpus_score,
     perform,
     random_target,
+    split_tracks,
     split_voices,
 )
 from training.emotion.render import DRUM_KIT, SAMPLE_RATE, Instrument, render_all
@@ -92,6 +98,9 @@ HOP_SIZE = 512
 #: Loudness of each take varies by up to this many dB around the calibrated level
 #: (microphone distance); dominance must be read from relative dynamics, not absolute gain.
 GAIN_JITTER_DB = 2.0
+#: The first seed of the composer pieces played in training only (the split's own composer
+#: pieces are seeds 1000 on; the benchmarks compose with seeds 0–4).
+EXTRA_COMPOSER_SEED = 2000
 
 
 @dataclass(frozen=True)
@@ -104,11 +113,16 @@ class DataConfig:
     (:func:`~training.emotion.performances.written_beat_seconds`; False: a written quarter
     note is the tempo formula's beat); train_instruments /
     val_instruments: how many of :data:`TRAIN_INSTRUMENTS` / :data:`VAL_INSTRUMENTS` to use;
-    ensemble_share: the share of training takes played by two instruments; transpose: corpus
+    ensemble_share: the share of training takes played by two instruments; track_share: the
+    share of the composer's training takes played with its tracks spread over two or three
+    training instruments, each track on one (drawn from a stream of its own, so no other
+    clip moves); transpose: corpus
     pieces move by up to this many semitones either way; room_share / noise_share: the
     share of training takes heard in a room / over a noise floor; drum_share: the share of
     training takes with the composer's drums for the same target mixed under them;
-    seed fixes everything."""
+    extra_composer_pieces: composer pieces played in training only, ``takes`` times each,
+    beyond the split's pieces (:func:`_extra_composer_takes`: the held-out clips stay the
+    same); seed fixes everything."""
 
     corpus_pieces: int = 150
     composer_pieces: int = 30
@@ -119,10 +133,12 @@ class DataConfig:
     train_instruments: int = len(TRAIN_INSTRUMENTS)
     val_instruments: int = len(VAL_INSTRUMENTS)
     ensemble_share: float = 0.3
+    track_share: float = 0.0
     transpose: int = 5
     room_share: float = 0.5
     noise_share: float = 0.5
     drum_share: float = 0.3
+    extra_composer_pieces: int = 0
     seed: int = 0
 
     @classmethod
@@ -199,6 +215,8 @@ def plan_clips(config: DataConfig) -> list[Clip]:
         "test": TEST_INSTRUMENTS,
     }
     by_name = {s.name: s for s in scores}
+    # A stream of its own: drawing from it never moves any other clip's draws.
+    track_rng = random.Random(f"tracks:{config.seed}")
     clips = []
     for name in sorted(names):
         split = splits[name]
@@ -213,26 +231,61 @@ def plan_clips(config: DataConfig) -> list[Clip]:
                 )
             else:
                 perf = composed(target, int(name.rsplit("seed", 1)[1]), config.seconds)
-            stage, drums, drum_db = Stage(), None, 0.0
             if line_up is None:
-                if len(pool) >= 2 and rng.random() < config.ensemble_share:
-                    line_up = tuple(rng.sample(pool, 2))
-                else:
-                    line_up = (rng.choice(pool),)
-                stage = draw_stage(stage_rng, config.room_share, config.noise_share)
-                if rng.random() < config.drum_share:
-                    drum_seed = rng.randrange(1 << 30)
-                    drums = composed(target, drum_seed, config.seconds, drums=True)
-                    drum_db = rng.uniform(-12.0, -3.0)
-            parts = ((line_up[0], perf),) if len(line_up) == 1 else _ensemble(perf, *line_up)
-            clips.append(Clip(perf, parts, split, stage, drums, drum_db))
+                clip = _training_take(perf, pool, config, rng, stage_rng)
+                if score is None and track_rng.random() < config.track_share:
+                    clip = replace(clip, parts=_by_track(perf, pool, track_rng))
+                clips.append(clip)
+            else:
+                parts = ((line_up[0], perf),) if len(line_up) == 1 else _ensemble(perf, *line_up)
+                clips.append(Clip(perf, parts, split))
+    return clips + _extra_composer_takes(config, instruments_of["train"])
+
+
+def _by_track(perf: Performance, pool: tuple[Instrument, ...], rng: random.Random):
+    """A composer take's parts: its tracks on two or three instruments of ``pool``."""
+    players = rng.sample(pool, min(len(pool), rng.choice((2, 3))))
+    return tuple(zip(players, split_tracks(perf, len(players), rng), strict=True))
+
+
+def _training_take(
+    perf: Performance,
+    pool: tuple[Instrument, ...],
+    config: DataConfig,
+    rng: random.Random,
+    stage_rng: np.random.Generator,
+) -> Clip:
+    """A training take of ``perf``: one instrument of ``pool`` or two, a stage, maybe drums."""
+    if len(pool) >= 2 and rng.random() < config.ensemble_share:
+        line_up = tuple(rng.sample(pool, 2))
+    else:
+        line_up = (rng.choice(pool),)
+    stage = draw_stage(stage_rng, config.room_share, config.noise_share)
+    drums, drum_db = None, 0.0
+    if rng.random() < config.drum_share:
+        drum_seed = rng.randrange(1 << 30)
+        drums = composed(PAD(*perf.target), drum_seed, config.seconds, drums=True)
+        drum_db = rng.uniform(-12.0, -3.0)
+    parts = ((line_up[0], perf),) if len(line_up) == 1 else _ensemble(perf, *line_up)
+    return Clip(perf, parts, "train", stage, drums, drum_db)
+
+
+def _extra_composer_takes(config: DataConfig, pool: tuple[Instrument, ...]) -> list[Clip]:
+    """``config.takes`` training takes of each of ``config.extra_composer_pieces`` composer
+    pieces (seeds from :data:`EXTRA_COMPOSER_SEED`), drawn from random streams of their own:
+    adding them moves no other clip, held-out or not."""
+    rng = random.Random(f"extra-composer:{config.seed}")
+    stage_rng = np.random.default_rng([config.seed, EXTRA_COMPOSER_SEED])
+    clips = []
+    for seed in range(EXTRA_COMPOSER_SEED, EXTRA_COMPOSER_SEED + config.extra_composer_pieces):
+        for _ in range(config.takes):
+            perf = composed(random_target(rng), seed, config.seconds)
+            clips.append(_training_take(perf, pool, config, rng, stage_rng))
     return clips
 
 
 def aux_targets(target: tuple[float, float, float]) -> np.ndarray:
     """float32 (5,): tempo/240, minor 0/1, velocity/127, register/7, legato."""
-    from kelly_actors.composer.emotion.pad import PAD
-
     p = map_emotion(PAD(*target))
     minor = 1.0 if p.mode in MINOR_MODES else 0.0
     return np.array(

@@ -54,12 +54,14 @@ class Score:
 
 @dataclass(frozen=True)
 class PlayedNote:
-    """start and duration in seconds, MIDI pitch and velocity (1–127)."""
+    """start and duration in seconds, MIDI pitch and velocity (1–127); ``track`` the
+    composer track that plays it ("" for a corpus piece)."""
 
     start: float
     duration: float
     pitch: int
     velocity: int
+    track: str = ""
 
 
 @dataclass(frozen=True)
@@ -221,7 +223,9 @@ def composed(target: PAD, seed: int, seconds: float, drums: bool = False) -> Per
         if start >= seconds:
             continue
         end = _seconds(piece, note.start_beat + note.duration_beats)
-        played.append(PlayedNote(start, max(0.03, end - start), note.pitch, note.velocity))
+        played.append(
+            PlayedNote(start, max(0.03, end - start), note.pitch, note.velocity, note.track)
+        )
     played.sort(key=lambda n: n.start)
     return Performance(
         f"composer:seed{seed}", "composer", target.as_tuple(), tuple(played), seconds
@@ -238,6 +242,21 @@ def split_voices(performance: Performance) -> tuple[Performance, Performance]:
     high = tuple(n for n in performance.notes if n.pitch >= middle)
     low = tuple(n for n in performance.notes if n.pitch < middle)
     return replace(performance, notes=high), replace(performance, notes=low)
+
+
+def split_tracks(
+    performance: Performance, parts: int, rng: random.Random
+) -> tuple[Performance, ...]:
+    """The composer's tracks dealt to ``parts`` players, as the product plays a piece (each
+    track on its own program): the track names shuffled by ``rng`` and dealt round, so every
+    player has at least one track when there are enough. Labels and length stay."""
+    tracks = sorted({n.track for n in performance.notes})
+    rng.shuffle(tracks)
+    player = {track: k % parts for k, track in enumerate(tracks)}
+    return tuple(
+        replace(performance, notes=tuple(n for n in performance.notes if player[n.track] == k))
+        for k in range(parts)
+    )
 
 
 def _seconds(piece, beat: float) -> float:
