@@ -28,24 +28,23 @@ def test_the_data_plan_is_reproducible_from_its_seed_and_splits_by_piece_and_ins
     assert sorted(splits.values()).count("test") == 4 and list(splits.values()).count("val") == 2
 
 
-def test_a_negative_count_of_extra_composer_pieces_is_refused_before_any_work(capsys) -> None:
+@pytest.mark.parametrize(
+    ("flag", "bad", "message", "good", "field"),
+    [
+        ("--extra-composer-pieces", "-1", "must be 0 or more", "0", "extra_composer_pieces"),
+        ("--track-share", "1.5", "must be in [0, 1]", "0.5", "track_share"),
+    ],
+)
+def test_a_data_option_out_of_range_is_refused_before_any_work(
+    capsys, flag: str, bad: str, message: str, good: str, field: str
+) -> None:
     from training.emotion.__main__ import parse
 
     with pytest.raises(SystemExit) as refused:
-        parse(["--extra-composer-pieces", "-1"])
+        parse([flag, bad])
     assert refused.value.code == 2
-    assert "--extra-composer-pieces must be 0 or more" in capsys.readouterr().err
-    assert parse(["--extra-composer-pieces", "0"]).extra_composer_pieces == 0
-
-
-def test_a_track_share_outside_0_to_1_is_refused_before_any_work(capsys) -> None:
-    from training.emotion.__main__ import parse
-
-    with pytest.raises(SystemExit) as refused:
-        parse(["--track-share", "1.5"])
-    assert refused.value.code == 2
-    assert "--track-share must be in [0, 1]" in capsys.readouterr().err
-    assert parse(["--track-share", "0.5"]).track_share == 0.5
+    assert f"{flag} {message}" in capsys.readouterr().err
+    assert getattr(parse([flag, good]), field) == float(good)
 
 
 @pytest.mark.slow
