@@ -33,6 +33,7 @@ def test_the_data_plan_is_reproducible_from_its_seed_and_splits_by_piece_and_ins
     [
         ("--extra-composer-pieces", "-1", "must be 0 or more", "0", "extra_composer_pieces"),
         ("--track-share", "1.5", "must be in [0, 1]", "0.5", "track_share"),
+        ("--extra-takes", "-2", "must be 0 or more", "3", "extra_takes"),
     ],
 )
 def test_a_data_option_out_of_range_is_refused_before_any_work(

@@ -94,7 +94,9 @@ def test_a_track_split_gives_each_track_to_one_player_and_keeps_every_note() -> 
     assert all(p.target == perf.target and p.seconds == perf.seconds for p in parts)
 
 
-def _small(extra_composer_pieces: int = 0, track_share: float = 0.0) -> DataConfig:
+def _small(
+    extra_composer_pieces: int = 0, track_share: float = 0.0, extra_takes: int = 0
+) -> DataConfig:
     return DataConfig(
         corpus_pieces=4,
         composer_pieces=6,
@@ -103,6 +105,7 @@ def _small(extra_composer_pieces: int = 0, track_share: float = 0.0) -> DataConf
         train_instruments=len(TRAIN_INSTRUMENTS),
         extra_composer_pieces=extra_composer_pieces,
         track_share=track_share,
+        extra_takes=extra_takes,
         seed=5,
     )
 
@@ -117,6 +120,20 @@ def test_extra_composer_pieces_are_training_takes_added_after_the_clips_they_lea
     assert {c.performance.source for c in extra} == {"composer"}
     assert len({c.performance.target for c in extra}) == len(extra)
     assert all(c.performance.notes for c in extra)
+
+
+def test_extra_takes_play_every_training_piece_again_and_leave_the_other_clips_as_they_were():
+    plain = plan_clips(_small(extra_composer_pieces=1))
+    more = plan_clips(_small(extra_composer_pieces=1, extra_takes=2))
+    first = [c for c in plain if not c.performance.piece.endswith(f"seed{EXTRA_COMPOSER_SEED}")]
+    assert more[: len(first)] == first and more[-3:] == plain[-3:]
+    extra = more[len(first) : -3]
+    training_pieces = Counter(c.performance.piece for c in first if c.split == "train")
+    assert Counter(c.performance.piece for c in extra) == {p: 2 for p in training_pieces}
+    assert all(c.split == "train" and c.performance.notes for c in extra)
+    assert {c.performance.source for c in extra} == {"music21", "composer"}
+    seen = {c.performance.target for c in first}
+    assert len({c.performance.target for c in extra} - seen) == len(extra)
 
 
 def test_composer_takes_spread_over_instruments_by_track_and_the_other_clips_stay() -> None:

@@ -91,6 +91,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--takes", type=int, help="performances of each training piece (default 8)")
     p.add_argument(
+        "--extra-takes",
+        type=int,
+        help="more performances of each training piece, each clip of the plan without "
+        "them kept as it was (default 0)",
+    )
+    p.add_argument(
         "--extra-composer-pieces",
         type=int,
         help="composer pieces played in training only (default 0)",
@@ -115,6 +121,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.takes is not None and args.takes < 1:
         p.error("--takes must be at least 1")
+    if args.extra_takes is not None and args.extra_takes < 0:
+        p.error("--extra-takes must be 0 or more")
     if args.extra_composer_pieces is not None and args.extra_composer_pieces < 0:
         p.error("--extra-composer-pieces must be 0 or more")
     if args.track_share is not None and not 0.0 <= args.track_share <= 1.0:
@@ -134,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     data_config = replace(data_config, onset_rate=args.onset_rate)
     if args.takes:
         data_config = replace(data_config, takes=args.takes)
+    if args.extra_takes is not None:
+        data_config = replace(data_config, extra_takes=args.extra_takes)
     if args.extra_composer_pieces is not None:
         data_config = replace(data_config, extra_composer_pieces=args.extra_composer_pieces)
     if args.track_share is not None:

@@ -6,12 +6,19 @@ import hashlib
 import json
 import platform
 from collections import Counter
+from dataclasses import asdict
 from pathlib import Path
 
 from kelly_actors.bus.frames import LAYOUT_VERSION
 from kelly_actors.files import atomic_write
 from training.emotion.clip_level import RESAMPLES, TARGETS
-from training.emotion.dataset import TEST_INSTRUMENTS, TRAIN_INSTRUMENTS, VAL_INSTRUMENTS, Dataset
+from training.emotion.dataset import (
+    TEST_INSTRUMENTS,
+    TRAIN_INSTRUMENTS,
+    VAL_INSTRUMENTS,
+    DataConfig,
+    Dataset,
+)
 from training.emotion.evaluate import AXES, RIDGE
 from training.emotion.performances import corpus_family
 from training.emotion.train import WARMUP_FRAMES
@@ -258,11 +265,34 @@ def _val_note(card: dict) -> str:
     )
 
 
+#: Data options the command line sets, by DataConfig field.
+DATA_FLAGS = (
+    ("takes", "--takes"),
+    ("extra_takes", "--extra-takes"),
+    ("extra_composer_pieces", "--extra-composer-pieces"),
+    ("track_share", "--track-share"),
+)
+
+
 def _reproduce(card: dict) -> str:
-    """The command that rebuilds this card's data set and trains its model."""
-    data_seed, train_seed = card["data"]["config"]["seed"], card["training"]["seed"]
-    command = f"python -m training.emotion --seed {data_seed}"
-    return command if train_seed == data_seed else f"{command} --train-seed {train_seed}"
+    """The command that rebuilds this card's data set and trains its model: the data
+    options that differ from the defaults of its size (full, or ``--quick``) included."""
+    config = card["data"]["config"]
+    data_seed, train_seed = config["seed"], card["training"]["seed"]
+    quick = asdict(DataConfig.quick(data_seed))
+    flagged = {name for name, _ in DATA_FLAGS} | {"onset_rate"}
+    size = quick if all(config.get(k) == v for k, v in quick.items() if k not in flagged) else None
+    default = size or asdict(DataConfig(seed=data_seed))
+    words = ["python -m training.emotion"] + (["--quick"] if size else [])
+    words.append(f"--seed {data_seed}")
+    if train_seed != data_seed:
+        words.append(f"--train-seed {train_seed}")
+    if not config.get("onset_rate", True):
+        words.append("--no-onset-rate")
+    for field, flag in DATA_FLAGS:
+        if config.get(field, default[field]) != default[field]:
+            words.append(f"{flag} {config[field]}")
+    return " ".join(words)
 
 
 def _split_summary(data: Dataset, split: str) -> dict[str, object]:

@@ -46,6 +46,7 @@ from kelly_actors.music.theory import MINOR_MODES
 from training.emotion.augment import Stage, draw_stage, on_stage
 from training.emotion.performances import (
     Performance,
+    Score,
     composed,
     corpus_paths,
     corpus_score,
@@ -120,9 +121,11 @@ class DataConfig:
     pieces move by up to this many semitones either way; room_share / noise_share: the
     share of training takes heard in a room / over a noise floor; drum_share: the share of
     training takes with the composer's drums for the same target mixed under them;
-    extra_composer_pieces: composer pieces played in training only, ``takes`` times each,
-    beyond the split's pieces (:func:`_extra_composer_takes`: the held-out clips stay the
-    same); seed fixes everything."""
+    extra_takes: performances of each training piece beyond ``takes``
+    (:func:`_extra_takes`); extra_composer_pieces: composer pieces played in training only,
+    ``takes`` times each, beyond the split's pieces (:func:`_extra_composer_takes`); both are
+    drawn from random streams of their own, so the clips of the plan without them, held-out
+    or not, stay as they were; seed fixes everything."""
 
     corpus_pieces: int = 150
     composer_pieces: int = 30
@@ -138,6 +141,7 @@ class DataConfig:
     room_share: float = 0.5
     noise_share: float = 0.5
     drum_share: float = 0.3
+    extra_takes: int = 0
     extra_composer_pieces: int = 0
     seed: int = 0
 
@@ -223,14 +227,7 @@ def plan_clips(config: DataConfig) -> list[Clip]:
         pool = instruments_of[split]
         score = by_name.get(name)
         for line_up in _line_ups(split, pool, config):
-            target = random_target(rng)
-            if score is not None:
-                shift = rng.randint(-config.transpose, config.transpose) if split == "train" else 0
-                perf = perform(
-                    score, target, config.seconds, rng, shift, onset_rate=config.onset_rate
-                )
-            else:
-                perf = composed(target, int(name.rsplit("seed", 1)[1]), config.seconds)
+            perf = _performance(name, score, config, rng, split == "train")
             if line_up is None:
                 clip = _training_take(perf, pool, config, rng, stage_rng)
                 if score is None and track_rng.random() < config.track_share:
@@ -239,7 +236,22 @@ def plan_clips(config: DataConfig) -> list[Clip]:
             else:
                 parts = ((line_up[0], perf),) if len(line_up) == 1 else _ensemble(perf, *line_up)
                 clips.append(Clip(perf, parts, split))
-    return clips + _extra_composer_takes(config, instruments_of["train"])
+    train_names = [n for n in sorted(names) if splits[n] == "train"]
+    extra = _extra_takes(config, train_names, by_name, instruments_of["train"])
+    return clips + extra + _extra_composer_takes(config, instruments_of["train"])
+
+
+def _performance(
+    name: str, score: Score | None, config: DataConfig, rng: random.Random, train: bool
+) -> Performance:
+    """One take of piece ``name`` at a random target: ``score`` played (moved by up to
+    ``config.transpose`` semitones if ``train``), or, where it is None, the composer's
+    piece of that name's seed."""
+    target = random_target(rng)
+    if score is None:
+        return composed(target, int(name.rsplit("seed", 1)[1]), config.seconds)
+    shift = rng.randint(-config.transpose, config.transpose) if train else 0
+    return perform(score, target, config.seconds, rng, shift, onset_rate=config.onset_rate)
 
 
 def _by_track(perf: Performance, pool: tuple[Instrument, ...], rng: random.Random):
@@ -268,6 +280,27 @@ def _training_take(
         drum_db = rng.uniform(-12.0, -3.0)
     parts = ((line_up[0], perf),) if len(line_up) == 1 else _ensemble(perf, *line_up)
     return Clip(perf, parts, "train", stage, drums, drum_db)
+
+
+def _extra_takes(
+    config: DataConfig,
+    names: list[str],
+    by_name: dict[str, Score],
+    pool: tuple[Instrument, ...],
+) -> list[Clip]:
+    """``config.extra_takes`` more training takes of each training piece in ``names``
+    (corpus pieces in ``by_name``, the rest composer pieces), drawn like the first
+    ``config.takes`` (the track share aside) but from random streams of their own: adding
+    them moves no other clip."""
+    rng = random.Random(f"extra-takes:{config.seed}")
+    stage_rng = np.random.default_rng([config.seed, 1])
+    clips = []
+    for name in names:
+        score = by_name.get(name)
+        for _ in range(config.extra_takes):
+            perf = _performance(name, score, config, rng, train=True)
+            clips.append(_training_take(perf, pool, config, rng, stage_rng))
+    return clips
 
 
 def _extra_composer_takes(config: DataConfig, pool: tuple[Instrument, ...]) -> list[Clip]:
