@@ -161,20 +161,17 @@ def _send_reference(client: str, stop: threading.Event, sent: list[float]) -> No
     import rtmidi
 
     out = rtmidi.MidiOut(rtapi=rtmidi.API_UNIX_JACK, name=f"{client}-ref")
-    try:
-        ports = out.get_ports()
-        out.open_port(next(k for k, p in enumerate(ports) if p.endswith(f"{client}:in")))
-        due = time.monotonic() + 0.1
-        velocity = 1
-        while not stop.wait(max(0.0, due - time.monotonic())):
-            out.send_message([0x90 | REFERENCE_CHANNEL, REFERENCE_KEY, velocity])
-            out.send_message([0x80 | REFERENCE_CHANNEL, REFERENCE_KEY, 0])
-            sent.append(due)
-            velocity = velocity % 127 + 1
-            due += REFERENCE_SPACING_S
-    finally:
-        out.close_port()
-        out.delete()
+    ports = out.get_ports()
+    out.open_port(next(k for k, p in enumerate(ports) if p.endswith(f"{client}:in")))
+    due = time.monotonic() + 0.1
+    velocity = 1
+    while not stop.wait(max(0.0, due - time.monotonic())):
+        out.send_message([0x90 | REFERENCE_CHANNEL, REFERENCE_KEY, velocity])
+        out.send_message([0x80 | REFERENCE_CHANNEL, REFERENCE_KEY, 0])
+        sent.append(due)
+        velocity = velocity % 127 + 1
+        due += REFERENCE_SPACING_S
+    # The port stays open: the process exits without closing its JACK clients (_receive).
 
 
 def _receive(run_dir: str, client: str, out_path: str, ready_path: str) -> None:
@@ -216,10 +213,9 @@ def _receive(run_dir: str, client: str, out_path: str, ready_path: str) -> None:
             if not history or abs(timeline.offset - history[-1][1]) > 1e-4:
                 history.append((now, timeline.offset))
     reference.join()
-    midi_in.close_port()
-    midi_in.delete()
     if transport is not None:
         transport.close()
+    midi_in.cancel_callback()
     result = {
         "history": history,
         "observations": observations,
@@ -227,6 +223,10 @@ def _receive(run_dir: str, client: str, out_path: str, ready_path: str) -> None:
         "reference_sent": sent,
     }
     Path(out_path).write_text(json.dumps(result))
+    # No close_port/delete: python-rtmidi holds the GIL while JACK unregisters a port, and
+    # JACK waits for this client's cycle, whose MIDI-in callback may be waiting for the GIL
+    # (a CI run hung here past the test's 10 s). Leaving the process closes the clients.
+    os._exit(0)
 
 
 if __name__ == "__main__":
