@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from training.emotion.dataset import DataConfig, plan_clips
+from training.emotion.dataset import Clip, DataConfig, plan_clips
 from training.emotion.model import DIATONIC
 from training.emotion.performances import Performance
 
@@ -55,10 +55,9 @@ def note_shares(performance: Performance) -> np.ndarray:
     return np.concatenate(halves).astype(np.float32)
 
 
-def reader_inputs(config: DataConfig, split: str | None) -> tuple[np.ndarray, np.ndarray]:
-    """The clips of ``config``'s plan in ``split`` (all where None): :func:`note_shares`
-    (n, 24) float32 and their valence labels (n,) float32."""
-    clips = [c for c in plan_clips(config) if split is None or c.split == split]
+def reader_inputs(clips: list[Clip]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`note_shares` of ``clips`` (n, 24) float32 and their valence labels (n,)
+    float32."""
     x = np.stack([note_shares(c.performance) for c in clips])
     return x, np.array([c.performance.target[0] for c in clips], dtype=np.float32)
 
@@ -112,14 +111,15 @@ def main(argv: list[str] | None = None) -> int:
         p.error("--takes and --readers must be at least 1")
     torch.set_num_threads(1)
     shipped = DataConfig(seed=args.seed)
-    x, y = reader_inputs(replace(shipped, takes=args.takes), "train")
+    training = [c for c in plan_clips(replace(shipped, takes=args.takes)) if c.split == "train"]
+    x, y = reader_inputs(training)
     nets = [fit_reader(x, y, seed) for seed in range(args.readers)]
-    held = [c for c in plan_clips(shipped) if c.split != "train"]
+    held = plan_clips(shipped)
     result: dict[str, object] = {"train_clips": len(y), "takes": args.takes, "readers": len(nets)}
     for split in ("val", "test"):
         clips = [c for c in held if c.split == split]
-        xs = np.stack([note_shares(c.performance) for c in clips])
-        truth = np.array([c.performance.target[0] for c in clips], dtype=np.float64)
+        xs, labels = reader_inputs(clips)
+        truth = labels.astype(np.float64)
         pred = np.mean([read(net, xs) for net in nets], axis=0)
         result[split] = {
             "clips": len(clips),
